@@ -1,0 +1,11 @@
+# Runs ${LOOM} ${ARGS} and checks its exit code and, optionally, regexes over stdout/stderr.
+execute_process(COMMAND ${LOOM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL EXPECT_RC)
+  message(FATAL_ERROR "loom ${ARGS}: exit ${rc}, expected ${EXPECT_RC}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(DEFINED EXPECT_STDOUT AND NOT out MATCHES "${EXPECT_STDOUT}")
+  message(FATAL_ERROR "loom ${ARGS}: stdout does not match '${EXPECT_STDOUT}':\n${out}")
+endif()
+if(DEFINED EXPECT_STDERR AND NOT err MATCHES "${EXPECT_STDERR}")
+  message(FATAL_ERROR "loom ${ARGS}: stderr does not match '${EXPECT_STDERR}':\n${err}")
+endif()
