@@ -1,5 +1,6 @@
-// Ring programs (generators.h). Chunk arithmetic follows the textbook ring: in round k rank r
-// forwards chunk (r - k) mod p, so after p-1 rounds rank r holds chunk r+1 fully reduced.
+// Ring programs (generators.h). The chunk schedule is exactly that of allreduce_ring.cc /
+// allgather_ring.cc: in round k of the reduce-scatter rank r forwards chunk r-1-k, so it ends
+// owning chunk r fully reduced, and every chunk is summed in the same order (bitwise equal).
 #include "loom/comm/program/generators.h"
 
 #include "loom/base/strings.h"
@@ -57,14 +58,13 @@ StatusOr<Program> RingAllReduceProgram(int p, int channels) {
       } else {
         tb.send_peer = Mod(r + 1, p);
         tb.recv_peer = Mod(r - 1, p);
-        tb.steps.push_back(MakeStep(OpType::kSend, I, chunk(r), O, -1));
+        tb.steps.push_back(MakeStep(OpType::kSend, I, chunk(r - 1), O, -1));
         for (int k = 1; k <= p - 2; ++k)
-          tb.steps.push_back(MakeStep(OpType::kRecvReduceSend, I, chunk(r - k), O, -1));
-        tb.steps.push_back(
-            MakeStep(OpType::kRecvReduceCopySend, I, chunk(r + 1), O, chunk(r + 1)));
+          tb.steps.push_back(MakeStep(OpType::kRecvReduceSend, I, chunk(r - 1 - k), O, -1));
+        tb.steps.push_back(MakeStep(OpType::kRecvReduceCopySend, I, chunk(r), O, chunk(r)));
         for (int k = 1; k <= p - 2; ++k)
-          tb.steps.push_back(MakeStep(OpType::kRecvCopySend, I, -1, O, chunk(r + 1 - k)));
-        tb.steps.push_back(MakeStep(OpType::kRecv, I, -1, O, chunk(r + 2)));
+          tb.steps.push_back(MakeStep(OpType::kRecvCopySend, I, -1, O, chunk(r - k)));
+        tb.steps.push_back(MakeStep(OpType::kRecv, I, -1, O, chunk(r + 1)));
       }
       g.tbs.push_back(std::move(tb));
     }
