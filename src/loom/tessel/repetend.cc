@@ -65,9 +65,14 @@ class CyclicDfs {
                                       p_.blocks[static_cast<size_t>(e.from)].Span() + e.latency);
     std::vector<double> cand = {release};
     if (depth > 0) {  // the first block fixes the time origin at 0
-      for (int d : blk.devices)
-        for (const Phase& ph : phases_[static_cast<size_t>(d)])
+      // Left-justified slots (right after a placed interval) and right-justified ones (ending
+      // where a placed interval starts): the latter delay forwards, which is what lowers the
+      // number of micro-batches in flight when a memory cap binds.
+      for (size_t k = 0; k < blk.devices.size(); ++k)
+        for (const Phase& ph : phases_[static_cast<size_t>(blk.devices[k])]) {
           cand.push_back(release + Mod(ph.start + ph.dur - release, lambda_));
+          cand.push_back(release + Mod(ph.start - blk.duration[k] - release, lambda_));
+        }
     }
     std::sort(cand.begin(), cand.end());
     double last = -1;
@@ -171,7 +176,6 @@ StatusOr<Repetend> SearchRepetend(const Placement& p, const Analysis& a,
   }
   Repetend best;
   best.period_bound = a.period_bound;
-  bool all_smaller_exhausted = true;
   double lambda = a.period_bound;
   for (int step = 0; step < o.max_periods; ++step, lambda = a.period_bound + step * g) {
     CyclicDfs dfs(p, a, o, lambda);
@@ -183,7 +187,9 @@ StatusOr<Repetend> SearchRepetend(const Placement& p, const Analysis& a,
                     (o.minimize_latency && dfs.best_span() < best.span - 1e-9);
       if (better) {
         best.period = lambda;
-        best.period_proven = all_smaller_exhausted;
+        // Proven only at λ*: the slot set of the DFS is a heuristic restriction, so an
+        // exhausted DFS at a smaller period is not a proof of infeasibility.
+        best.period_proven = lambda <= a.period_bound + 1e-9;
         best.offset = dfs.best_offset();
         best.span = dfs.best_span();
         best.span_proven = dfs.exhausted();
@@ -191,8 +197,6 @@ StatusOr<Repetend> SearchRepetend(const Placement& p, const Analysis& a,
       // Throughput: the first feasible period wins. Latency: stop once the span reaches the
       // critical path, which no period can beat.
       if (!o.minimize_latency || best.span <= a.critical_path + 1e-9) return best;
-    } else if (!dfs.exhausted()) {
-      all_smaller_exhausted = false;
     }
   }
   if (!best.offset.empty()) return best;

@@ -29,7 +29,7 @@ struct RepetendOptions {
 struct Repetend {
   double period = 0;
   double period_bound = 0;        // λ*
-  bool period_proven = false;     // no smaller period (on the granularity grid) is feasible
+  bool period_proven = false;     // period == λ*, hence optimal
   std::vector<double> offset;     // start of block b in micro-batch 0; min offset is 0
   double span = 0;                // one micro-batch: max(offset + span_b)
   bool span_proven = false;       // the DFS at this period finished: span is minimal
