@@ -1,0 +1,84 @@
+#include "loom/tessel/analysis.h"
+
+#include <algorithm>
+
+namespace loom::tessel {
+
+StatusOr<Analysis> Analyze(const Placement& p) {
+  LOOM_RETURN_IF_ERROR(ValidatePlacement(p));
+  Analysis a;
+  const int n = static_cast<int>(p.blocks.size());
+  a.num_blocks = n;
+  a.num_devices = p.num_devices;
+  a.preds.resize(static_cast<size_t>(n));
+  a.succs.resize(static_cast<size_t>(n));
+  std::vector<int> indeg(static_cast<size_t>(n), 0);
+  for (const Edge& e : p.edges) {
+    a.preds[static_cast<size_t>(e.to)].push_back({e.from, e.latency});
+    a.succs[static_cast<size_t>(e.from)].push_back({e.to, e.latency});
+    ++indeg[static_cast<size_t>(e.to)];
+  }
+  // Kahn with the lowest id first: deterministic and close to the declared order.
+  std::vector<int> ready;
+  for (int i = n - 1; i >= 0; --i)
+    if (indeg[static_cast<size_t>(i)] == 0) ready.push_back(i);
+  while (!ready.empty()) {
+    std::sort(ready.begin(), ready.end(), std::greater<int>());
+    int b = ready.back();
+    ready.pop_back();
+    a.topo.push_back(b);
+    for (const InEdge& s : a.succs[static_cast<size_t>(b)])
+      if (--indeg[static_cast<size_t>(s.from)] == 0) ready.push_back(s.from);
+  }
+  a.device_blocks.resize(static_cast<size_t>(p.num_devices));
+  a.work.assign(static_cast<size_t>(p.num_devices), 0.0);
+  for (int b = 0; b < n; ++b) {
+    const Block& blk = p.blocks[static_cast<size_t>(b)];
+    for (size_t k = 0; k < blk.devices.size(); ++k) {
+      a.device_blocks[static_cast<size_t>(blk.devices[k])].push_back(b);
+      a.work[static_cast<size_t>(blk.devices[k])] += blk.duration[k];
+    }
+  }
+  a.head.assign(static_cast<size_t>(n), 0.0);
+  for (int b : a.topo)
+    for (const InEdge& e : a.preds[static_cast<size_t>(b)])
+      a.head[static_cast<size_t>(b)] =
+          std::max(a.head[static_cast<size_t>(b)],
+                   a.head[static_cast<size_t>(e.from)] +
+                       p.blocks[static_cast<size_t>(e.from)].Span() + e.latency);
+  a.tail.assign(static_cast<size_t>(n), 0.0);
+  for (auto it = a.topo.rbegin(); it != a.topo.rend(); ++it) {
+    int b = *it;
+    double after = 0;
+    for (const InEdge& s : a.succs[static_cast<size_t>(b)])
+      after = std::max(after, s.latency + a.tail[static_cast<size_t>(s.from)]);
+    a.tail[static_cast<size_t>(b)] = p.blocks[static_cast<size_t>(b)].Span() + after;
+  }
+  for (int b = 0; b < n; ++b)
+    a.critical_path = std::max(a.critical_path, a.head[static_cast<size_t>(b)] +
+                                                    a.tail[static_cast<size_t>(b)]);
+  for (double w : a.work) a.period_bound = std::max(a.period_bound, w);
+  return a;
+}
+
+double Analysis::MakespanBound(const Placement& p, int num_micro) const {
+  double bound = critical_path;
+  for (int d = 0; d < num_devices; ++d) {
+    const auto& bs = device_blocks[static_cast<size_t>(d)];
+    if (bs.empty()) continue;
+    double min_head = head[static_cast<size_t>(bs[0])];
+    double min_after = tail[static_cast<size_t>(bs[0])];
+    for (int b : bs) {
+      const Block& blk = p.blocks[static_cast<size_t>(b)];
+      // After the device's last block ends, at least its remaining path runs; a multi-device
+      // block ends on this device after duration[d] but its successors wait for the span.
+      double dur_here = blk.duration[static_cast<size_t>(blk.DeviceSlot(d))];
+      min_head = std::min(min_head, head[static_cast<size_t>(b)]);
+      min_after = std::min(min_after, tail[static_cast<size_t>(b)] - dur_here);
+    }
+    bound = std::max(bound, min_head + num_micro * work[static_cast<size_t>(d)] + min_after);
+  }
+  return bound;
+}
+
+}  // namespace loom::tessel
