@@ -1,0 +1,190 @@
+#include "loom/taccl/baselines.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "loom/base/strings.h"
+#include "loom/taccl/ordering.h"
+
+namespace loom::taccl {
+namespace {
+
+// Hamiltonian path inside node `n` from e to x (global ranks) over intra-node links.
+bool HamPath(const Topology& t, int e, int x, std::vector<int>* path) {
+  const int G = t.gpus_per_node;
+  std::vector<bool> seen(t.num_ranks(), false);
+  path->assign(1, e);
+  seen[e] = true;
+  int budget = 200000;  // DFS steps; node graphs are small
+  std::function<bool(int)> dfs = [&](int u) -> bool {
+    if (--budget < 0) return false;
+    if (static_cast<int>(path->size()) == G) return u == x;
+    for (int li : t.out_links[u]) {
+      int v = t.links[li].dst;
+      if (t.links[li].kind == LinkKind::kNetwork || seen[v]) continue;
+      if (v == x && static_cast<int>(path->size()) != G - 1) continue;
+      seen[v] = true;
+      path->push_back(v);
+      if (dfs(v)) return true;
+      path->pop_back();
+      seen[v] = false;
+    }
+    return false;
+  };
+  if (G == 1) return e == x;
+  return dfs(e);
+}
+
+StatusOr<Algorithm> Finish(const Topology& t, Algorithm a, const std::vector<ScheduleEdge>& edges) {
+  OrderOptions o;
+  o.chunk_bytes = a.chunk_bytes;
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, edges, o));
+  for (const auto& tr : a.transfers) a.makespan_us = std::max(a.makespan_us, tr.end_us);
+  return a;
+}
+
+}  // namespace
+
+StatusOr<std::vector<int>> FindRing(const Topology& t) {
+  const int G = t.gpus_per_node, M = t.num_nodes;
+  if (M == 1) {
+    // Hamiltonian cycle: a path 0 -> x with a link x -> 0.
+    for (int li : t.in_links[0]) {
+      std::vector<int> path;
+      if (t.links[li].kind != LinkKind::kNetwork && HamPath(t, 0, t.links[li].src, &path)) return path;
+    }
+    if (G == 1) return std::vector<int>{0};
+    return NotFoundError(StrCat(t.name, ": no ring through all GPUs over the node's links"));
+  }
+  // Per node: entry e_n, exit x_n with a network link x_n -> e_{n+1}; the last exits to node 0.
+  for (int e0 = 0; e0 < G; ++e0) {
+    std::vector<int> ring;
+    std::function<bool(int, int)> walk = [&](int n, int entry) -> bool {
+      for (int x = n * G; x < (n + 1) * G; ++x) {
+        if (G > 1 && x == entry) continue;
+        int next_node = (n + 1) % M;
+        int next_entry = -1;
+        for (int li : t.out_links[x])
+          if (t.links[li].kind == LinkKind::kNetwork && t.NodeOf(t.links[li].dst) == next_node &&
+              (next_node != 0 || t.links[li].dst == e0)) {
+            next_entry = t.links[li].dst;
+            break;
+          }
+        if (next_entry < 0) continue;
+        std::vector<int> path;
+        if (!HamPath(t, entry, x, &path)) continue;
+        size_t mark = ring.size();
+        ring.insert(ring.end(), path.begin(), path.end());
+        if (next_node == 0 || walk(next_node, next_entry)) return true;
+        ring.resize(mark);
+      }
+      return false;
+    };
+    if (walk(0, e0)) return ring;
+  }
+  return NotFoundError(StrCat(t.name, ": no ring through all GPUs (the sketch's relay links do not chain the nodes)"));
+}
+
+StatusOr<Algorithm> RingAlgorithm(const Topology& t, const std::vector<int>& ring, Collective coll,
+                                  int k, double chunk_bytes) {
+  const int N = t.num_ranks();
+  if (static_cast<int>(ring.size()) != N) return InvalidArgumentError("ring must list every rank once");
+  std::vector<int> pos(N, -1);
+  for (int i = 0; i < N; ++i) pos[ring[i]] = i;
+  std::vector<int> next_link(N);
+  for (int i = 0; i < N; ++i) {
+    next_link[i] = t.FindLink(ring[i], ring[(i + 1) % N]);
+    if (next_link[i] < 0 && N > 1) return InvalidArgumentError(StrCat("ring hop ", ring[i], "->", ring[(i + 1) % N], " has no link"));
+  }
+  Algorithm a;
+  a.name = "ring";
+  a.coll = coll;
+  a.nranks = N;
+  a.chunkup = k;
+  a.chunk_bytes = chunk_bytes;
+  std::vector<ScheduleEdge> edges;
+  const int C = NumChunks(coll, N, k);
+  std::vector<std::vector<int>> ready(C);
+  if (coll == Collective::kReduceScatter || coll == Collective::kAllReduce) {
+    for (int c = 0; c < C; ++c) {
+      int owner = c / k;
+      int prev = -1;
+      for (int h = 1; h < N; ++h) {  // start right after the owner, end at it
+        int from = (pos[owner] + h) % N;
+        ScheduleEdge e;
+        e.chunk = c;
+        e.link = next_link[from];
+        e.reduce = true;
+        if (prev >= 0) e.preds.push_back(prev);
+        prev = static_cast<int>(edges.size());
+        edges.push_back(e);
+      }
+      if (prev >= 0) ready[c].push_back(prev);
+    }
+  }
+  if (coll == Collective::kAllGather || coll == Collective::kAllReduce) {
+    for (int c = 0; c < C; ++c) {
+      int owner = c / k;
+      int prev = -1;
+      for (int h = 0; h < N - 1; ++h) {
+        ScheduleEdge e;
+        e.chunk = c;
+        e.link = next_link[(pos[owner] + h) % N];
+        e.phase = coll == Collective::kAllReduce ? 1 : 0;
+        e.preds = prev >= 0 ? std::vector<int>{prev} : ready[c];
+        prev = static_cast<int>(edges.size());
+        edges.push_back(e);
+      }
+    }
+  }
+  if (coll != Collective::kAllGather && coll != Collective::kReduceScatter && coll != Collective::kAllReduce)
+    return InvalidArgumentError("ring: allgather, reduce_scatter and allreduce only");
+  return Finish(t, std::move(a), edges);
+}
+
+StatusOr<Algorithm> DirectAlgorithm(const Topology& t, Collective coll, int k, int root, double chunk_bytes) {
+  const int N = t.num_ranks();
+  Algorithm a;
+  a.name = "direct";
+  a.coll = coll;
+  a.nranks = N;
+  a.chunkup = k;
+  a.root = root;
+  a.chunk_bytes = chunk_bytes;
+  std::vector<ScheduleEdge> edges;
+  const int C = NumChunks(coll, N, k);
+  for (int c = 0; c < C; ++c) {
+    std::vector<std::pair<int, int>> pairs;  // (src, dst)
+    switch (coll) {
+      case Collective::kAllGather:
+        for (int d = 0; d < N; ++d) if (d != c / k) pairs.push_back({c / k, d});
+        break;
+      case Collective::kBroadcast:
+        for (int d = 0; d < N; ++d) if (d != root) pairs.push_back({root, d});
+        break;
+      case Collective::kAllToAll: {
+        int s = c / k / N, d = (c / k) % N;
+        if (s != d) pairs.push_back({s, d});
+        break;
+      }
+      case Collective::kReduceScatter:
+        for (int s = 0; s < N; ++s) if (s != c / k) pairs.push_back({s, c / k});
+        break;
+      default:
+        return InvalidArgumentError("direct: allgather, broadcast, alltoall, reduce_scatter only");
+    }
+    for (auto [s, d] : pairs) {
+      int li = t.FindLink(s, d);
+      if (li < 0) return NotFoundError(StrCat("direct: no link ", s, "->", d));
+      ScheduleEdge e;
+      e.chunk = c;
+      e.link = li;
+      e.reduce = coll == Collective::kReduceScatter;
+      edges.push_back(e);
+    }
+  }
+  return Finish(t, std::move(a), edges);
+}
+
+}  // namespace loom::taccl

@@ -1,0 +1,27 @@
+// Constructive schedules: NCCL-style ring (AllGather, ReduceScatter, AllReduce = RS + AG) over a
+// Hamiltonian ring of the topology, and direct (one hop to every destination, where links
+// allow). They are the synthesizer's warm starts and the simulator's baselines.
+// Thread-safe (pure functions).
+#pragma once
+
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/taccl/algorithm.h"
+#include "loom/taccl/topology.h"
+
+namespace loom::taccl {
+
+// A ring visiting every rank once, nodes in order 0, 1, ..., crossing nodes on network links and
+// staying on intra-node links inside a node. NotFound if the links admit none.
+StatusOr<std::vector<int>> FindRing(const Topology& topo);
+
+// Ring algorithm over `ring` (as NCCL's: each chunk walks the ring; AR = RS then AG).
+StatusOr<Algorithm> RingAlgorithm(const Topology& topo, const std::vector<int>& ring, Collective coll,
+                                  int chunkup, double chunk_bytes);
+
+// Every chunk sent straight from its source to each destination. NotFound if a link is missing.
+StatusOr<Algorithm> DirectAlgorithm(const Topology& topo, Collective coll, int chunkup, int root,
+                                    double chunk_bytes);
+
+}  // namespace loom::taccl

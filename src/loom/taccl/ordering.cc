@@ -1,0 +1,154 @@
+#include "loom/taccl/ordering.h"
+
+#include <algorithm>
+#include <queue>
+#include <tuple>
+
+#include "loom/base/strings.h"
+
+namespace loom::taccl {
+
+void AppendTreeEdges(const Topology& topo, const std::vector<std::vector<int>>& trees,
+                     const std::vector<int>& sources, int phase,
+                     const std::vector<std::vector<int>>* root_ready, std::vector<ScheduleEdge>* out) {
+  for (size_t c = 0; c < trees.size(); ++c) {
+    std::vector<int> in_edge(topo.num_ranks(), -1);
+    for (int li : trees[c]) {
+      const Link& l = topo.links[li];
+      ScheduleEdge e;
+      e.chunk = static_cast<int>(c);
+      e.link = li;
+      e.phase = phase;
+      e.origin = sources[c];
+      if (l.src == sources[c]) {
+        if (root_ready) e.preds = (*root_ready)[c];
+      } else if (in_edge[l.src] >= 0) {
+        e.preds.push_back(in_edge[l.src]);
+      }
+      in_edge[l.dst] = static_cast<int>(out->size());
+      out->push_back(std::move(e));
+    }
+  }
+}
+
+std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
+                                                const std::vector<std::vector<int>>& trees,
+                                                std::vector<ScheduleEdge>* out) {
+  std::vector<std::vector<int>> root_in(trees.size());
+  for (size_t c = 0; c < trees.size(); ++c) {
+    size_t first = out->size();
+    // Sources of the chunk's AllGather-on-transpose tree = the destination of the reduction.
+    std::vector<bool> is_child(topo.num_ranks(), false);
+    for (int li : trees[c]) is_child[topo.links[li].src] = true;
+    for (int li : trees[c]) {
+      ScheduleEdge e;
+      e.chunk = static_cast<int>(c);
+      e.link = li;
+      e.reduce = true;
+      e.origin = topo.links[li].src;
+      out->push_back(std::move(e));
+    }
+    for (size_t i = first; i < out->size(); ++i) {
+      int child = topo.links[(*out)[i].link].src;
+      for (size_t j = first; j < out->size(); ++j)
+        if (topo.links[(*out)[j].link].dst == child) (*out)[i].preds.push_back(static_cast<int>(j));
+      int parent = topo.links[(*out)[i].link].dst;
+      if (!is_child[parent]) root_in[c].push_back(static_cast<int>(i));
+    }
+  }
+  return root_in;
+}
+
+StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
+                                              const std::vector<ScheduleEdge>& edges,
+                                              const OrderOptions& opt) {
+  const int E = static_cast<int>(edges.size());
+  std::vector<std::vector<int>> succ(E);
+  std::vector<int> pending(E, 0);
+  for (int i = 0; i < E; ++i)
+    for (int p : edges[i].preds) {
+      if (p < 0 || p >= E || p == i) return InternalError(StrCat("ordering: edge ", i, " has bad predecessor ", p));
+      succ[p].push_back(i);
+      ++pending[i];
+    }
+  std::vector<double> cost(E);
+  for (int i = 0; i < E; ++i) cost[i] = topo.links[edges[i].link].Cost(opt.chunk_bytes);
+  // Critical path to the end, via Kahn order reversed.
+  std::vector<int> order;
+  {
+    std::vector<int> indeg = pending;
+    std::vector<int> q;
+    for (int i = 0; i < E; ++i)
+      if (indeg[i] == 0) q.push_back(i);
+    for (size_t h = 0; h < q.size(); ++h) {
+      order.push_back(q[h]);
+      for (int s : succ[q[h]])
+        if (--indeg[s] == 0) q.push_back(s);
+    }
+    if (static_cast<int>(order.size()) != E) return InternalError("ordering: dependency cycle");
+  }
+  std::vector<double> tail(E, 0);
+  for (int h = E - 1; h >= 0; --h) {
+    int i = order[h];
+    double m = 0;
+    for (int s : succ[i]) m = std::max(m, tail[s]);
+    tail[i] = cost[i] + m;
+  }
+  std::vector<double> res_free(topo.num_resources(), 0);
+  std::vector<double> ready(E, 0), start(E, 0), end(E, 0);
+  std::vector<std::vector<int>> res(E);
+  for (int i = 0; i < E; ++i) topo.ResourcesOf(edges[i].link, &res[i]);
+  auto earliest = [&](int i) {
+    double t = ready[i];
+    for (int r : res[i]) t = std::max(t, res_free[r]);
+    return t;
+  };
+  // Key: (earliest start, -critical path, -own chunk first, id); min-heap.
+  using Key = std::tuple<double, double, int, int>;
+  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> heap;
+  auto own = [&](int i) {
+    return opt.enforce_ordering && topo.links[edges[i].link].kind == LinkKind::kNetwork &&
+                   edges[i].origin == topo.links[edges[i].link].src
+               ? 0
+               : 1;
+  };
+  for (int i = 0; i < E; ++i)
+    if (pending[i] == 0) heap.push({earliest(i), -tail[i], own(i), i});
+  std::vector<int> done_order;
+  while (!heap.empty()) {
+    auto [t0, neg_tail, o, i] = heap.top();
+    heap.pop();
+    double t = earliest(i);
+    if (t > t0 + 1e-9) {
+      heap.push({t, neg_tail, o, i});
+      continue;
+    }
+    start[i] = t;
+    end[i] = t + cost[i];
+    for (int r : res[i]) res_free[r] = end[i];
+    done_order.push_back(i);
+    for (int s : succ[i]) {
+      ready[s] = std::max(ready[s], end[i]);
+      if (--pending[s] == 0) heap.push({earliest(s), -tail[s], own(s), s});
+    }
+  }
+  if (static_cast<int>(done_order.size()) != E) return InternalError("ordering: unscheduled edges");
+  std::vector<Transfer> out;
+  out.reserve(E);
+  for (int i : done_order) {
+    Transfer tr;
+    tr.chunk = edges[i].chunk;
+    tr.link = edges[i].link;
+    tr.src = topo.links[tr.link].src;
+    tr.dst = topo.links[tr.link].dst;
+    tr.reduce = edges[i].reduce;
+    tr.phase = edges[i].phase;
+    tr.start_us = start[i];
+    tr.end_us = end[i];
+    out.push_back(tr);
+  }
+  // done_order is already by start time (each pop is the earliest feasible); keep it stable.
+  return out;
+}
+
+}  // namespace loom::taccl

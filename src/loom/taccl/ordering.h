@@ -1,0 +1,49 @@
+// Stage 2, ordering (TACCL's heuristic_ordering.py in spirit): greedy list scheduling of the
+// routed chunk transfers over the topology's serial resources (links, switch ports, NICs).
+// Among transfers whose inputs have arrived, the one that can start earliest goes first; ties go
+// to the longest remaining critical path, then to the sketch's enforce_ordering (a sender's own
+// chunks first), then to the lowest id. Deterministic; thread-compatible.
+#pragma once
+
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/taccl/algorithm.h"
+#include "loom/taccl/topology.h"
+
+namespace loom::taccl {
+
+struct ScheduleEdge {
+  int chunk = 0;
+  int link = 0;
+  bool reduce = false;
+  int phase = 0;
+  int origin = -1;            // rank whose chunk this is (enforce_ordering), -1 = none
+  std::vector<int> preds;     // edges that must end before this one starts
+};
+
+struct OrderOptions {
+  double chunk_bytes = 0;
+  bool enforce_ordering = false;
+};
+
+// Returns the transfers in schedule order (start, end, id), with times.
+StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
+                                              const std::vector<ScheduleEdge>& edges,
+                                              const OrderOptions& options);
+
+// Edges of broadcast-style trees (each link's source holds the chunk once its in-edge ends).
+// `trees[c]` are link ids, parents first; `root_ready[c]` (optional) are edge ids every edge
+// leaving the chunk's source must wait for.
+void AppendTreeEdges(const Topology& topo, const std::vector<std::vector<int>>& trees,
+                     const std::vector<int>& sources, int phase,
+                     const std::vector<std::vector<int>>* root_ready, std::vector<ScheduleEdge>* out);
+
+// Edges of reduction trees: `trees[c]` are link ids of an AllGather tree on the transposed
+// topology (same link ids), followed leaves-to-root with reduce = true. Returns, per chunk, the
+// edges arriving at the root (the chunk is final once they end).
+std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
+                                                const std::vector<std::vector<int>>& trees,
+                                                std::vector<ScheduleEdge>* out);
+
+}  // namespace loom::taccl

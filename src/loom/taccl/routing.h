@@ -1,0 +1,48 @@
+// Stage 1, routing (TACCL's routing.py in spirit, decomposed): every chunk gets a multicast tree
+// from its source to its destinations. Inter-node hops are chosen first (which relay link of the
+// sketch carries the chunk into each remote node, balancing NIC load), then each node's trees are
+// chosen by a MILP over BFS-level parent choices (so every choice is a tree), minimising the
+// heaviest link / switch-port / NIC load (TACCL's load relaxation). CBC solves both MILPs,
+// warm-started from a greedy load-balancing choice; nodes with identical sub-problems are
+// solved once and mapped (symmetry quotient). Thread-compatible; deterministic.
+#pragma once
+
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/taccl/algorithm.h"
+#include "loom/taccl/sketch.h"
+#include "loom/taccl/topology.h"
+
+namespace loom::taccl {
+
+struct RouteOptions {
+  double chunk_bytes = kMiB;  // cost model size
+  bool use_milp = true;
+  int max_milp_binaries = 6000;  // larger node models use the greedy routing (decomposition)
+  int max_nodes = 400;           // CBC branch-and-bound nodes per model (determinism)
+  double max_seconds = 30;       // CBC wall-clock backstop per model
+};
+
+struct Routing {
+  // Per chunk: tree link ids, each link's source already holding the chunk (parents first).
+  std::vector<std::vector<int>> trees;
+  double greedy_load_us = 0;  // heaviest resource load of the greedy routing
+  double load_us = 0;         // heaviest resource load of the chosen routing
+  double load_bound_us = 0;   // MILP lower bound on the heaviest load (0 if no MILP ran)
+  int milp_models = 0, milp_binaries = 0, milp_optimal = 0, nodes_reused = 0;
+};
+
+// Routes AllGather (all ranks), AllToAll (one destination per chunk) or Broadcast (from root).
+StatusOr<Routing> RouteChunks(const Topology& topo, const Sketch& sketch, Collective coll,
+                              int chunkup, int root, const RouteOptions& options);
+
+// The transpose: link u->v becomes v->u (same costs). Reduce-scatter routes are AllGather
+// trees on the transpose, followed leaves-to-root.
+Topology Transposed(const Topology& topo);
+
+// The heaviest resource load (us) of a set of trees, and which resource carries it.
+double MaxLoad(const Topology& topo, const std::vector<std::vector<int>>& trees, double chunk_bytes,
+               int* resource = nullptr);
+
+}  // namespace loom::taccl

@@ -1,0 +1,200 @@
+#include "loom/taccl/synthesizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "loom/base/strings.h"
+#include "loom/base/timer.h"
+#include "loom/taccl/baselines.h"
+#include "loom/taccl/ordering.h"
+
+namespace loom::taccl {
+namespace {
+
+std::vector<int> Sources(Collective coll, int N, int k, int root) {
+  std::vector<int> s(NumChunks(coll, N, k));
+  for (size_t c = 0; c < s.size(); ++c) {
+    int ci = static_cast<int>(c);
+    s[c] = coll == Collective::kAllToAll ? ci / k / N : coll == Collective::kBroadcast ? root : ci / k;
+  }
+  return s;
+}
+
+Algorithm NewAlgo(const std::string& name, const Topology& t, Collective coll, int k, int root, double cb) {
+  Algorithm a;
+  a.name = name;
+  a.coll = coll;
+  a.nranks = t.num_ranks();
+  a.chunkup = k;
+  a.root = root;
+  a.chunk_bytes = cb;
+  return a;
+}
+
+void SetMakespan(Algorithm* a) {
+  a->makespan_us = 0;
+  for (const auto& tr : a->transfers) a->makespan_us = std::max(a->makespan_us, tr.end_us);
+}
+
+// Routing + ordering for one collective; `use_milp` selects the MILP or greedy routing.
+StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
+                           bool use_milp, Routing* stats) {
+  RouteOptions ro;
+  ro.chunk_bytes = cb;
+  ro.use_milp = use_milp;
+  ro.max_nodes = o.max_nodes;
+  ro.max_seconds = o.time_limit_s;
+  const int N = t.num_ranks();
+  std::vector<ScheduleEdge> edges;
+  Routing r;
+  if (o.coll == Collective::kAllGather || o.coll == Collective::kAllToAll || o.coll == Collective::kBroadcast) {
+    LOOM_ASSIGN_OR_RETURN(r, RouteChunks(t, sk, o.coll, k, o.root, ro));
+    AppendTreeEdges(t, r.trees, Sources(o.coll, N, k, o.root), 0, nullptr, &edges);
+  } else {
+    Topology tt = Transposed(t);
+    LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, sk, Collective::kAllGather, k, 0, ro));
+    auto ready = AppendReduceEdges(t, rr.trees, &edges);
+    r = rr;
+    if (o.coll == Collective::kAllReduce) {
+      LOOM_ASSIGN_OR_RETURN(Routing ra, RouteChunks(t, sk, Collective::kAllGather, k, 0, ro));
+      AppendTreeEdges(t, ra.trees, Sources(Collective::kAllGather, N, k, 0), 1, &ready, &edges);
+      r.milp_models += ra.milp_models;
+      r.milp_binaries += ra.milp_binaries;
+      r.milp_optimal += ra.milp_optimal;
+      r.load_bound_us = std::max(r.load_bound_us, ra.load_bound_us);
+    }
+  }
+  if (stats) *stats = r;
+  Algorithm a = NewAlgo(use_milp ? "taccl-milp" : "taccl-greedy", t, o.coll, k, o.root, cb);
+  OrderOptions oo;
+  oo.chunk_bytes = cb;
+  oo.enforce_ordering = sk.enforce_ordering;
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, edges, oo));
+  SetMakespan(&a);
+  return a;
+}
+
+// TACCL's AllReduce by inversion: an AllGather schedule on the transposed topology, time-reversed
+// into a reduce-scatter, then the AllGather after a barrier (brief 3.6).
+StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb) {
+  SynthOptions ag = o;
+  ag.coll = Collective::kAllGather;
+  Topology tt = Transposed(t);
+  LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, sk, ag, k, cb, o.use_milp, nullptr));
+  LOOM_ASSIGN_OR_RETURN(Algorithm fwd, Routed(t, sk, ag, k, cb, o.use_milp, nullptr));
+  Algorithm a = NewAlgo("inversion", t, Collective::kAllReduce, k, 0, cb);
+  double m = rev.makespan_us;
+  for (auto it = rev.transfers.rbegin(); it != rev.transfers.rend(); ++it) {
+    Transfer tr = *it;
+    std::swap(tr.src, tr.dst);  // same link id: the transpose keeps indices
+    tr.reduce = true;
+    tr.phase = 0;
+    double s = m - it->end_us, e = m - it->start_us;
+    tr.start_us = s;
+    tr.end_us = e;
+    a.transfers.push_back(tr);
+  }
+  for (Transfer tr : fwd.transfers) {
+    tr.phase = 1;
+    tr.start_us += m;
+    tr.end_us += m;
+    a.transfers.push_back(tr);
+  }
+  std::stable_sort(a.transfers.begin(), a.transfers.end(), [](const Transfer& x, const Transfer& y) {
+    return x.start_us != y.start_us ? x.start_us < y.start_us : x.end_us < y.end_us;
+  });
+  SetMakespan(&a);
+  return a;
+}
+
+}  // namespace
+
+StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const SynthOptions& o, Progress* progress) {
+  Stopwatch sw;
+  if (sk.nnodes != t.num_nodes)
+    return InvalidArgumentError(StrCat(sk.source, ": nnodes ", sk.nnodes, " but the topology has ", t.num_nodes, " nodes"));
+  if (o.bytes == 0) return InvalidArgumentError("size must be > 0 bytes");
+  LOOM_RETURN_IF_ERROR(CheckSymmetry(t, sk));
+  const int N = t.num_ranks();
+  const int k = o.chunkup > 0 ? o.chunkup : sk.chunkup;
+  if (k < 1 || k > 64) return InvalidArgumentError(StrCat("chunkup ", k, " is not in 1..64"));
+  if (o.root < 0 || o.root >= N) return InvalidArgumentError(StrCat("root ", o.root, " is not a rank"));
+  const int loop_chunks = o.coll == Collective::kBroadcast ? k : N * k;
+  const double cb = std::min(static_cast<double>(o.bytes) / loop_chunks, o.sim.chunk_eff_bytes);
+  SynthResult best;
+  bool have = false;
+  auto consider = [&](const std::string& name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
+    if (progress) progress->Add(1);
+    Candidate cand{name, 0, ""};
+    if (!a.ok()) {
+      // An infeasible sketch is the caller's error, reported if nothing else works.
+      cand.error = a.status().ToString();
+      best.candidates.push_back(cand);
+      return OkStatus();
+    }
+    a->name = name;
+    Status ok = CheckAlgorithm(*a, t);
+    if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
+    LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t));
+    LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
+    cand.sim_us = s.time_us;
+    best.candidates.push_back(cand);
+    if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
+      have = true;
+      best.algo = std::move(*a);
+      best.program = std::move(p);
+      best.sim = s;
+      best.method = name;
+      if (stats) best.routing = *stats;
+    }
+    return OkStatus();
+  };
+  Routing milp_stats;
+  if (o.use_milp) {
+    auto a = Routed(t, sk, o, k, cb, true, &milp_stats);
+    LOOM_RETURN_IF_ERROR(consider("taccl-milp", std::move(a), &milp_stats));
+  }
+  Routing greedy_stats;
+  auto g = Routed(t, sk, o, k, cb, false, &greedy_stats);
+  LOOM_RETURN_IF_ERROR(consider("taccl-greedy", std::move(g), &greedy_stats));
+  if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
+  if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
+                         o.coll == Collective::kAllReduce)) {
+    auto ring = FindRing(t);
+    StatusOr<Algorithm> ra = ring.ok() ? RingAlgorithm(t, *ring, o.coll, k, cb) : StatusOr<Algorithm>(ring.status());
+    LOOM_RETURN_IF_ERROR(consider("ring", std::move(ra), nullptr));
+  }
+  if (o.coll != Collective::kAllReduce) {
+    auto d = DirectAlgorithm(t, o.coll, k, o.root, cb);
+    if (d.ok() || d.status().code() != StatusCode::kNotFound) LOOM_RETURN_IF_ERROR(consider("direct", std::move(d), nullptr));
+  }
+  if (!have) {
+    std::string why;
+    for (const auto& c : best.candidates) why += StrCat("\n  ", c.name, ": ", c.error);
+    return InfeasibleError(StrCat("no schedule for ", CollectiveName(o.coll), " on ", t.name, " with ",
+                                  sk.source, ":", why));
+  }
+  if (o.use_milp && best.method != "taccl-milp") best.routing = milp_stats;
+  best.algo.name = best.method;
+  best.bound = CutBound(t, o.coll, o.bytes, o.root);
+  best.gap = best.bound.time_us > 0 ? best.sim.time_us / best.bound.time_us - 1 : 0;
+  best.program.name = StrCat("loom-taccl-", CollectiveName(o.coll), "-", best.method);
+  best.seconds = sw.ElapsedSeconds();
+  return best;
+}
+
+StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim) {
+  Sketch s = DefaultSketch(profile, nodes);
+  s.conn_mode = "fully-connected";
+  LOOM_ASSIGN_OR_RETURN(Topology t, BuildTopology(profile, s));
+  LOOM_ASSIGN_OR_RETURN(std::vector<int> ring, FindRing(t));
+  const int L = t.num_ranks();
+  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, RingAlgorithm(t, ring, coll, 1, cb));
+  LOOM_RETURN_IF_ERROR(CheckAlgorithm(a, t));
+  LOOM_ASSIGN_OR_RETURN(Program p, Lower(a, t));
+  return Simulate(p, t, bytes, sim);
+}
+
+}  // namespace loom::taccl

@@ -1,0 +1,65 @@
+// The synthesizer: topology + sketch + collective + size -> the best schedule found, as an
+// Algorithm and its lowered MSCCL Program, with the simulated time, the cut bound and the gap.
+//
+// Pipeline: check the sketch's symmetry offsets; route (routing.h: relay choice, per-node tree
+// MILPs in CBC, warm-started from greedy, identical nodes solved once); order (ordering.h: list
+// scheduling); then every candidate (MILP routing, greedy routing, ring, direct; for AllReduce
+// RS+AG with per-chunk overlap and TACCL's inversion) is checked by the set-semantics oracle,
+// lowered and simulated at the requested size, and the fastest wins (ties: first listed).
+// Deterministic for a given input. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loom/base/progress.h"
+#include "loom/base/status.h"
+#include "loom/taccl/algorithm.h"
+#include "loom/taccl/bounds.h"
+#include "loom/taccl/program.h"
+#include "loom/taccl/routing.h"
+#include "loom/taccl/simulator.h"
+#include "loom/taccl/sketch.h"
+
+namespace loom::taccl {
+
+struct SynthOptions {
+  Collective coll = Collective::kAllGather;
+  uint64_t bytes = 1 << 20;
+  int chunkup = 0;  // 0: the sketch's input_chunkup
+  int root = 0;     // Broadcast
+  bool use_milp = true;
+  int max_nodes = 400;         // CBC nodes per model (deterministic stop)
+  double time_limit_s = 60;    // CBC wall-clock backstop per model; best-so-far is kept
+  bool include_ring = true;
+  SimOptions sim;
+};
+
+struct Candidate {
+  std::string name;
+  double sim_us = 0;
+  std::string error;  // why the candidate was not available
+};
+
+struct SynthResult {
+  Algorithm algo;
+  Program program;
+  SimResult sim;
+  Bound bound;
+  double gap = 0;            // sim time / bound - 1
+  double seconds = 0;        // synthesis wall time
+  std::string method;        // winning candidate
+  Routing routing;           // stats of the MILP routing
+  std::vector<Candidate> candidates;
+};
+
+StatusOr<SynthResult> Synthesize(const Topology& topo, const Sketch& sketch,
+                                 const SynthOptions& options, Progress* progress = nullptr);
+
+// The NCCL ring baseline on the same physical nodes (network links rebuilt fully connected, as
+// NCCL picks its own NIC paths), simulated at `bytes`. NotFound when no ring exists.
+StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll,
+                                     uint64_t bytes, const SimOptions& sim = {});
+
+}  // namespace loom::taccl
