@@ -233,39 +233,48 @@ TrainState InitialTrainState(const TrainOptions& options) {
   return s;
 }
 
+Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+                  TrainState* state, Kernels kernels) {
+  const int threads = static_cast<int>(state->rng.size());
+  if (threads < 1 || state->alpha.size() != state->rng.size())
+    return FailedPreconditionError("training state has no threads");
+  if (model->vocab_size != ctx.vocab->size() || model->dim != ctx.options.dim)
+    return FailedPreconditionError("model shape does not match vocabulary and -size");
+  std::atomic<int64_t> wca(state->words_done);
+  std::vector<ThreadJob> jobs;
+  for (int t = 0; t < threads; ++t) {
+    size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
+    size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+    jobs.push_back({&ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
+                    &state->alpha[static_cast<size_t>(t)], &wca});
+  }
+  auto run = [&](const ThreadJob& job) {
+    if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
+    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps>(job);
+    else ExactEpoch<FastOps>(job);
+  };
+  if (threads == 1) {
+    run(jobs[0]);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, jobs[static_cast<size_t>(t)]);
+    run(jobs[0]);
+    for (auto& th : pool) th.join();
+  }
+  state->words_done = wca.load();
+  return OkStatus();
+}
+
 Status Train(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
              TrainState* state, const EpochCallback& after_epoch, Kernels kernels) {
   const int threads = ctx.options.threads;
   if (static_cast<int>(state->rng.size()) != threads || state->alpha.size() != state->rng.size())
     return FailedPreconditionError(StrCat("training state has ", state->rng.size(),
                                           " threads, options ask for ", threads));
-  if (model->vocab_size != ctx.vocab->size() || model->dim != ctx.options.dim)
-    return FailedPreconditionError("model shape does not match vocabulary and -size");
   if (tokens.empty()) return InvalidArgumentError("the encoded corpus has no in-vocabulary tokens");
-  std::atomic<int64_t> wca(state->words_done);
   for (int epoch = state->epochs_done; epoch < ctx.options.iter; ++epoch) {
-    std::vector<ThreadJob> jobs;
-    for (int t = 0; t < threads; ++t) {
-      size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
-      size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
-      jobs.push_back({&ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
-                      &state->alpha[static_cast<size_t>(t)], &wca});
-    }
-    auto run = [&](const ThreadJob& job) {
-      if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
-      else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps>(job);
-      else ExactEpoch<FastOps>(job);
-    };
-    if (threads == 1) {
-      run(jobs[0]);
-    } else {
-      std::vector<std::thread> pool;
-      for (int t = 1; t < threads; ++t) pool.emplace_back(run, jobs[static_cast<size_t>(t)]);
-      run(jobs[0]);
-      for (auto& th : pool) th.join();
-    }
+    LOOM_RETURN_IF_ERROR(TrainSlice(ctx, tokens, model, state, kernels));
     state->epochs_done = epoch + 1;
-    state->words_done = wca.load();
     if (after_epoch) LOOM_RETURN_IF_ERROR(after_epoch(*state));
   }
   return OkStatus();

@@ -32,6 +32,12 @@ enum class Kernels { kFast, kSequential };
 
 using EpochCallback = std::function<Status(const TrainState&)>;
 
+// One pass over `tokens` (split into exact ranges, one per thread of `state`), advancing the
+// threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
+// building block of Train and of the distributed trainer's rounds.
+Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+                  TrainState* state, Kernels kernels = Kernels::kFast);
+
 // Runs epochs state->epochs_done .. options.iter - 1, calling `after_epoch` (if set) after
 // each. FailedPrecondition if the state's thread count differs from the options'.
 Status Train(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
