@@ -22,6 +22,8 @@ packages=(
   coinor-libcbc-dev libz3-dev
   # cryptographic randomness (ckks keys and noise)
   libsodium-dev
+  # real English text for the w2v demo stage (perl's pod documentation, ~8 MB)
+  perl-doc
 )
 
 missing=()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Dev-time: regenerates the w2v exact-mode goldens in src/loom/w2v/testdata from a word2vec.c
+# binary built OUTSIDE the repository (tmikolov/word2vec @20c129af), e.g.
+#   gcc -O2 -ffp-contract=off word2vec.c -o /work/anchors/word2vec/word2vec-golden -lm -pthread
+#   scripts/w2v-make-goldens.sh /work/anchors/word2vec/word2vec-golden
+# The tiny corpus is generated here by a fixed grammar (no third-party text). Tests compare
+# loom's reference trainer against these files bit for bit.
+set -euo pipefail
+w2v=${1:?usage: $0 PATH/TO/word2vec}
+out=$(cd "$(dirname "$0")/../src/loom/w2v/testdata" && pwd)
+python3 - "$out/tiny.txt" <<'PY'
+import random, sys
+r = random.Random(7)
+subj = ["the king", "the queen", "a man", "a woman", "the boy", "the girl", "my father", "my mother"]
+verb = ["rules", "sees", "likes", "walks to", "talks with", "finds"]
+obj = ["the castle", "a river", "the city", "the forest", "a horse", "the sea", "the garden"]
+lines = []
+for i in range(2000):
+    s = f"{r.choice(subj)} {r.choice(verb)} {r.choice(obj)}"
+    if r.random() < 0.3: s += f" and {r.choice(subj)} {r.choice(verb)} {r.choice(obj)}"
+    if r.random() < 0.05: s = ""
+    lines.append(s)
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+cd "$out"
+"$w2v" -train tiny.txt -save-vocab tiny.vocab -min-count 2 -output "" -threads 1 >/dev/null
+for cfg in "sg_ns 0 0 3" "cbow_ns 1 0 3" "sg_hs 0 1 0" "cbow_hsns 1 1 2"; do
+  set -- $cfg
+  "$w2v" -train tiny.txt -read-vocab tiny.vocab -min-count 2 -output "golden_$1.bin" -binary 1 \
+    -size 12 -window 3 -sample 1e-2 -cbow "$2" -hs "$3" -negative "$4" -threads 1 -iter 1 \
+    -alpha 0.05 >/dev/null
+done
+ls -l "$out"

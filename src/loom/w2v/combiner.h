@@ -1,0 +1,29 @@
+// Per-word model combiners for the distributed trainer (GraphWord2Vec-style, brief 3.4; a
+// hypothesis of what the paper does, measured rather than assumed): after a round, each
+// touched row's per-rank deltas since the last round are combined into one delta.
+// - kSum: the sum of the deltas;
+// - kAverage: the sum divided by P (pWord2Vec/DMTK model averaging: a row touched by one
+//   rank keeps 1/P of its update);
+// - kAdasum: Adasum's pairwise rule applied over a binary tree of the ranks (rank order),
+//   Adasum(a, b) = (1 - a.b / (2|a|^2)) a + (1 - a.b / (2|b|^2)) b, with Adasum(a, 0) = a;
+//   orthogonal deltas add, identical deltas average, a lone delta is kept whole.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "loom/base/status.h"
+
+namespace loom::w2v {
+
+enum class Combiner { kSum, kAverage, kAdasum };
+StatusOr<Combiner> ParseCombiner(std::string_view name);
+std::string_view CombinerName(Combiner c);
+
+// deltas[r] is rank r's delta (dim floats) or nullptr when rank r did not touch the row.
+// Writes the combined delta to `out`.
+void CombineRow(Combiner combiner, const std::vector<const float*>& deltas, int64_t dim, float* out);
+
+}  // namespace loom::w2v

@@ -1,0 +1,48 @@
+// GraphWord2Vec-style distributed training over a loom Communicator (thread ranks in one
+// box; MPI ranks when comm's MPI backend lands): rank r owns the contiguous token range
+// [r N/P, (r+1) N/P); an epoch is R bulk-synchronous rounds; in a round every rank trains its
+// next sub-range locally (Hogwild over its own threads), then for syn0, syn1neg and syn1 the
+// rows it touched travel as (row id, delta since the last round) to every rank (an
+// all-gather-v built from AllToAllV), every rank combines each touched row's deltas with the
+// chosen Combiner in rank order and applies the result to its snapshot, so all replicas stay
+// identical. Untouched rows never travel. The learning rate follows the global word count
+// (summed over ranks at every round). With P = 1 nothing is exchanged and the run equals the
+// single-process trainer (R = 1).
+// This reconstructs GraphWord2Vec's model combiners (brief 3.4); it is a hypothesis under
+// test, not the paper's confirmed method.
+// Thread-safety: call once per rank, each rank from its own thread with its own Model.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "loom/base/status.h"
+#include "loom/comm/communicator.h"
+#include "loom/w2v/combiner.h"
+#include "loom/w2v/model.h"
+#include "loom/w2v/train_context.h"
+
+namespace loom::w2v::dist {
+
+struct DistributedOptions {
+  Combiner combiner = Combiner::kAdasum;
+  int rounds_per_epoch = 4;
+  // Testing: every rank trains the whole corpus with the same seeds (identical data).
+  bool replicate_data = false;
+};
+
+struct DistributedStats {
+  int64_t rows_sent = 0;    // touched rows this rank sent, summed over rounds and matrices
+  int64_t bytes_sent = 0;   // payload bytes this rank contributed
+  int64_t rows_total = 0;   // rows that would travel if every row were sent
+};
+
+// Trains ctx.options.iter epochs. `model` must be initialised identically on every rank
+// (InitModel with the same seed). `after_epoch(epoch)` runs on every rank after each epoch.
+Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
+                        std::span<const uint32_t> tokens, Model* model,
+                        const DistributedOptions& options, DistributedStats* stats = nullptr,
+                        const std::function<Status(int)>& after_epoch = {});
+
+}  // namespace loom::w2v::dist

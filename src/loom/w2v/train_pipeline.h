@@ -1,0 +1,34 @@
+// The end-to-end run of `loom w2v train` (word2vec.c's TrainModel): vocabulary (learned or
+// read), -save-vocab, the encoded corpus (a temporary token file beside the output), model
+// initialisation or resume from a checkpoint, training, and the vector file.
+// Thread-safety: one run at a time per output path.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "loom/base/status.h"
+#include "loom/w2v/options.h"
+
+namespace loom::w2v {
+
+struct PipelineOptions {
+  TrainOptions train;
+  std::string train_file, output, save_vocab, read_vocab;
+  bool binary = false;
+  std::string checkpoint;  // written after every epoch when set
+  bool resume = false;     // continue from `checkpoint`
+  bool progress = true;
+};
+
+struct PipelineResult {
+  int64_t vocab_size = 0, train_words = 0, tokens = 0;
+  double train_seconds = 0, total_seconds = 0;
+  double words_per_second() const {
+    return train_seconds > 0 ? static_cast<double>(tokens) * 1.0 / train_seconds : 0;
+  }
+};
+
+StatusOr<PipelineResult> RunTraining(const PipelineOptions& options);
+
+}  // namespace loom::w2v

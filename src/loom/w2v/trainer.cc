@@ -1,0 +1,283 @@
+#include "loom/w2v/trainer.h"
+
+#include <thread>
+
+#include "loom/base/strings.h"
+#include "loom/w2v/hogbatch.h"
+#include "loom/w2v/kernels.h"
+
+namespace loom::w2v {
+namespace {
+
+struct ThreadJob {
+  const TrainContext* ctx;
+  std::span<const uint32_t> tokens;  // this thread's range
+  Model* model;
+  uint64_t* next_random;
+  float* alpha;
+  std::atomic<int64_t>* word_count_actual;
+};
+
+float DecayedAlpha(const TrainContext& ctx, int64_t words) {
+  const float a0 = ctx.options.starting_alpha();
+  float alpha = a0 * (1 - words / static_cast<float>(ctx.options.iter * ctx.vocab->train_words() + 1));
+  if (alpha < a0 * 0.0001) alpha = static_cast<float>(a0 * 0.0001);
+  return alpha;
+}
+
+// Reads the next sentence as word2vec.c does; returns false at the end of the range with an
+// empty sentence (the end of the epoch).
+class SentenceReader {
+ public:
+  SentenceReader(const TrainContext& ctx, std::span<const uint32_t> tokens)
+      : keep_(ctx.keep.empty() ? nullptr : ctx.keep.data()), tokens_(tokens) {}
+  bool Read(int64_t* sen, int64_t* length, int64_t* word_count, uint64_t* next_random) {
+    *length = 0;
+    while (pos_ < tokens_.size()) {
+      int64_t word = tokens_[pos_++];
+      ++*word_count;
+      if (word == 0) return true;
+      if (keep_ != nullptr) {
+        *next_random = NextRandom(*next_random);
+        if (keep_[word] < (*next_random & 0xFFFF) / static_cast<float>(65536)) continue;
+      }
+      sen[(*length)++] = word;
+      if (*length >= kMaxSentenceLength) return true;
+    }
+    return *length > 0;
+  }
+
+ private:
+  const float* keep_;
+  std::span<const uint32_t> tokens_;
+  size_t pos_ = 0;
+};
+
+template <class Ops>
+void ExactEpoch(const ThreadJob& job) {
+  const TrainContext& ctx = *job.ctx;
+  const TrainOptions& o = ctx.options;
+  const int64_t d = job.model->dim;
+  const int64_t window = o.window;
+  const uint64_t vm1 = static_cast<uint64_t>(ctx.vocab->size() - 1);
+  float* syn0 = job.model->syn0.data();
+  float* syn1 = job.model->syn1.data();
+  float* syn1neg = job.model->syn1neg.data();
+  std::vector<float> neu1(static_cast<size_t>(d)), neu1e(static_cast<size_t>(d));
+  int64_t sen[kMaxSentenceLength + 1] = {0};
+  int64_t sentence_length = 0, sentence_position = 0, word_count = 0, last_word_count = 0;
+  uint64_t next_random = *job.next_random;
+  float alpha = *job.alpha;
+  SentenceReader reader(ctx, job.tokens);
+
+  auto output_step = [&](int64_t word, const float* h, float* e) {
+    if (o.hs) {
+      const auto& code = ctx.huffman.code[static_cast<size_t>(word)];
+      const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
+      for (size_t j = 0; j < code.size(); j++) {
+        float* r = syn1 + point[j] * d;
+        float f = Ops::Dot(h, r, d);
+        if (f <= -kMaxExp || f >= kMaxExp) continue;
+        float g = (1 - code[j] - ctx.sigmoid(f)) * alpha;
+        Ops::Axpy(g, r, e, d);
+        Ops::Axpy(g, h, r, d);
+      }
+    }
+    if (o.negative > 0) {
+      for (int64_t j = 0; j < o.negative + 1; j++) {
+        int64_t target;
+        float label;
+        if (j == 0) {
+          target = word;
+          label = 1;
+        } else {
+          next_random = NextRandom(next_random);
+          target = ctx.noise->Draw(next_random);
+          if (target == 0) target = static_cast<int64_t>(next_random % vm1) + 1;
+          if (target == word) continue;
+          label = 0;
+        }
+        float* r = syn1neg + target * d;
+        float f = Ops::Dot(h, r, d);
+        float g;
+        if (f > kMaxExp) g = (label - 1) * alpha;
+        else if (f < -kMaxExp) g = label * alpha;
+        else g = (label - ctx.sigmoid(f)) * alpha;
+        Ops::Axpy(g, r, e, d);
+        Ops::Axpy(g, h, r, d);
+      }
+    }
+  };
+
+  bool more = true;
+  while (true) {
+    if (word_count - last_word_count > 10000) {
+      int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
+                      (word_count - last_word_count);
+      last_word_count = word_count;
+      alpha = DecayedAlpha(ctx, total);
+    }
+    if (sentence_length == 0) {
+      more = reader.Read(sen, &sentence_length, &word_count, &next_random);
+      sentence_position = 0;
+    }
+    if (!more) break;
+    int64_t word = sen[sentence_position];
+    next_random = NextRandom(next_random);
+    int64_t b = static_cast<int64_t>(next_random % static_cast<uint64_t>(window));
+    int64_t lo = std::max<int64_t>(b, window - sentence_position);
+    int64_t hi = std::min<int64_t>(window * 2 + 1 - b, sentence_length - sentence_position + window);
+    if (o.cbow) {
+      std::fill(neu1.begin(), neu1.end(), 0.0f);
+      std::fill(neu1e.begin(), neu1e.end(), 0.0f);
+      int64_t cw = 0;
+      for (int64_t a = lo; a < hi; a++) {
+        if (a == window) continue;
+        Ops::Add(syn0 + sen[sentence_position - window + a] * d, neu1.data(), d);
+        cw++;
+      }
+      if (cw) {
+        for (int64_t k = 0; k < d; k++) neu1[k] /= cw;
+        output_step(word, neu1.data(), neu1e.data());
+        for (int64_t a = lo; a < hi; a++) {
+          if (a == window) continue;
+          Ops::Add(neu1e.data(), syn0 + sen[sentence_position - window + a] * d, d);
+        }
+      }
+    } else {
+      for (int64_t a = lo; a < hi; a++) {
+        if (a == window) continue;
+        float* l1 = syn0 + sen[sentence_position - window + a] * d;
+        std::fill(neu1e.begin(), neu1e.end(), 0.0f);
+        output_step(word, l1, neu1e.data());
+        Ops::Add(neu1e.data(), l1, d);
+      }
+    }
+    sentence_position++;
+    if (sentence_position >= sentence_length) sentence_length = 0;
+  }
+  job.word_count_actual->fetch_add(word_count - last_word_count);
+  *job.next_random = next_random;
+  *job.alpha = alpha;
+}
+
+void BatchedEpoch(const ThreadJob& job) {
+  const TrainContext& ctx = *job.ctx;
+  const TrainOptions& o = ctx.options;
+  const int64_t d = job.model->dim;
+  const int64_t window = o.window;
+  const uint64_t vm1 = static_cast<uint64_t>(ctx.vocab->size() - 1);
+  int64_t sen[kMaxSentenceLength + 1] = {0};
+  int64_t sentence_length = 0, word_count = 0, last_word_count = 0;
+  uint64_t next_random = *job.next_random;
+  float alpha = *job.alpha;
+  SentenceReader reader(ctx, job.tokens);
+  HogBatchScratch scratch;
+  std::vector<int32_t> inputs(static_cast<size_t>(2 * window)), outputs(static_cast<size_t>(o.negative + 1));
+  std::vector<float> mult(static_cast<size_t>(o.negative + 1));
+  while (reader.Read(sen, &sentence_length, &word_count, &next_random)) {
+    if (word_count - last_word_count > 10000) {
+      int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
+                      (word_count - last_word_count);
+      last_word_count = word_count;
+      alpha = DecayedAlpha(ctx, total);
+    }
+    for (int64_t p = 0; p < sentence_length; ++p) {
+      const int64_t word = sen[p];
+      next_random = NextRandom(next_random);
+      int64_t b = static_cast<int64_t>(next_random % static_cast<uint64_t>(window));
+      int n_in = 0;
+      for (int64_t a = b; a < window * 2 + 1 - b; a++) {
+        if (a == window) continue;
+        int64_t c = p - window + a;
+        if (c < 0 || c >= sentence_length) continue;
+        inputs[static_cast<size_t>(n_in++)] = static_cast<int32_t>(sen[c]);
+      }
+      for (int start = 0; start < n_in; start += o.batch_size) {
+        int nb = std::min(o.batch_size, n_in - start);
+        int n_out = 1;
+        outputs[0] = static_cast<int32_t>(word);
+        mult[0] = 1;
+        for (int j = 0; j < o.negative; ++j) {
+          next_random = NextRandom(next_random);
+          int64_t t = ctx.noise->Draw(next_random);
+          if (t == 0) t = static_cast<int64_t>(next_random % vm1) + 1;
+          if (t == word) continue;
+          int k = 1;
+          while (k < n_out && outputs[static_cast<size_t>(k)] != t) ++k;
+          if (k < n_out) {
+            mult[static_cast<size_t>(k)] += 1;
+          } else {
+            outputs[static_cast<size_t>(n_out)] = static_cast<int32_t>(t);
+            mult[static_cast<size_t>(n_out++)] = 1;
+          }
+        }
+        HogBatchUpdate(inputs.data() + start, nb, outputs.data(), mult.data(), n_out, alpha, d,
+                       ctx.sigmoid, job.model->syn0.data(), job.model->syn1neg.data(), &scratch);
+      }
+    }
+  }
+  job.word_count_actual->fetch_add(word_count - last_word_count);
+  *job.next_random = next_random;
+  *job.alpha = alpha;
+}
+
+}  // namespace
+
+TrainState InitialTrainState(const TrainOptions& options) {
+  TrainState s;
+  for (int t = 0; t < options.threads; ++t) {
+    s.rng.push_back(ThreadSeed(options.seed, t));
+    s.alpha.push_back(options.starting_alpha());
+  }
+  return s;
+}
+
+Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+                  TrainState* state, Kernels kernels) {
+  const int threads = static_cast<int>(state->rng.size());
+  if (threads < 1 || state->alpha.size() != state->rng.size())
+    return FailedPreconditionError("training state has no threads");
+  if (model->vocab_size != ctx.vocab->size() || model->dim != ctx.options.dim)
+    return FailedPreconditionError("model shape does not match vocabulary and -size");
+  std::atomic<int64_t> wca(state->words_done);
+  std::vector<ThreadJob> jobs;
+  for (int t = 0; t < threads; ++t) {
+    size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
+    size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+    jobs.push_back({&ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
+                    &state->alpha[static_cast<size_t>(t)], &wca});
+  }
+  auto run = [&](const ThreadJob& job) {
+    if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
+    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps>(job);
+    else ExactEpoch<FastOps>(job);
+  };
+  if (threads == 1) {
+    run(jobs[0]);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, jobs[static_cast<size_t>(t)]);
+    run(jobs[0]);
+    for (auto& th : pool) th.join();
+  }
+  state->words_done = wca.load();
+  return OkStatus();
+}
+
+Status Train(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+             TrainState* state, const EpochCallback& after_epoch, Kernels kernels) {
+  const int threads = ctx.options.threads;
+  if (static_cast<int>(state->rng.size()) != threads || state->alpha.size() != state->rng.size())
+    return FailedPreconditionError(StrCat("training state has ", state->rng.size(),
+                                          " threads, options ask for ", threads));
+  if (tokens.empty()) return InvalidArgumentError("the encoded corpus has no in-vocabulary tokens");
+  for (int epoch = state->epochs_done; epoch < ctx.options.iter; ++epoch) {
+    LOOM_RETURN_IF_ERROR(TrainSlice(ctx, tokens, model, state, kernels));
+    state->epochs_done = epoch + 1;
+    if (after_epoch) LOOM_RETURN_IF_ERROR(after_epoch(*state));
+  }
+  return OkStatus();
+}
+
+}  // namespace loom::w2v

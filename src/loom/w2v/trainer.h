@@ -1,0 +1,47 @@
+// The fast trainer: T threads over exact token ranges of the encoded corpus, lock-free
+// (Hogwild) updates as in word2vec.c. Exact mode follows word2vec.c's per-thread loop (the
+// reference trainer's), with vectorised kernels; batched mode is HogBatch (skip-gram, shared
+// negatives per minibatch, hogbatch.h). Threads join at each epoch end, where the state can be
+// checkpointed; resuming from a state continues the same run.
+// Thread-safety: Train is not reentrant on one model.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/w2v/model.h"
+#include "loom/w2v/train_context.h"
+
+namespace loom::w2v {
+
+// What resumes a run: epochs finished, words processed (the learning-rate clock) and each
+// thread's LCG and learning rate.
+struct TrainState {
+  int epochs_done = 0;
+  int64_t words_done = 0;
+  std::vector<uint64_t> rng;
+  std::vector<float> alpha;
+};
+TrainState InitialTrainState(const TrainOptions& options);
+
+enum class Kernels { kFast, kSequential };
+
+using EpochCallback = std::function<Status(const TrainState&)>;
+
+// One pass over `tokens` (split into exact ranges, one per thread of `state`), advancing the
+// threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
+// building block of Train and of the distributed trainer's rounds.
+Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+                  TrainState* state, Kernels kernels = Kernels::kFast);
+
+// Runs epochs state->epochs_done .. options.iter - 1, calling `after_epoch` (if set) after
+// each. FailedPrecondition if the state's thread count differs from the options'.
+Status Train(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
+             TrainState* state, const EpochCallback& after_epoch = {},
+             Kernels kernels = Kernels::kFast);
+
+}  // namespace loom::w2v

@@ -1,0 +1,154 @@
+// The trainers against their oracles: the reference trainer against word2vec.c's own output
+// (goldens made by scripts/w2v-make-goldens.sh), the fast trainer against the reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "loom/base/file_io.h"
+#include "loom/testing/temp_dir.h"
+#include "loom/w2v/corpus.h"
+#include "loom/w2v/reference_trainer.h"
+#include "loom/w2v/trainer.h"
+#include "loom/w2v/vectors_io.h"
+
+namespace loom::w2v {
+namespace {
+
+std::string TestData(const std::string& name) { return std::string(LOOM_W2V_TESTDATA) + "/" + name; }
+
+struct Fixture {
+  Vocabulary vocab;
+  loom::testing::TempDir dir;
+  std::unique_ptr<TokenFile> tokens;
+  Fixture() {
+    vocab = *ReadVocab(TestData("tiny.vocab"), 2);
+    LOOM_CHECK_OK(EncodeCorpus(TestData("tiny.txt"), vocab, dir.File("t.bin")).status());
+    tokens = std::move(TokenFile::Open(dir.File("t.bin"))).value();
+  }
+};
+
+TrainOptions GoldenOptions(bool cbow, bool hs, int negative) {
+  TrainOptions o;
+  o.dim = 12;
+  o.window = 3;
+  o.sample = 1e-2f;
+  o.cbow = cbow;
+  o.hs = hs;
+  o.negative = negative;
+  o.threads = 1;
+  o.iter = 1;
+  o.alpha = 0.05f;
+  o.min_count = 2;
+  return o;
+}
+
+struct GoldenCase { const char* file; bool cbow, hs; int negative; };
+
+class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(GoldenTest, ReferenceTrainerEqualsWord2vecCBitForBit) {
+  Fixture f;
+  const GoldenCase& g = GetParam();
+  TrainOptions o = GoldenOptions(g.cbow, g.hs, g.negative);
+  auto ctx = TrainContext::Create(f.vocab, o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  Model m = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+  ReferenceTrain(**ctx, f.tokens->tokens(), &m);
+  auto golden = ReadVectors(TestData(g.file), VectorFormat::kBinary);
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  ASSERT_EQ(golden->words, f.vocab.words());
+  ASSERT_EQ(golden->data.size(), m.syn0.size());
+  for (size_t i = 0; i < m.syn0.size(); ++i) ASSERT_EQ(golden->data[i], m.syn0[i]) << "element " << i;
+  // And the fast trainer with the sequential kernels takes the same path, bit for bit.
+  Model fast = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+  TrainState s = InitialTrainState(o);
+  ASSERT_TRUE(Train(**ctx, f.tokens->tokens(), &fast, &s, {}, Kernels::kSequential).ok());
+  ASSERT_EQ(fast.syn0, m.syn0);
+}
+
+INSTANTIATE_TEST_SUITE_P(W2v, GoldenTest,
+                         ::testing::Values(GoldenCase{"golden_sg_ns.bin", false, false, 3},
+                                           GoldenCase{"golden_cbow_ns.bin", true, false, 3},
+                                           GoldenCase{"golden_sg_hs.bin", false, true, 0},
+                                           GoldenCase{"golden_cbow_hsns.bin", true, true, 2}),
+                         [](const ::testing::TestParamInfo<GoldenCase>& info) {
+                           std::string n = info.param.file;
+                           return n.substr(7, n.size() - 11);  // golden_<name>.bin
+                         });
+
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+TEST(Trainer, FastKernelsTrackTheReferenceOverSeveralEpochs) {
+  Fixture f;
+  for (bool cbow : {false, true}) {
+    for (bool hs : {false, true}) {
+      TrainOptions o = GoldenOptions(cbow, hs, hs ? 0 : 5);
+      o.iter = 3;
+      auto ctx = TrainContext::Create(f.vocab, o);
+      ASSERT_TRUE(ctx.ok());
+      Model ref = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+      ReferenceTrain(**ctx, f.tokens->tokens(), &ref);
+      Model seq = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+      TrainState s1 = InitialTrainState(o);
+      ASSERT_TRUE(Train(**ctx, f.tokens->tokens(), &seq, &s1, {}, Kernels::kSequential).ok());
+      EXPECT_EQ(seq.syn0, ref.syn0) << "cbow " << cbow << " hs " << hs;  // multi-epoch, alpha decay
+      Model fast = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+      TrainState s2 = InitialTrainState(o);
+      ASSERT_TRUE(Train(**ctx, f.tokens->tokens(), &fast, &s2).ok());
+      // Only the dot products' summation order differs.
+      EXPECT_LT(MaxAbsDiff(fast.syn0, ref.syn0), 1e-4) << "cbow " << cbow << " hs " << hs;
+      EXPECT_GT(MaxAbsDiff(fast.syn0, InitModel(f.vocab.size(), o.dim, false, false, 1).syn0), 1e-2);
+      EXPECT_EQ(s2.words_done, 3 * f.vocab.train_words());
+    }
+  }
+}
+
+TEST(Trainer, MultiThreadedRunCoversEveryWordAndLearns) {
+  Fixture f;
+  for (Mode mode : {Mode::kExact, Mode::kBatched}) {
+    TrainOptions o = GoldenOptions(false, false, 5);
+    o.threads = 3;
+    o.iter = 2;
+    o.mode = mode;
+    auto ctx = TrainContext::Create(f.vocab, o);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    Model m = InitModel(f.vocab.size(), o.dim, false, true, 1);
+    TrainState s = InitialTrainState(o);
+    ASSERT_TRUE(Train(**ctx, f.tokens->tokens(), &m, &s).ok());
+    EXPECT_EQ(s.words_done, 2 * f.vocab.train_words());
+    for (float x : m.syn0) ASSERT_TRUE(std::isfinite(x));
+    // Words in the same slot of the grammar end up closer than words in different slots.
+    auto cos = [&](const char* a, const char* b) {
+      const float* x = m.row0(f.vocab.Find(a));
+      const float* y = m.row0(f.vocab.Find(b));
+      double xy = 0, xx = 0, yy = 0;
+      for (int64_t k = 0; k < m.dim; ++k) { xy += x[k] * y[k]; xx += x[k] * x[k]; yy += y[k] * y[k]; }
+      return xy / std::sqrt(xx * yy);
+    };
+    EXPECT_GT(cos("castle", "forest"), cos("castle", "likes")) << static_cast<int>(mode);
+  }
+}
+
+TEST(Trainer, RejectsMismatchedState) {
+  Fixture f;
+  TrainOptions o = GoldenOptions(false, false, 5);
+  auto ctx = TrainContext::Create(f.vocab, o);
+  ASSERT_TRUE(ctx.ok());
+  Model m = InitModel(f.vocab.size(), o.dim, false, true, 1);
+  TrainOptions two = o;
+  two.threads = 2;
+  TrainState s = InitialTrainState(two);
+  EXPECT_EQ(Train(**ctx, f.tokens->tokens(), &m, &s).code(), StatusCode::kFailedPrecondition);
+  TrainOptions bad = o;
+  bad.mode = Mode::kBatched;
+  bad.cbow = true;
+  EXPECT_EQ(TrainContext::Create(f.vocab, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace loom::w2v
