@@ -1,0 +1,57 @@
+// A loaded phi model and its incremental forward pass: T new tokens at positions
+// cache.length .. cache.length + T - 1 run through every block as one batch (GEMMs of T rows:
+// batched prefill for T > 1, decode for T = 1), appending their keys and values to the cache.
+// The block of each architecture lives in its own file (phi_block.cc, phi3_block.cc);
+// reference.h holds the slow oracle.
+// Thread-safety: a PhiModel is immutable and may serve several caches from different threads;
+// a KvCache belongs to one sequence.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/phi/config.h"
+#include "loom/phi/ops.h"
+#include "loom/phi/weights.h"
+
+namespace loom::phi {
+
+struct KvCache {
+  int64_t length = 0;                // positions already cached
+  std::vector<std::vector<float>> k;  // per layer [positions x kv_heads x head_dim]
+  std::vector<std::vector<float>> v;
+  void Clear() { length = 0; }
+};
+
+// Per-layer forward of each architecture: updates the residual stream h [T x hidden] in place
+// and appends this layer's keys/values for positions pos0.. to k, v (already sized).
+void PhiBlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
+                     int64_t pos0, int64_t t, float* h, float* k, float* v);
+void Phi3BlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
+                      int64_t pos0, int64_t t, float* h, float* k, float* v);
+
+class PhiModel {
+ public:
+  // Reads dir/config.json and the safetensors checkpoint in dir.
+  static StatusOr<std::unique_ptr<PhiModel>> Load(const std::string& dir);
+  PhiModel(PhiConfig config, PhiWeights weights);
+
+  const PhiConfig& config() const { return config_; }
+  const PhiWeights& weights() const { return weights_; }
+  KvCache NewCache() const;
+
+  // Runs `tokens` after the cached prefix; writes logits of the last token ([vocab]) or of
+  // every new token ([T x vocab]) when all_logits.
+  Status Forward(std::span<const int32_t> tokens, KvCache& cache, std::vector<float>& logits,
+                 bool all_logits = false) const;
+
+ private:
+  PhiConfig config_;
+  PhiWeights weights_;
+};
+
+}  // namespace loom::phi

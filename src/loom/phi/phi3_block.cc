@@ -1,0 +1,39 @@
+// The Phi3ForCausalLM block (Phi-3/3.5, phi-4, Phi-4-mini): sequential pre-norm residuals,
+// h = h + o_proj(attn(RMSNorm1(h))); h = h + down(silu(gate) * up), [gate | up] from the fused
+// gate_up_proj; fused qkv with GQA; optional sliding window.
+#include "loom/phi/model.h"
+
+namespace loom::phi {
+
+void Phi3BlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
+                      int64_t pos0, int64_t t, float* h, float* k, float* v) {
+  const int64_t n = c.hidden, d = c.head_dim, qd = c.heads * d, kvd = c.kv_heads * d;
+  const int64_t f = c.intermediate;
+  std::vector<float> x(static_cast<size_t>(t * n));
+  RmsNormRows(h, t, n, w.norm1_w.data(), c.norm_eps, x.data());
+  std::vector<float> qkv(static_cast<size_t>(t * w.qkv.out));
+  LinearForward(w.qkv, x.data(), t, qkv.data());
+  std::vector<float> q(static_cast<size_t>(t * qd));
+  for (int64_t r = 0; r < t; ++r) {
+    float* row = qkv.data() + r * w.qkv.out;
+    ApplyRope(row, c.heads, d, c.rotary_dim, pos0 + r, rope);
+    ApplyRope(row + qd, c.kv_heads, d, c.rotary_dim, pos0 + r, rope);
+    std::copy_n(row, qd, q.data() + r * qd);
+    std::copy_n(row + qd, kvd, k + (pos0 + r) * kvd);
+    std::copy_n(row + qd + kvd, kvd, v + (pos0 + r) * kvd);
+  }
+  std::vector<float> attn(static_cast<size_t>(t * qd));
+  Attention(q.data(), t, pos0, k, v, c.heads, c.kv_heads, d, c.sliding_window, attn.data());
+  std::vector<float> out(static_cast<size_t>(t * n));
+  LinearForward(w.o, attn.data(), t, out.data());
+  for (int64_t i = 0; i < t * n; ++i) h[i] += out[i];
+  RmsNormRows(h, t, n, w.norm2_w.data(), c.norm_eps, x.data());
+  std::vector<float> gate_up(static_cast<size_t>(t * 2 * f));
+  LinearForward(w.up, x.data(), t, gate_up.data());
+  std::vector<float> act(static_cast<size_t>(t * f));
+  SwiGlu(gate_up.data(), t, f, act.data());
+  LinearForward(w.down, act.data(), t, out.data());
+  for (int64_t i = 0; i < t * n; ++i) h[i] += out[i];
+}
+
+}  // namespace loom::phi

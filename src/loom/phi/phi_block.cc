@@ -1,0 +1,36 @@
+// The PhiForCausalLM block (phi-1, phi-1.5, phi-2): one LayerNorm feeds attention and the MLP
+// in parallel, h = h + dense(attn(x)) + fc2(gelu_new(fc1(x))), every Linear biased, RoPE on
+// the first rotary_dim channels of each head.
+#include "loom/phi/model.h"
+
+namespace loom::phi {
+
+void PhiBlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
+                     int64_t pos0, int64_t t, float* h, float* k, float* v) {
+  const int64_t n = c.hidden, d = c.head_dim, qd = c.heads * d, kvd = c.kv_heads * d;
+  std::vector<float> x(static_cast<size_t>(t * n));
+  LayerNormRows(h, t, n, w.norm1_w.data(), w.norm1_b.data(), c.norm_eps, x.data());
+  std::vector<float> qkv(static_cast<size_t>(t * w.qkv.out));
+  LinearForward(w.qkv, x.data(), t, qkv.data());
+  std::vector<float> q(static_cast<size_t>(t * qd));
+  for (int64_t r = 0; r < t; ++r) {
+    float* row = qkv.data() + r * w.qkv.out;
+    ApplyRope(row, c.heads, d, c.rotary_dim, pos0 + r, rope);
+    ApplyRope(row + qd, c.kv_heads, d, c.rotary_dim, pos0 + r, rope);
+    std::copy_n(row, qd, q.data() + r * qd);
+    std::copy_n(row + qd, kvd, k + (pos0 + r) * kvd);
+    std::copy_n(row + qd + kvd, kvd, v + (pos0 + r) * kvd);
+  }
+  std::vector<float> attn(static_cast<size_t>(t * qd));
+  Attention(q.data(), t, pos0, k, v, c.heads, c.kv_heads, d, std::nullopt, attn.data());
+  std::vector<float> out(static_cast<size_t>(t * n));
+  LinearForward(w.o, attn.data(), t, out.data());
+  std::vector<float> ff(static_cast<size_t>(t * c.intermediate));
+  LinearForward(w.up, x.data(), t, ff.data());
+  GeluNew(ff.data(), t * c.intermediate);
+  std::vector<float> mlp(static_cast<size_t>(t * n));
+  LinearForward(w.down, ff.data(), t, mlp.data());
+  for (int64_t i = 0; i < t * n; ++i) h[i] += out[i] + mlp[i];
+}
+
+}  // namespace loom::phi

@@ -1,0 +1,358 @@
+// `loom phi generate | chat | inspect | bench | make-random` and the phi stage of `loom demo`.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "loom/base/aligned_buffer.h"
+#include "loom/base/random.h"
+#include "loom/base/strings.h"
+#include "loom/base/thread_pool.h"
+#include "loom/base/timer.h"
+#include "loom/phi/chat_template.h"
+#include "loom/phi/generate.h"
+#include "loom/phi/model.h"
+#include "loom/phi/random_checkpoint.h"
+#include "loom/phi/reference.h"
+#include "loom/phi/safetensors.h"
+#include "loom/phi/tokenizer.h"
+#include "loom/phi/weights.h"
+#include "table.h"
+
+#ifndef LOOM_PHI_DEMO_MODEL
+#define LOOM_PHI_DEMO_MODEL ""
+#endif
+
+namespace loom::cli {
+namespace {
+
+using phi::PhiModel;
+
+struct GenOpts {
+  std::string model;
+  std::string prompt;
+  int64_t max_new_tokens = 64;
+  float temperature = 0.0f;
+  int64_t top_k = 0;
+  float top_p = 1.0f;
+  float repetition_penalty = 1.0f;
+  bool chat = false;
+  std::string system;
+};
+
+void AddGenFlags(CLI::App* cmd, GenOpts& o) {
+  cmd->add_option("--model", o.model, "HF model directory (config.json, *.safetensors, "
+                  "tokenizer.json)")->required();
+  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate");
+  cmd->add_option("--temperature", o.temperature, "0 = greedy");
+  cmd->add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = off)");
+  cmd->add_option("--top-p", o.top_p, "Nucleus mass (1 = off)");
+  cmd->add_option("--repetition-penalty", o.repetition_penalty, "HF repetition penalty");
+  cmd->add_option("--system", o.system, "System message (chat formats)");
+}
+
+// Picks the chat format from the tokenizer's special tokens.
+phi::ChatFormat FormatFor(const phi::Tokenizer& tok) {
+  if (tok.TokenId("<|im_start|>")) return phi::ChatFormat::kPhi4;
+  if (tok.TokenId("<|end|>")) return phi::ChatFormat::kPhi3;
+  return phi::ChatFormat::kInstruct;
+}
+
+std::vector<int32_t> StopIds(const PhiModel& model, const phi::Tokenizer& tok,
+                             phi::ChatFormat f) {
+  std::vector<int32_t> ids;
+  for (int64_t id : model.config().eos_ids) ids.push_back(static_cast<int32_t>(id));
+  for (const auto& text : phi::StopTokenTexts(f))
+    if (auto id = tok.TokenId(text)) ids.push_back(*id);
+  return ids;
+}
+
+phi::GenerateOptions ToGenerate(const Context& ctx, const GenOpts& o, const phi::Tokenizer& tok) {
+  phi::GenerateOptions g;
+  g.max_new_tokens = o.max_new_tokens;
+  g.sampling.temperature = o.temperature;
+  g.sampling.top_k = o.top_k;
+  g.sampling.top_p = o.top_p;
+  g.sampling.repetition_penalty = o.repetition_penalty;
+  g.sampling.seed = ctx.globals.seed;
+  g.sampling.vocab_limit = tok.vocab_size();  // padded rows are never sampled
+  return g;
+}
+
+// Streams decoded text: prints the longest decodable prefix growth after each token.
+struct Streamer {
+  const phi::Tokenizer& tok;
+  std::vector<int32_t> ids;
+  size_t printed = 0;
+  bool operator()(int32_t id) {
+    ids.push_back(id);
+    const std::string text = tok.Decode(ids, /*skip_special=*/true);
+    if (text.size() > printed) {
+      std::cout << text.substr(printed) << std::flush;
+      printed = text.size();
+    }
+    return true;
+  }
+};
+
+Status RunGenerate(Context& ctx, const GenOpts& o) {
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  LOOM_ASSIGN_OR_RETURN(auto tok, phi::LoadTokenizer(o.model));
+  const phi::ChatFormat format = FormatFor(*tok);
+  std::string prompt = o.prompt;
+  if (o.chat) {
+    std::vector<phi::ChatMessage> messages;
+    if (!o.system.empty()) messages.push_back({"system", o.system});
+    messages.push_back({"user", o.prompt});
+    LOOM_ASSIGN_OR_RETURN(prompt, phi::RenderChat(format, messages, true));
+  }
+  const std::vector<int32_t> ids = tok->Encode(prompt);
+  phi::GenerateOptions g = ToGenerate(ctx, o, *tok);
+  g.stop_ids = StopIds(*model, *tok, format);
+  Streamer stream{*tok, {}, 0};
+  if (!ctx.globals.json) std::cout << o.prompt << std::flush;
+  LOOM_ASSIGN_OR_RETURN(auto r, phi::Generate(*model, ids, g, [&](int32_t id) {
+    return ctx.globals.json ? true : stream(id);
+  }));
+  if (!ctx.globals.json) std::cout << "\n";
+  const double prefill_tps = ids.size() / std::max(r.prefill_seconds, 1e-9);
+  const double decode_tps = r.tokens.size() / std::max(r.decode_seconds, 1e-9);
+  ctx.Emit({{"prompt_tokens", ids.size()}, {"generated_tokens", r.tokens.size()},
+            {"stopped", r.stopped}, {"text", tok->Decode(r.tokens, true)},
+            {"prefill_tok_s", prefill_tps}, {"decode_tok_s", decode_tps}},
+           StrCat("[", ids.size(), " prompt tokens, ", r.tokens.size(), " generated; prefill ",
+                  static_cast<int>(prefill_tps), " tok/s, decode ",
+                  static_cast<int>(decode_tps), " tok/s]"));
+  return OkStatus();
+}
+
+Status RunChat(Context& ctx, const GenOpts& o) {
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  LOOM_ASSIGN_OR_RETURN(auto tok, phi::LoadTokenizer(o.model));
+  const phi::ChatFormat format = FormatFor(*tok);
+  std::vector<phi::ChatMessage> history;
+  if (!o.system.empty()) history.push_back({"system", o.system});
+  phi::GenerateOptions g = ToGenerate(ctx, o, *tok);
+  g.stop_ids = StopIds(*model, *tok, format);
+  std::string line;
+  std::cout << "> " << std::flush;
+  while (std::getline(std::cin, line)) {
+    history.push_back({"user", line});
+    LOOM_ASSIGN_OR_RETURN(std::string prompt, phi::RenderChat(format, history, true));
+    Streamer stream{*tok, {}, 0};
+    LOOM_ASSIGN_OR_RETURN(auto r, phi::Generate(*model, tok->Encode(prompt), g, stream));
+    history.push_back({"assistant", tok->Decode(r.tokens, true)});
+    std::cout << "\n> " << std::flush;
+  }
+  return OkStatus();
+}
+
+Status RunInspect(Context& ctx, const std::string& dir) {
+  LOOM_ASSIGN_OR_RETURN(phi::PhiConfig config, phi::ReadPhiConfig(dir));
+  LOOM_ASSIGN_OR_RETURN(auto ckpt, phi::Checkpoint::Open(dir));
+  const Status valid = phi::ValidateCheckpoint(*ckpt, config);
+  std::vector<std::vector<std::string>> rows;
+  Json tensors = Json::array();
+  int64_t params = 0, bytes = 0;
+  for (const auto& [name, t] : ckpt->tensors()) {
+    std::string shape;
+    for (int64_t d : t.shape) shape += StrCat(shape.empty() ? "" : " x ", d);
+    rows.push_back({name, std::string(phi::DTypeName(t.dtype)), shape,
+                    std::filesystem::path(t.file).filename().string()});
+    tensors.push_back({{"name", name}, {"dtype", phi::DTypeName(t.dtype)}, {"shape", t.shape},
+                       {"file", t.file}});
+    params += t.numel();
+    bytes += static_cast<int64_t>(t.bytes.size());
+  }
+  const std::string human =
+      StrCat(config.Describe(), "\n", FormatTable({"tensor", "dtype", "shape", "file"}, rows),
+             params, " parameters, ", FormatBytes(static_cast<uint64_t>(bytes)), " in ",
+             ckpt->files().size(), " file(s); ",
+             valid.ok() ? "all expected tensors present with the right shapes"
+                        : "INVALID: " + valid.ToString());
+  ctx.Emit({{"config", config.Describe()}, {"tensors", tensors}, {"parameters", params},
+            {"bytes", bytes}, {"valid", valid.ok()}},
+           human);
+  return valid;
+}
+
+// Single-pass streaming read bandwidth over a buffer much larger than the caches.
+double MeasureReadBandwidth(int threads) {
+  const size_t n = (256u << 20) / sizeof(float);
+  static AlignedBuffer<float>* buf = [&] {
+    auto* b = new AlignedBuffer<float>(n);
+    for (size_t i = 0; i < n; ++i) (*b)[i] = static_cast<float>(i & 255);
+    return b;
+  }();
+  ThreadPool pool(threads);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<double> sums(static_cast<size_t>(threads), 0.0);
+    Stopwatch sw;
+    pool.ParallelFor(static_cast<int64_t>(n), 1 << 20, [&](int64_t b, int64_t e) {
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      const float* p = buf->data();
+      for (int64_t i = b; i + 8 <= e; i += 8) {
+        s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3];
+        s4 += p[i + 4]; s5 += p[i + 5]; s6 += p[i + 6]; s7 += p[i + 7];
+      }
+      volatile float sink = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+      (void)sink;
+    });
+    best = std::max(best, n * sizeof(float) / sw.ElapsedSeconds() / 1e9);
+  }
+  return best;
+}
+
+struct BenchOpts {
+  std::string model;
+  int64_t prompt_tokens = 64;
+  int64_t gen_tokens = 16;
+  bool verify = true;
+};
+
+Status RunBench(Context& ctx, const BenchOpts& o) {
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  const phi::PhiConfig& c = model->config();
+  Prng rng(ctx.globals.seed);
+  std::vector<int32_t> prompt(static_cast<size_t>(o.prompt_tokens));
+  for (auto& id : prompt) id = static_cast<int32_t>(rng.Uniform(static_cast<uint64_t>(c.vocab_size)));
+  if (o.verify) {
+    // Check the fast path against the oracle on a short prefix before timing anything.
+    std::vector<int32_t> head(prompt.begin(), prompt.begin() + std::min<int64_t>(3, o.prompt_tokens));
+    phi::KvCache cache = model->NewCache();
+    std::vector<float> fast;
+    LOOM_RETURN_IF_ERROR(model->Forward(head, cache, fast, true));
+    std::vector<float> ref = phi::ReferenceForward(c, model->weights(), head);
+    double max_d = 0, max_r = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      max_d = std::max(max_d, std::fabs(double(fast[i]) - ref[i]));
+      max_r = std::max(max_r, std::fabs(double(ref[i])));
+    }
+    if (max_d > 1e-4 * max_r)
+      return InternalError(StrCat("bench: fast logits differ from the reference by ", max_d));
+  }
+  phi::KvCache cache = model->NewCache();
+  std::vector<float> logits;
+  Stopwatch sw;
+  LOOM_RETURN_IF_ERROR(model->Forward(prompt, cache, logits));
+  const double prefill_s = sw.ElapsedSeconds();
+  Stopwatch dw;
+  int32_t next = 0;
+  for (int64_t i = 0; i < o.gen_tokens; ++i) {
+    next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    LOOM_RETURN_IF_ERROR(model->Forward({&next, 1}, cache, logits));
+  }
+  const double decode_s = dw.ElapsedSeconds();
+  // Bytes one decode step streams: every weight except the embedding table (one row), plus
+  // the KV cache at the mean context length. Weights are held in fp32.
+  double weight_bytes = 0;
+  for (const auto& l : model->weights().layers)
+    weight_bytes += 4.0 * (l.qkv.w.size() + l.o.w.size() + l.up.w.size() + l.down.w.size());
+  weight_bytes += 4.0 * model->weights().lm_head.w.size();
+  const double mean_ctx = o.prompt_tokens + o.gen_tokens / 2.0;
+  const double kv_bytes = 4.0 * 2 * c.layers * c.kv_heads * c.head_dim * mean_ctx;
+  const int threads = DefaultThreadPool().num_threads();
+  const double bw = MeasureReadBandwidth(threads);
+  const double prefill_tps = o.prompt_tokens / prefill_s;
+  const double decode_tps = o.gen_tokens / decode_s;
+  const double roofline_tps = bw * 1e9 / (weight_bytes + kv_bytes);
+  ctx.Emit({{"model", o.model}, {"threads", threads}, {"prompt_tokens", o.prompt_tokens},
+            {"gen_tokens", o.gen_tokens}, {"prefill_tok_s", prefill_tps},
+            {"decode_tok_s", decode_tps}, {"read_bandwidth_gb_s", bw},
+            {"decode_bytes_per_token", weight_bytes + kv_bytes},
+            {"decode_roofline_tok_s", roofline_tps},
+            {"decode_pct_of_roofline", 100.0 * decode_tps / roofline_tps},
+            {"verified", o.verify}});
+  return OkStatus();
+}
+
+void Register(CLI::App& app, Context& ctx) {
+  app.require_subcommand(1);
+  auto gen = std::make_shared<GenOpts>();
+  CLI::App* g = app.add_subcommand("generate", "Generate text from a prompt");
+  AddGenFlags(g, *gen);
+  g->add_option("--prompt", gen->prompt, "Prompt text")->required();
+  g->add_flag("--chat", gen->chat, "Wrap the prompt in the model's chat template");
+  ctx.SetVerb(g, [&ctx, gen] { return RunGenerate(ctx, *gen); });
+
+  auto chat = std::make_shared<GenOpts>();
+  CLI::App* ch = app.add_subcommand("chat", "Chat on stdin/stdout with the chat template");
+  AddGenFlags(ch, *chat);
+  ctx.SetVerb(ch, [&ctx, chat] { return RunChat(ctx, *chat); });
+
+  auto dir = std::make_shared<std::string>();
+  CLI::App* in = app.add_subcommand("inspect", "Config and tensor table of a checkpoint");
+  in->add_option("--model", *dir, "HF model directory")->required();
+  ctx.SetVerb(in, [&ctx, dir] { return RunInspect(ctx, *dir); });
+
+  auto bench = std::make_shared<BenchOpts>();
+  CLI::App* b = app.add_subcommand("bench", "Prefill and decode tokens/s and % of roofline");
+  b->add_option("--model", bench->model, "HF model directory")->required();
+  b->add_option("--prompt-tokens", bench->prompt_tokens, "Prefill length");
+  b->add_option("--gen-tokens", bench->gen_tokens, "Decode steps");
+  b->add_flag("!--no-verify", bench->verify, "Skip the oracle check");
+  ctx.SetVerb(b, [&ctx, bench] { return RunBench(ctx, *bench); });
+
+  struct RandomOpts {
+    std::string preset = "phi-2", out, dtype = "F32";
+    int64_t layers = 2;
+  };
+  auto rnd = std::make_shared<RandomOpts>();
+  CLI::App* r = app.add_subcommand("make-random", "Write a random checkpoint of a real shape");
+  r->add_option("--preset", rnd->preset, "phi-1.5 | phi-2 | phi-3-mini | phi-4 | phi-4-mini");
+  r->add_option("--layers", rnd->layers, "Number of layers (shapes are the real ones)");
+  r->add_option("--dtype", rnd->dtype, "F32 | F16 | BF16");
+  r->add_option("--out", rnd->out, "Output directory")->required();
+  ctx.SetVerb(r, [&ctx, rnd] {
+    LOOM_ASSIGN_OR_RETURN(Json config, phi::PresetConfig(rnd->preset, rnd->layers));
+    LOOM_ASSIGN_OR_RETURN(phi::DType dtype, phi::ParseDType(rnd->dtype));
+    LOOM_RETURN_IF_ERROR(phi::WriteRandomCheckpoint(config, rnd->out, dtype, ctx.globals.seed));
+    ctx.Emit({{"out", rnd->out}, {"preset", rnd->preset}, {"layers", rnd->layers}});
+    return OkStatus();
+  });
+}
+
+// Demo: the bundled tiny phi-1.5-shaped checkpoint (transformers-generated, under the phi
+// testdata) generates greedily; each token is checked against the reference oracle.
+StatusOr<DemoResult> PhiDemo(Context& ctx) {
+  std::string dir = LOOM_PHI_DEMO_MODEL;
+  if (dir.empty() || !std::filesystem::exists(dir + "/config.json"))
+    return NotFoundError(StrCat("phi demo: bundled checkpoint not found at '", dir, "'"));
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(dir));
+  std::vector<int32_t> prompt = {10, 20, 30, 40, 50, 60};
+  phi::GenerateOptions g;
+  g.max_new_tokens = 12;
+  LOOM_ASSIGN_OR_RETURN(auto r, phi::Generate(*model, prompt, g));
+  std::vector<int32_t> seq = prompt;
+  const size_t vocab = static_cast<size_t>(model->config().vocab_size);
+  for (int32_t got : r.tokens) {
+    auto logits = phi::ReferenceForward(model->config(), model->weights(), seq);
+    const float* last = logits.data() + (seq.size() - 1) * vocab;
+    const int32_t want = static_cast<int32_t>(std::max_element(last, last + vocab) - last);
+    if (got != want)
+      return InternalError(StrCat("phi demo: token ", seq.size(), " is ", got,
+                                  ", the reference says ", want));
+    seq.push_back(got);
+  }
+  std::string ids;
+  for (int32_t t : r.tokens) ids += StrCat(ids.empty() ? "" : " ", t);
+  const std::string line = StrCat("tiny phi-1.5-shaped model (", model->config().Describe(),
+                                  ")\n  generated ", r.tokens.size(), " tokens: ", ids);
+  if (!ctx.globals.json) std::cout << "  " << line << "\n";
+  DemoResult result;
+  result.headline = StrCat("generated ", r.tokens.size(), " tokens greedily, equal to the oracle");
+  result.verified = true;
+  result.metrics = {{"tokens", r.tokens}};
+  return result;
+}
+
+}  // namespace
+
+LOOM_REGISTER_COMMANDS(phi, "phi models from Hugging Face checkpoints", Register);
+LOOM_REGISTER_DEMO_STAGE(phi, 70, PhiDemo);
+
+}  // namespace loom::cli
