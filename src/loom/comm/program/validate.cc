@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "loom/base/strings.h"
+#include "loom/comm/program/internal/provenance.h"
 
 namespace loom::comm::program {
 namespace {
@@ -26,6 +27,8 @@ class Checker {
     if (problems_.empty() && gpus_dense && o_.check_schedule) {
       CheckConnections();
       if (problems_.empty()) CheckDeadlock();
+      if (problems_.empty() && o_.check_postcondition)
+        internal::CheckProvenance(p_, problems_, o_.max_problems);
     }
     return std::move(problems_);
   }
