@@ -89,6 +89,11 @@ void CheckProvenance(const Program& p, std::vector<Status>& problems, size_t max
   int in_per_rank = 0;
   for (const GpuProgram& g : p.gpus) in_per_rank = std::max(in_per_rank, g.input_chunks);
   if (in_per_rank == 0) return;
+  // Bound the bit sets (ranks x input chunks bits per chunk, for every chunk of every buffer).
+  size_t total_chunks = 0;
+  for (const GpuProgram& g : p.gpus)
+    total_chunks += static_cast<size_t>(g.input_chunks + g.output_chunks + g.scratch_chunks);
+  if (static_cast<double>(n) * in_per_rank * static_cast<double>(total_chunks) > 5e8) return;
   Sim sim{p, problems, max_problems, (static_cast<size_t>(n) * static_cast<size_t>(in_per_rank) + 63) / 64, in_per_rank, {}, {}};
   sim.mem.resize(static_cast<size_t>(n));
   const bool alias = p.out_of_place.has_value() && !*p.out_of_place;  // in place only

@@ -25,6 +25,7 @@ inline constexpr int kMaxTbsPerChannelPerSide = 32;     // sending (receiving) T
 inline constexpr int kLegacyMaxThreadBlocks = 216;      // 108 SMs x 2
 inline constexpr int kExecutorMaxThreadBlocks = 32 * kMaxChannels;
 inline constexpr int kMaxNameLength = 63;
+inline constexpr int kMaxChunks = 1 << 16;  // loom: nchunksperloop and chunks per buffer
 
 struct ValidateOptions {
   // The runtime whose load-time rules apply in addition to loom's. nullopt: loom's rules only

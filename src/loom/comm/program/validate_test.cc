@@ -52,6 +52,7 @@ TEST(Validate, EachRuleNamesTheOffender) {
       {"gpu order", [](Program& p) { std::swap(p.gpus[0], p.gpus[1]); }, "must appear in id order"},
       {"i_chunks", [](Program& p) { p.gpus[1].input_chunks = 2; }, "gpu 1: i_chunks=2 must equal nchunksperloop=3"},
       {"s_chunks", [](Program& p) { p.gpus[1].scratch_chunks = -1; }, "gpu 1: s_chunks=-1"},
+      {"huge s_chunks", [](Program& p) { p.gpus[1].scratch_chunks = 1 << 20; }, "gpu 1: s_chunks=1048576 outside"},
       {"tb ids", [](Program& p) { p.gpus[2].tbs[0].id = 1; }, "gpu 2 tb 1: thread block ids"},
       {"self peer", [](Program& p) { p.gpus[1].tbs[0].send_peer = 1; }, "gpu 1 tb 0: send peer is the gpu itself"},
       {"peer range", [](Program& p) { p.gpus[1].tbs[0].recv_peer = 3; }, "gpu 1 tb 0: recv=3 is not -1 or a rank"},
