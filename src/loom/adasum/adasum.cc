@@ -40,30 +40,35 @@ struct Stats {
   double dot = 0, aa = 0, bb = 0;
 };
 
-// Partial a·b, ‖a‖², ‖b‖² in double over elements [0, n).
+// Partial a·b, ‖a‖², ‖b‖² in double over elements [0, n) of a typed array, with four
+// independent accumulator sets so the additions pipeline instead of waiting on one chain.
+template <typename T>
+Stats DotsOf(const T* x, const T* y, size_t n) {
+  double d[4] = {0, 0, 0, 0}, p[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int k = 0; k < 4; ++k) {
+      double u = x[i + static_cast<size_t>(k)], v = y[i + static_cast<size_t>(k)];
+      d[k] += u * v;
+      p[k] += u * u;
+      q[k] += v * v;
+    }
+  }
+  for (; i < n; ++i) {
+    double u = x[i], v = y[i];
+    d[0] += u * v;
+    p[0] += u * u;
+    q[0] += v * v;
+  }
+  return {(d[0] + d[1]) + (d[2] + d[3]), (p[0] + p[1]) + (p[2] + p[3]), (q[0] + q[1]) + (q[2] + q[3])};
+}
+
 Stats Dots(DataType t, const std::byte* a, const std::byte* b, size_t n) {
+  if (t == DataType::kF32)
+    return DotsOf(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b), n);
+  if (t == DataType::kF64)
+    return DotsOf(reinterpret_cast<const double*>(a), reinterpret_cast<const double*>(b), n);
   Stats s;
-  if (t == DataType::kF32) {
-    const float* x = reinterpret_cast<const float*>(a);
-    const float* y = reinterpret_cast<const float*>(b);
-    for (size_t i = 0; i < n; ++i) {
-      double u = x[i], v = y[i];
-      s.dot += u * v;
-      s.aa += u * u;
-      s.bb += v * v;
-    }
-    return s;
-  }
-  if (t == DataType::kF64) {
-    const double* x = reinterpret_cast<const double*>(a);
-    const double* y = reinterpret_cast<const double*>(b);
-    for (size_t i = 0; i < n; ++i) {
-      s.dot += x[i] * y[i];
-      s.aa += x[i] * x[i];
-      s.bb += y[i] * y[i];
-    }
-    return s;
-  }
   for (size_t i = 0; i < n; ++i) {
     double u = Load(t, a, i), v = Load(t, b, i);
     s.dot += u * v;

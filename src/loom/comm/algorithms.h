@@ -30,6 +30,9 @@ Status AllReduceRing(Transport& t, int tag, void* buffer, size_t count, DataType
 // extra ranks of a non-power-of-two folded in first. allreduce_halving_doubling.cc
 Status AllReduceHalvingDoubling(Transport& t, int tag, void* buffer, size_t count, DataType dtype,
                                 ReduceOp op);
+// In place; lg p whole-vector exchanges (short vectors). allreduce_recursive_doubling.cc
+Status AllReduceRecursiveDoubling(Transport& t, int tag, void* buffer, size_t count,
+                                  DataType dtype, ReduceOp op);
 // recv (size·count) gets every rank's `count` elements in rank order. allgather_ring.cc
 Status AllGatherRing(Transport& t, int tag, const void* send, void* recv, size_t count,
                      DataType dtype);

@@ -15,6 +15,7 @@ std::string_view AlgorithmName(Algorithm a) {
     case Algorithm::kAuto: return "auto";
     case Algorithm::kRing: return "ring";
     case Algorithm::kHalvingDoubling: return "halving_doubling";
+    case Algorithm::kRecursiveDoubling: return "recursive_doubling";
     case Algorithm::kBinomial: return "binomial";
     case Algorithm::kPairwise: return "pairwise";
     case Algorithm::kLinear: return "linear";
@@ -24,10 +25,10 @@ std::string_view AlgorithmName(Algorithm a) {
 
 StatusOr<Algorithm> ParseAlgorithm(std::string_view text) {
   for (Algorithm a : {Algorithm::kAuto, Algorithm::kRing, Algorithm::kHalvingDoubling,
-                      Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear})
+                      Algorithm::kRecursiveDoubling, Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear})
     if (AlgorithmName(a) == text) return a;
   return InvalidArgumentError(StrCat("unknown algorithm '", text,
-                                     "' (auto ring halving_doubling binomial pairwise linear)"));
+                                     "' (auto ring halving_doubling recursive_doubling binomial pairwise linear)"));
 }
 
 std::string_view CollectiveKindName(CollectiveKind k) {
@@ -104,8 +105,10 @@ Status Communicator::Check(CollectiveKind kind, size_t count, DataType dtype, Re
 Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes) {
   switch (kind) {
     case CollectiveKind::kAllReduce:
-      // Halving-doubling has lg p latency terms instead of 2(p-1); the ring wins once the
-      // bandwidth term dominates (and needs no fold for non-powers of two).
+      // By the α-β costs (brief §3.2): recursive doubling sends the fewest messages (lg p) and
+      // wins while α dominates; halving-doubling has 2 lg p latency terms instead of 2(p-1)
+      // at the ring's bandwidth; the ring wins once bandwidth dominates (and needs no fold).
+      if (bytes <= (size_t{16} << 10)) return Algorithm::kRecursiveDoubling;
       return bytes <= (size_t{256} << 10) && ranks > 2 ? Algorithm::kHalvingDoubling
                                                        : Algorithm::kRing;
     case CollectiveKind::kAllGather:
@@ -142,6 +145,10 @@ Status Communicator::AllReduce(const void* send, void* recv, size_t count, DataT
       break;
     case Algorithm::kHalvingDoubling:
       LOOM_RETURN_IF_ERROR(algo::AllReduceHalvingDoubling(*transport_, tag, recv, count, dtype, op));
+      break;
+    case Algorithm::kRecursiveDoubling:
+      LOOM_RETURN_IF_ERROR(
+          algo::AllReduceRecursiveDoubling(*transport_, tag, recv, count, dtype, op));
       break;
     default:
       return Unsupported(kind, a);

@@ -33,6 +33,7 @@ enum class Algorithm {
   kAuto,             // selection.cc: by collective, rank count and bytes
   kRing,             // allreduce, allgather, reduce-scatter
   kHalvingDoubling,  // allreduce (Rabenseifner; folds non-powers of two)
+  kRecursiveDoubling,  // allreduce, short vectors (folds non-powers of two)
   kBinomial,         // broadcast, reduce
   kPairwise,         // alltoall(v)
   kLinear,           // gather, scatter, broadcast, reduce (root talks to everyone)

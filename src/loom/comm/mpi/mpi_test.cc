@@ -35,7 +35,7 @@ double Value(int rank, size_t i) { return static_cast<double>((rank * 7 + static
 TEST(Mpi, AllReduceEveryAlgorithmMatchesReference) {
   auto c = World();
   const int p = c->size();
-  for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling})
+  for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling, Algorithm::kRecursiveDoubling})
     for (size_t count : {size_t{0}, size_t{1}, size_t(p - 1), size_t(p + 1), size_t(20 * p - 17), size_t{1} << 18}) {
       std::vector<double> in(count), out(count);
       for (size_t i = 0; i < count; ++i) in[i] = Value(c->rank(), i);

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "loom/base/strings.h"
+#include "loom/comm/program/internal/provenance.h"
 
 namespace loom::comm::program {
 namespace {
@@ -26,6 +27,8 @@ class Checker {
     if (problems_.empty() && gpus_dense && o_.check_schedule) {
       CheckConnections();
       if (problems_.empty()) CheckDeadlock();
+      if (problems_.empty() && o_.check_postcondition)
+        internal::CheckProvenance(p_, problems_, o_.max_problems);
     }
     return std::move(problems_);
   }
@@ -45,8 +48,8 @@ class Checker {
     if (p_.num_ranks < 1) Problem("<algo>: ngpus=", p_.num_ranks, " must be at least 1");
     if (p_.num_channels < 1 || p_.num_channels > kMaxChannels)
       Problem("<algo>: nchannels=", p_.num_channels, " must be in [1, ", kMaxChannels, "]");
-    if (p_.chunks_per_loop < 1)
-      Problem("<algo>: nchunksperloop=", p_.chunks_per_loop, " must be at least 1");
+    if (p_.chunks_per_loop < 1 || p_.chunks_per_loop > kMaxChunks)
+      Problem("<algo>: nchunksperloop=", p_.chunks_per_loop, " must be in [1, ", kMaxChunks, "]");
     if (p_.num_threads && (*p_.num_threads <= 0 || *p_.num_threads % 32 != 0 ||
                            *p_.num_threads > 1024))
       Problem("<algo>: nthreads=", *p_.num_threads, " must be a positive multiple of 32, <= 1024");
@@ -93,7 +96,7 @@ class Checker {
     const int r = g.rank;
     for (auto [what, n] : {std::pair{"i_chunks", g.input_chunks}, std::pair{"o_chunks", g.output_chunks},
                            std::pair{"s_chunks", g.scratch_chunks}})
-      if (n < 0) Problem(Where(r), ": ", what, "=", n, " is negative");
+      if (n < 0 || n > kMaxChunks) Problem(Where(r), ": ", what, "=", n, " outside [0, ", kMaxChunks, "]");
     // Both runtimes size the chunks from nchunksperloop; the input and output must hold exactly
     // one loop's worth (m = ngpus on the per-rank side of allgather / reduce-scatter).
     bool sized = p_.collective == Collective::kAllReduce ||

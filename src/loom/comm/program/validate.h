@@ -1,8 +1,8 @@
 // The program validator: every check the two MSCCL runtimes apply when loading an XML (for the
 // dialect asked for), plus loom's stricter checks that make a program executable by the
 // interpreter without surprises: offsets + counts inside buffers, matching send/receive
-// sequences per connection, dependencies that exist and are signalled, and no deadlock under
-// bounded flow control. Every message names the offending gpu, tb and step (IR step index).
+// sequences per connection, dependencies that exist and are signalled, no deadlock under
+// bounded flow control, and the collective's postcondition by chunk provenance. Every message names the offending gpu, tb and step (IR step index).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -25,6 +25,7 @@ inline constexpr int kMaxTbsPerChannelPerSide = 32;     // sending (receiving) T
 inline constexpr int kLegacyMaxThreadBlocks = 216;      // 108 SMs x 2
 inline constexpr int kExecutorMaxThreadBlocks = 32 * kMaxChannels;
 inline constexpr int kMaxNameLength = 63;
+inline constexpr int kMaxChunks = 1 << 16;  // loom: nchunksperloop and chunks per buffer
 
 struct ValidateOptions {
   // The runtime whose load-time rules apply in addition to loom's. nullopt: loom's rules only
@@ -34,6 +35,11 @@ struct ValidateOptions {
   // deadlock freedom when each connection holds at most `credits` unreceived messages.
   bool check_schedule = true;
   int credits = 2;
+  // After a deadlock-free schedule: execute it symbolically (each chunk = the set of (rank,
+  // input chunk) it sums) and check the collective's postcondition for allreduce, allgather,
+  // reduce-scatter and alltoall; also reports reads of never-written chunks and contributions
+  // reduced twice. One valid interleaving is checked (races are not searched).
+  bool check_postcondition = true;
   // Stop after this many problems.
   size_t max_problems = 64;
 };

@@ -52,6 +52,7 @@ TEST(Validate, EachRuleNamesTheOffender) {
       {"gpu order", [](Program& p) { std::swap(p.gpus[0], p.gpus[1]); }, "must appear in id order"},
       {"i_chunks", [](Program& p) { p.gpus[1].input_chunks = 2; }, "gpu 1: i_chunks=2 must equal nchunksperloop=3"},
       {"s_chunks", [](Program& p) { p.gpus[1].scratch_chunks = -1; }, "gpu 1: s_chunks=-1"},
+      {"huge s_chunks", [](Program& p) { p.gpus[1].scratch_chunks = 1 << 20; }, "gpu 1: s_chunks=1048576 outside"},
       {"tb ids", [](Program& p) { p.gpus[2].tbs[0].id = 1; }, "gpu 2 tb 1: thread block ids"},
       {"self peer", [](Program& p) { p.gpus[1].tbs[0].send_peer = 1; }, "gpu 1 tb 0: send peer is the gpu itself"},
       {"peer range", [](Program& p) { p.gpus[1].tbs[0].recv_peer = 3; }, "gpu 1 tb 0: recv=3 is not -1 or a rank"},
@@ -175,6 +176,60 @@ TEST(Validate, HasDepMustBeSetOnProducers) {
       << s;
   ComputeHasDep(p);
   EXPECT_TRUE(ValidateProgram(p).ok()) << ValidateProgram(p);
+}
+
+}  // namespace
+}  // namespace loom::comm::program
+
+namespace loom::comm::program {
+namespace {
+
+TEST(Provenance, RingProgramsSatisfyTheirPostconditions) {
+  for (int p = 1; p <= 8; ++p)
+    for (int ch : {1, 2}) {
+      EXPECT_TRUE(FindProblems(*RingAllReduceProgram(p, ch)).empty()) << p;
+      EXPECT_TRUE(FindProblems(*RingAllGatherProgram(p, ch)).empty()) << p;
+    }
+}
+
+TEST(Provenance, ForgottenReductionIsCaught) {
+  Program p = *RingAllReduceProgram(4);
+  // Rank 2 forwards instead of adding its contribution: chunk 1 misses rank 2's input.
+  Step& st = p.gpus[2].tbs[0].steps[1];
+  ASSERT_EQ(st.op, OpType::kRecvReduceSend);
+  st.op = OpType::kRecvCopySend;
+  st.dst_buffer = Buffer::kScratch;
+  st.dst_offset = 0;
+  p.gpus[2].scratch_chunks = 1;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("output chunk 0 ends as"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("but allreduce needs"), std::string::npos) << s;
+}
+
+TEST(Provenance, DoubleCountingIsCaught) {
+  Program p = *RingAllReduceProgram(2);
+  // Rank 0 adds its own input a second time with a local re after its final receive.
+  Step re;
+  re.op = OpType::kReduce;
+  re.src_buffer = Buffer::kInput;
+  re.src_offset = 0;
+  re.dst_buffer = Buffer::kOutput;
+  re.dst_offset = 0;
+  p.gpus[0].tbs[0].steps.push_back(re);
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 0 tb 0 step 3: reduces a contribution twice"), std::string::npos) << s;
+}
+
+TEST(Provenance, ReadingUnwrittenScratchIsCaught) {
+  Program p = *RingAllReduceProgram(2);
+  p.gpus[1].scratch_chunks = 1;
+  p.gpus[1].tbs[0].steps[0].src_buffer = Buffer::kScratch;
+  p.gpus[1].tbs[0].steps[0].src_offset = 0;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 1 tb 0 step 0: reads s[0] before anything wrote it"), std::string::npos) << s;
 }
 
 }  // namespace

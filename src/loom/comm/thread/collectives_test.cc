@@ -80,7 +80,7 @@ constexpr int kRankCounts[] = {1, 2, 3, 4, 5, 7, 8, 16};
 
 TEST(Collectives, AllReduceMatchesSequentialReference) {
   for (int p : kRankCounts)
-    for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling})
+    for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling, Algorithm::kRecursiveDoubling})
       for (DataType t : kTypes)
         for (ReduceOp op : kOps)
           for (size_t count : Counts(p)) {
@@ -246,7 +246,7 @@ TEST(Collectives, SplitFormsGroupsOrderedByKey) {
 TEST(Collectives, LargeVectorBothAllReduceAlgorithms) {
   const size_t count = (size_t{1} << 19) + 3;
   for (int p : {3, 8})
-    for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling}) {
+    for (Algorithm a : {Algorithm::kRing, Algorithm::kHalvingDoubling, Algorithm::kRecursiveDoubling}) {
       Bytes want = Reference(DataType::kF32, ReduceOp::kSum, p, count);
       Status s = thread::RunRanks(p, [&](Communicator& c) -> Status {
         Bytes in = Input(DataType::kF32, ReduceOp::kSum, c.rank(), count);

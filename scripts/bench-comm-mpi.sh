@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmarks M1 and G8 of issue 3 (docs/benchmarks.md): loom's collectives over the MPI backend
+# side by side with OpenMPI's own MPI_Allreduce / MPI_Allgather / MPI_Alltoall in the same
+# mpirun, and Adasum vs a plain sum on the same VHDD schedule. One JSON line per point.
+# Usage: scripts/bench-comm-mpi.sh LOOM_BINARY [RANKS...]   (default ranks: 2 4 8)
+# Environment: MAX (largest size, default 256MiB), FACTOR (size step, 4), ITERS (20).
+set -euo pipefail
+loom=${1:?usage: $0 LOOM_BINARY [RANKS...]}
+shift
+ranks=${*:-2 4 8}
+export OMPI_MCA_btl_vader_single_copy_mechanism=none  # containers may refuse CMA
+run() { mpirun --oversubscribe --allow-run-as-root -np "$1" "$loom" comm bench --backend mpi "${@:2}" --json; }
+for np in $ranks; do
+  for c in allreduce allgather alltoall; do
+    run "$np" --collective "$c" --min-bytes 4B --max-bytes "${MAX:-256MiB}" --factor "${FACTOR:-4}" \
+        --iters "${ITERS:-20}"
+  done
+done
+# G8: Adasum / sum on the same schedule, p = 8 (or the largest rank count given).
+np=$(echo "$ranks" | tr ' ' '\n' | sort -n | tail -1)
+run "$np" --collective adasum --min-bytes 1MiB --max-bytes "${MAX:-256MiB}" --factor 4 --iters 10
+run "$np" --collective adasum --min-bytes 4MiB --max-bytes 4MiB --tensors 1000 --iters 10

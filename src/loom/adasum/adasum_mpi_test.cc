@@ -1,0 +1,82 @@
+// Adasum over the MPI backend under `mpirun -np 4`: Horovod's criterion against the double
+// tree, several tensors, f32 and f16, and bitwise agreement across ranks (gathered to rank 0).
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <vector>
+
+#include "loom/adasum/adasum.h"
+#include "loom/adasum/reference.h"
+#include "loom/base/random.h"
+#include "loom/comm/mpi/mpi_transport.h"
+
+namespace loom::adasum {
+namespace {
+
+class MpiEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { LOOM_CHECK_OK(comm::mpi::InitMpi()); }
+  void TearDown() override { comm::mpi::FinalizeMpi(); }
+};
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
+
+std::vector<double> Values(int rank, int tensor, size_t n) {
+  Prng rng(77 + static_cast<uint64_t>(rank) * 1000 + static_cast<uint64_t>(tensor));
+  std::vector<double> v(n);
+  for (double& x : v) x = rng.Normal() * (1 + rank);
+  return v;
+}
+
+TEST(AdasumMpi, MatchesTheTreeOnEveryRank) {
+  auto t = comm::mpi::WorldTransport();
+  ASSERT_TRUE(t.ok()) << t.status();
+  comm::Communicator c(std::move(*t));
+  c.set_timeout_ms(20000);
+  const int p = c.size();
+  if ((p & (p - 1)) != 0) GTEST_SKIP() << "needs a power-of-two rank count";
+  const std::vector<size_t> sizes = {size_t(20 * p - 17), size_t(2 * p + 1), size_t(p + 2), size_t{1} << 16};
+  for (comm::DataType dt : {comm::DataType::kF32, comm::DataType::kF16}) {
+    std::vector<std::vector<float>> f32(sizes.size());
+    std::vector<std::vector<uint16_t>> f16(sizes.size());
+    std::vector<TensorView> views;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      auto v = Values(c.rank(), static_cast<int>(k), sizes[k]);
+      for (double x : v) {
+        f32[k].push_back(static_cast<float>(x));
+        f16[k].push_back(comm::FloatToHalf(static_cast<float>(x)));
+      }
+      views.push_back(dt == comm::DataType::kF32 ? TensorView{f32[k].data(), sizes[k]}
+                                                 : TensorView{f16[k].data(), sizes[k]});
+    }
+    ASSERT_TRUE(AdasumAllreduce(c, views, {.dtype = dt}).ok());
+    const double eps = dt == comm::DataType::kF32 ? FLT_EPSILON : std::ldexp(1.0, -10);
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      std::vector<std::vector<double>> inputs;
+      for (int r = 0; r < p; ++r) {
+        auto v = Values(r, static_cast<int>(k), sizes[k]);
+        for (double& x : v)
+          x = dt == comm::DataType::kF32 ? static_cast<float>(x)
+                                         : comm::HalfToFloat(comm::FloatToHalf(static_cast<float>(x)));
+        inputs.push_back(v);
+      }
+      std::vector<double> want = TreeReference(inputs);
+      double num = 0, den = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        double got = dt == comm::DataType::kF32 ? f32[k][i] : comm::HalfToFloat(f16[k][i]);
+        num += (want[i] - got) * (want[i] - got);
+        den += want[i] * want[i];
+      }
+      EXPECT_LT(std::sqrt(num / den) / 100, eps) << "tensor " << k;
+      // Every rank holds the same bits: compare with rank 0's copy.
+      size_t bytes = sizes[k] * comm::DataTypeSize(dt);
+      std::vector<std::byte> mine(static_cast<std::byte*>(views[k].data),
+                                  static_cast<std::byte*>(views[k].data) + bytes), root = mine;
+      ASSERT_TRUE(c.Broadcast(root.data(), sizes[k], dt, 0).ok());
+      EXPECT_EQ(mine, root) << "rank " << c.rank() << " differs from rank 0 in tensor " << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace loom::adasum

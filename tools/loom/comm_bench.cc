@@ -1,0 +1,250 @@
+// `loom comm bench` (comm_bench.h).
+#include "comm_bench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "loom/adasum/adasum.h"
+#include "loom/base/strings.h"
+#include "loom/base/timer.h"
+#include "loom/comm/communicator.h"
+#include "loom/comm/thread/thread_transport.h"
+#ifdef LOOM_HAVE_MPI
+#include "loom/comm/mpi/mpi_transport.h"
+#endif
+
+namespace loom::cli {
+
+double BusFactor(const std::string& c, int n) {
+  if (n <= 1) return 0.0;
+  if (c == "allreduce") return 2.0 * (n - 1) / n;
+  if (c == "allgather" || c == "reducescatter" || c == "alltoall") return static_cast<double>(n - 1) / n;
+  return 1.0;
+}
+
+namespace {
+
+using comm::Communicator;
+using comm::DataType;
+using comm::ReduceOp;
+
+struct BenchArgs {
+  std::string backend = "thread", collective = "allreduce", algorithm = "auto";
+  int ranks = 8;
+  std::string min_bytes = "4B", max_bytes = "64MiB";
+  int factor = 4, iters = 10, tensors = 1;
+};
+
+float Val(int rank, size_t i) { return static_cast<float>((rank * 5 + static_cast<int>(i % 1021)) % 7) - 3.0f; }
+
+std::vector<size_t> Sizes(uint64_t lo, uint64_t hi, int factor) {
+  std::vector<size_t> s;
+  for (uint64_t b = lo; b <= hi; b *= static_cast<uint64_t>(std::max(2, factor))) s.push_back(b);
+  if (lo <= (1u << 20) && hi >= (1u << 20) && std::find(s.begin(), s.end(), size_t{1} << 20) == s.end())
+    s.push_back(size_t{1} << 20);
+  std::sort(s.begin(), s.end());
+  return s;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// One collective at one size: buffers, a verified call, then timing. `native` (MPI) may be null.
+struct Point {
+  size_t bytes;
+  double loom_s = 0, native_s = 0;
+  bool has_native = false;
+};
+
+Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_t bytes,
+                void* native_comm, Point& pt) {
+  const int p = c.size(), r = c.rank();
+  const size_t pc = static_cast<size_t>(p);
+  const std::string& coll = a.collective;
+  size_t count;  // the call's count argument
+  size_t in_n, out_n;
+  if (coll == "allreduce" || coll == "adasum") {
+    count = std::max<size_t>(1, bytes / 4);
+    in_n = out_n = count;
+  } else if (coll == "allgather") {
+    count = std::max<size_t>(1, bytes / 4 / pc);
+    in_n = count;
+    out_n = count * pc;
+  } else if (coll == "alltoall") {
+    count = std::max<size_t>(1, bytes / 4 / pc);
+    in_n = out_n = count * pc;
+  } else {
+    return InvalidArgumentError(StrCat("--collective ", coll, ": allreduce, allgather, alltoall or adasum"));
+  }
+  pt.bytes = out_n * 4;
+  if (coll == "alltoall" || coll == "allreduce" || coll == "adasum") pt.bytes = in_n * 4;
+  std::vector<float> in(in_n), out(out_n), check(out_n);
+  for (size_t i = 0; i < in_n; ++i) in[i] = Val(r, i);
+  std::unique_ptr<adasum::AdasumReducer> red;
+  std::vector<adasum::TensorView> views, sum_views;
+  std::vector<float> sum_buf;
+  if (coll == "adasum") {
+    LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
+    size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
+    sum_buf = out;
+    for (size_t off = 0; off < count; off += per) {
+      size_t n = std::min(per, count - off);
+      views.push_back({out.data() + off, n});
+      sum_views.push_back({sum_buf.data() + off, n});
+    }
+  }
+  auto run_loom = [&]() -> Status {
+    comm::CollectiveOptions o{.algorithm = algo};
+    if (coll == "allreduce") return c.AllReduce(in.data(), out.data(), count, DataType::kF32, ReduceOp::kSum, o);
+    if (coll == "allgather") return c.AllGather(in.data(), out.data(), count, DataType::kF32, o);
+    if (coll == "alltoall") return c.AllToAll(in.data(), out.data(), count, DataType::kF32, o);
+    std::memcpy(out.data(), in.data(), count * 4);
+    return red->Allreduce(views, DataType::kF32);
+  };
+  auto run_native = [&]() -> Status {
+    if (coll == "adasum") {
+      std::memcpy(sum_buf.data(), in.data(), count * 4);
+      return red->SumAllreduce(sum_views, DataType::kF32);
+    }
+#ifdef LOOM_HAVE_MPI
+    MPI_Comm mc = *static_cast<MPI_Comm*>(native_comm);
+    int n = static_cast<int>(count), rc = MPI_SUCCESS;
+    if (coll == "allreduce") rc = MPI_Allreduce(in.data(), check.data(), n, MPI_FLOAT, MPI_SUM, mc);
+    if (coll == "allgather") rc = MPI_Allgather(in.data(), n, MPI_FLOAT, check.data(), n, MPI_FLOAT, mc);
+    if (coll == "alltoall") rc = MPI_Alltoall(in.data(), n, MPI_FLOAT, check.data(), n, MPI_FLOAT, mc);
+    if (rc != MPI_SUCCESS) return InternalError("native MPI collective failed");
+#endif
+    return OkStatus();
+  };
+  const bool native = coll == "adasum" || native_comm != nullptr;
+  // Verify: loom's result against the closed form (integer-valued floats: exact).
+  LOOM_RETURN_IF_ERROR(run_loom());
+  if (coll == "allreduce") {
+    for (size_t i = 0; i < count; ++i) {
+      float want = 0;
+      for (int q = 0; q < p; ++q) want += Val(q, i);
+      if (out[i] != want) return InternalError(StrCat("allreduce verification failed at ", i));
+    }
+  } else if (coll == "allgather") {
+    for (size_t i = 0; i < out_n; ++i)
+      if (out[i] != Val(static_cast<int>(i / count), i % count)) return InternalError("allgather verification failed");
+  } else if (coll == "alltoall") {
+    for (size_t i = 0; i < out_n; ++i)
+      if (out[i] != Val(static_cast<int>(i / count), static_cast<size_t>(r) * count + i % count))
+        return InternalError("alltoall verification failed");
+  }
+  if (native && coll != "adasum") {
+    LOOM_RETURN_IF_ERROR(run_native());
+    if (check != out) return InternalError("loom and the native collective disagree");
+  }
+  std::vector<double> tl, tn;
+  for (int it = -2; it < a.iters; ++it) {  // two warm-up rounds
+    double t[2] = {0, 0};
+    LOOM_RETURN_IF_ERROR(c.Barrier());
+    Stopwatch sw;
+    LOOM_RETURN_IF_ERROR(run_loom());
+    t[0] = sw.ElapsedSeconds();
+    if (native) {
+      LOOM_RETURN_IF_ERROR(c.Barrier());
+      sw.Restart();
+      LOOM_RETURN_IF_ERROR(run_native());
+      t[1] = sw.ElapsedSeconds();
+    }
+    LOOM_RETURN_IF_ERROR(c.AllReduce(t, t, 2, DataType::kF64, ReduceOp::kMax));
+    if (it >= 0) {
+      tl.push_back(t[0]);
+      tn.push_back(t[1]);
+    }
+  }
+  pt.loom_s = Median(tl);
+  pt.native_s = Median(tn);
+  pt.has_native = native;
+  return OkStatus();
+}
+
+Status Bench(Context& ctx, const BenchArgs& a) {
+  LOOM_ASSIGN_OR_RETURN(uint64_t lo, ParseByteSize(a.min_bytes, "--min-bytes"));
+  LOOM_ASSIGN_OR_RETURN(uint64_t hi, ParseByteSize(a.max_bytes, "--max-bytes"));
+  LOOM_ASSIGN_OR_RETURN(comm::Algorithm algo, comm::ParseAlgorithm(a.algorithm));
+  if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
+  if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
+  const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
+  auto body = [&](Communicator& c, void* native_comm) -> Status {
+    for (size_t b : sizes) {
+      Point pt;
+      LOOM_RETURN_IF_ERROR(BenchOne(c, a, algo, b, native_comm, pt));
+      if (c.rank() != 0) continue;
+      const int n = c.size();
+      double algbw = static_cast<double>(pt.bytes) / pt.loom_s / 1e9;
+      double busbw = algbw * BusFactor(a.collective == "adasum" ? "allreduce" : a.collective, n);
+      std::string baseline = a.collective == "adasum" ? "sum_vhdd" : "openmpi";
+      Json rec = {{"collective", a.collective}, {"backend", a.backend}, {"ranks", n},
+                  {"bytes", pt.bytes}, {"algorithm", a.algorithm}, {"loom_us", pt.loom_s * 1e6},
+                  {"algbw_GBps", algbw}, {"busbw_GBps", busbw}, {"verified", true}};
+      char line[256];
+      if (pt.has_native) {
+        rec[baseline + "_us"] = pt.native_s * 1e6;
+        // adasum: cost ratio (target <= 1.25); others: speed ratio vs OpenMPI (target >= 1).
+        double ratio = a.collective == "adasum" ? pt.loom_s / pt.native_s : pt.native_s / pt.loom_s;
+        rec["ratio"] = ratio;
+        std::snprintf(line, sizeof(line), "%-10s %2d ranks %12zu B  loom %10.1f us  %s %10.1f us  "
+                      "ratio %.2f  busbw %.2f GB/s", a.collective.c_str(), n, pt.bytes,
+                      pt.loom_s * 1e6, baseline.c_str(), pt.native_s * 1e6, ratio, busbw);
+      } else {
+        std::snprintf(line, sizeof(line), "%-10s %2d ranks %12zu B  loom %10.1f us  algbw %.2f GB/s  "
+                      "busbw %.2f GB/s", a.collective.c_str(), n, pt.bytes, pt.loom_s * 1e6, algbw, busbw);
+      }
+      ctx.Emit(rec, line);
+    }
+    return OkStatus();
+  };
+  if (a.backend == "thread") {
+    if (a.ranks < 1) return InvalidArgumentError("--ranks must be at least 1");
+    return comm::thread::RunRanks(a.ranks, [&](Communicator& c) { return body(c, nullptr); });
+  }
+  if (a.backend == "mpi") {
+#ifdef LOOM_HAVE_MPI
+    LOOM_RETURN_IF_ERROR(comm::mpi::InitMpi());
+    Status s;
+    {
+      auto t = comm::mpi::WorldTransport();
+      if (!t.ok()) return t.status();
+      Communicator c(std::move(*t));
+      c.set_timeout_ms(0);  // block in MPI_Waitall: no spinning on oversubscribed cores
+      MPI_Comm native;
+      MPI_Comm_dup(MPI_COMM_WORLD, &native);
+      s = body(c, &native);
+      MPI_Comm_free(&native);
+    }
+    comm::mpi::FinalizeMpi();
+    return s;
+#else
+    return FailedPreconditionError("this loom was built without MPI");
+#endif
+  }
+  return InvalidArgumentError(StrCat("--backend ", a.backend, ": thread or mpi"));
+}
+
+}  // namespace
+
+void RegisterCommBench(CLI::App& group, Context& ctx) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* b = group.add_subcommand("bench", "Time collectives (verified first), busbw like nccl-tests");
+  b->add_option("--backend", a->backend, "thread, or mpi (under mpirun: also times OpenMPI's own)");
+  b->add_option("--ranks", a->ranks, "Thread ranks (thread backend)");
+  b->add_option("--collective", a->collective, "allreduce, allgather, alltoall or adasum");
+  b->add_option("--algorithm", a->algorithm, "auto ring halving_doubling pairwise ...");
+  b->add_option("--min-bytes", a->min_bytes, "Smallest size, e.g. 4B");
+  b->add_option("--max-bytes", a->max_bytes, "Largest size, e.g. 256MiB");
+  b->add_option("--factor", a->factor, "Size step factor");
+  b->add_option("--iters", a->iters, "Timed repetitions per size (median)");
+  b->add_option("--tensors", a->tensors, "adasum: split the vector into this many tensors");
+  ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });
+}
+
+}  // namespace loom::cli
