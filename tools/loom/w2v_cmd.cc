@@ -15,6 +15,9 @@
 #include "loom/base/logging.h"
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
+#include "loom/comm/thread/thread_transport.h"
+#include "loom/w2v/corpus.h"
+#include "loom/w2v/dist/distributed_trainer.h"
 #include "loom/w2v/eval.h"
 #include "loom/w2v/train_pipeline.h"
 #include "loom/w2v/vectors_io.h"
@@ -24,7 +27,13 @@ namespace {
 
 using w2v::PipelineOptions;
 
-Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, PipelineOptions* p) {
+struct DistArgs {
+  int ranks = 0;  // 0: the single-process trainer
+  w2v::dist::DistributedOptions options;
+};
+
+Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, PipelineOptions* p,
+                      DistArgs* dist) {
   w2v::TrainOptions& o = p->train;
   o.threads = g.threads > 0 ? g.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.seed = g.seed;
@@ -73,6 +82,9 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
     else if (flag == "debug") { LOOM_RETURN_IF_ERROR(num(&n)); }
     else if (flag == "batch-size") { LOOM_RETURN_IF_ERROR(num(&n)); o.batch_size = static_cast<int>(n); }
     else if (flag == "seed") { LOOM_RETURN_IF_ERROR(num(&n)); o.seed = static_cast<uint64_t>(n); }
+    else if (flag == "ranks") { LOOM_RETURN_IF_ERROR(num(&n)); dist->ranks = static_cast<int>(n); }
+    else if (flag == "rounds-per-epoch") { LOOM_RETURN_IF_ERROR(num(&n)); dist->options.rounds_per_epoch = static_cast<int>(n); }
+    else if (flag == "combiner") { LOOM_ASSIGN_OR_RETURN(dist->options.combiner, w2v::ParseCombiner(v)); }
     else if (flag == "log-level") {
       LOOM_ASSIGN_OR_RETURN(LogLevel level, ParseLogLevel(v));
       SetLogLevel(level);
@@ -91,9 +103,50 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
   return OkStatus();
 }
 
+// --ranks P: P thread ranks (comm's thread backend), each with -threads local threads.
+Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& d) {
+  if (p.train_file.empty() || p.output.empty()) return InvalidArgumentError("train: --ranks needs -train and -output");
+  if (p.resume || !p.checkpoint.empty()) return InvalidArgumentError("train: --ranks does not checkpoint yet");
+  LOOM_RETURN_IF_ERROR(p.train.Validate());
+  Stopwatch total;
+  w2v::Vocabulary vocab;
+  if (!p.read_vocab.empty()) {
+    LOOM_ASSIGN_OR_RETURN(vocab, w2v::ReadVocab(p.read_vocab, p.train.min_count));
+  } else {
+    LOOM_ASSIGN_OR_RETURN(vocab, w2v::LearnVocab(p.train_file, {.min_count = p.train.min_count}));
+  }
+  if (!p.save_vocab.empty()) LOOM_RETURN_IF_ERROR(w2v::SaveVocab(vocab, p.save_vocab));
+  std::string token_path = p.output + ".tokens.tmp";
+  LOOM_ASSIGN_OR_RETURN(int64_t tokens, w2v::EncodeCorpus(p.train_file, vocab, token_path));
+  auto tf = w2v::TokenFile::Open(token_path);
+  std::remove(token_path.c_str());
+  if (!tf.ok()) return tf.status();
+  LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(vocab, p.train));
+  std::vector<w2v::Model> models(static_cast<size_t>(d.ranks));
+  std::vector<w2v::dist::DistributedStats> stats(static_cast<size_t>(d.ranks));
+  Stopwatch sw;
+  LOOM_RETURN_IF_ERROR(comm::thread::RunRanks(d.ranks, [&](comm::Communicator& comm) -> Status {
+    size_t r = static_cast<size_t>(comm.rank());
+    models[r] = w2v::InitModel(vocab.size(), p.train.dim, p.train.hs, p.train.negative > 0, p.train.seed);
+    return w2v::dist::DistributedTrain(comm, *tctx, (*tf)->tokens(), &models[r], d.options, &stats[r]);
+  }));
+  double seconds = sw.ElapsedSeconds();
+  LOOM_RETURN_IF_ERROR(w2v::WriteVectors(p.output, vocab.words(), models[0].syn0.data(), p.train.dim, p.binary));
+  ctx.Emit({{"vocab_size", vocab.size()}, {"train_words", vocab.train_words()}, {"ranks", d.ranks},
+            {"combiner", std::string(w2v::CombinerName(d.options.combiner))},
+            {"rounds_per_epoch", d.options.rounds_per_epoch}, {"words_trained", tokens * p.train.iter},
+            {"train_seconds", seconds}, {"total_seconds", total.ElapsedSeconds()},
+            {"rows_sent_rank0", stats[0].rows_sent}, {"rows_total_rank0", stats[0].rows_total},
+            {"output", p.output}});
+  return OkStatus();
+}
+
 Status Train(Context& ctx, const std::vector<std::string>& args) {
   PipelineOptions p;
-  LOOM_RETURN_IF_ERROR(ParseTrainArgs(args, ctx.globals, &p));
+  DistArgs dist;
+  LOOM_RETURN_IF_ERROR(ParseTrainArgs(args, ctx.globals, &p, &dist));
+  if (dist.ranks < 0 || dist.ranks > 256) return InvalidArgumentError("train: --ranks not in [1, 256]");
+  if (dist.ranks > 0) return TrainDistributed(ctx, p, dist);
   LOOM_ASSIGN_OR_RETURN(w2v::PipelineResult r, w2v::RunTraining(p));
   Json rec = {{"vocab_size", r.vocab_size}, {"train_words", r.train_words},
               {"words_trained", r.tokens}, {"train_seconds", r.train_seconds},

@@ -91,28 +91,50 @@ AnalogyReport EvaluateAnalogies(const WordVectors& vectors, std::string_view que
     events.push_back({1, st4, static_cast<int>(qs.size() - 1)});
   }
   std::vector<int64_t> answer(qs.size(), -2);
-  DefaultThreadPool().ParallelFor(static_cast<int64_t>(qs.size()), 16, [&](int64_t lo, int64_t hi) {
-    std::vector<float> vec(static_cast<size_t>(d));
-    for (int64_t i = lo; i < hi; ++i) {
-      const Q& q = qs[static_cast<size_t>(i)];
-      if (q.b1 == words || q.b2 == words || q.b3 == words || q.b4 == words) continue;
-      const float* m1 = m.data() + q.b1 * d;
-      const float* m2 = m.data() + q.b2 * d;
-      const float* m3 = m.data() + q.b3 * d;
-      for (int64_t a = 0; a < d; ++a) vec[static_cast<size_t>(a)] = (m2[a] - m1[a]) + m3[a];
-      float bestd = 0;
-      int64_t best = -1;
+  // Only questions whose four words are known are answered.
+  std::vector<size_t> live;
+  for (size_t i = 0; i < qs.size(); ++i)
+    if (qs[i].b1 != words && qs[i].b2 != words && qs[i].b3 != words && qs[i].b4 != words) live.push_back(i);
+  // Blocks of kLanes questions scan the vocabulary together: each lane keeps
+  // compute-accuracy's own left-to-right float sum (so results are bit-identical), and the
+  // lanes are independent, so the compiler vectorises across questions.
+  constexpr int64_t kLanes = 16;
+  const int64_t blocks = (static_cast<int64_t>(live.size()) + kLanes - 1) / kLanes;
+  DefaultThreadPool().ParallelFor(blocks, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> vt(static_cast<size_t>(d * kLanes));  // [a][lane]
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      int64_t n = std::min<int64_t>(kLanes, static_cast<int64_t>(live.size()) - blk * kLanes);
+      const Q* q[kLanes];
+      for (int64_t l = 0; l < kLanes; ++l) {
+        q[l] = &qs[live[static_cast<size_t>(blk * kLanes + std::min(l, n - 1))]];
+        const float* m1 = m.data() + q[l]->b1 * d;
+        const float* m2 = m.data() + q[l]->b2 * d;
+        const float* m3 = m.data() + q[l]->b3 * d;
+        for (int64_t a = 0; a < d; ++a) vt[static_cast<size_t>(a * kLanes + l)] = (m2[a] - m1[a]) + m3[a];
+      }
+      float bestd[kLanes];
+      int64_t best[kLanes];
+      for (int64_t l = 0; l < kLanes; ++l) {
+        bestd[l] = 0;
+        best[l] = -1;
+      }
       for (int64_t c = 0; c < words; ++c) {
-        if (c == q.b1 || c == q.b2 || c == q.b3) continue;
         const float* mc = m.data() + c * d;
-        float dist = 0;
-        for (int64_t a = 0; a < d; ++a) dist += vec[static_cast<size_t>(a)] * mc[a];
-        if (dist > bestd) {
-          bestd = dist;
-          best = c;
+        float dist[kLanes] = {0};
+        for (int64_t a = 0; a < d; ++a) {
+          const float x = mc[a];
+          const float* v = vt.data() + a * kLanes;
+          for (int64_t l = 0; l < kLanes; ++l) dist[l] += v[l] * x;
+        }
+        for (int64_t l = 0; l < n; ++l) {
+          if (c == q[l]->b1 || c == q[l]->b2 || c == q[l]->b3) continue;
+          if (dist[l] > bestd[l]) {
+            bestd[l] = dist[l];
+            best[l] = c;
+          }
         }
       }
-      answer[static_cast<size_t>(i)] = best;
+      for (int64_t l = 0; l < n; ++l) answer[live[static_cast<size_t>(blk * kLanes + l)]] = best[l];
     }
   });
   AnalogyReport r;
