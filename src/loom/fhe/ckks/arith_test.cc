@@ -24,6 +24,8 @@ TEST(ModArith, BarrettAndShoupMatchU128Remainder) {
       uint64_t a = rng() % (2 * q), b = rng() % (2 * q);
       u128 z = static_cast<u128>(a) * b;
       ASSERT_EQ(m.Reduce128(z), static_cast<uint64_t>(z % q)) << q << " " << a << " " << b;
+      u128 big = (static_cast<u128>(rng() >> 1) << 64) | rng();  // up to 2^127 (lazy sums)
+      ASSERT_EQ(m.Reduce128(big), static_cast<uint64_t>(big % q));
       uint64_t w = rng() % q, x = rng();
       uint64_t lazy = MulShoupLazy(x, w, ShoupPrecompute(w, q), q);
       ASSERT_LT(lazy, 2 * q);

@@ -19,7 +19,9 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
   std::vector<uint64_t> d_coeff(d, d + limbs * n);
   for (size_t i = 0; i < limbs; ++i) ctx.ntt(i).Inverse(d_coeff.data() + i * n);
 
-  std::vector<uint64_t> acc(2 * ext * n, 0);
+  // Lazy inner product: 128-bit accumulators, one Barrett reduction per coefficient at the end
+  // (each product is < 2^120, so 32 digits fit before an intermediate reduction).
+  std::vector<u128> acc(2 * ext * n, 0);
   std::vector<uint64_t> up(ext * n);
   const size_t digits = (limbs + alpha - 1) / alpha;
   for (size_t j = 0; j < digits; ++j) {
@@ -45,14 +47,27 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
       const Modulus& m = ctx.modulus(pi);
       const uint64_t* k0 = key.row(static_cast<int>(j), 0, pi, np, n);
       const uint64_t* k1 = key.row(static_cast<int>(j), 1, pi, np, n);
-      uint64_t* a0 = acc.data() + r * n;
-      uint64_t* a1 = acc.data() + (ext + r) * n;
+      u128* a0 = acc.data() + r * n;
+      u128* a1 = acc.data() + (ext + r) * n;
       for (size_t k = 0; k < n; ++k) {
-        a0[k] = m.MulAdd(row[k], k0[k], a0[k]);
-        a1[k] = m.MulAdd(row[k], k1[k], a1[k]);
+        a0[k] += static_cast<u128>(row[k]) * k0[k];
+        a1[k] += static_cast<u128>(row[k]) * k1[k];
       }
+      if ((j + 1) % 32 == 0)
+        for (size_t k = 0; k < n; ++k) {
+          a0[k] = m.Reduce128(a0[k]);
+          a1[k] = m.Reduce128(a1[k]);
+        }
     }
   }
+  std::vector<uint64_t> red(2 * ext * n);
+  for (int c = 0; c < 2; ++c)
+    for (size_t r = 0; r < ext; ++r) {
+      const Modulus& m = ctx.modulus(prime_of(r));
+      const u128* a = acc.data() + (c * ext + r) * n;
+      uint64_t* o = red.data() + (c * ext + r) * n;
+      for (size_t k = 0; k < n; ++k) o[k] = m.Reduce128(a[k]);
+    }
 
   // ModDown each accumulator.
   std::vector<Modulus> p_mods, q_mods;
@@ -61,7 +76,7 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
   BaseConverter down(p_mods, q_mods);
   std::vector<uint64_t> conv(limbs * n);
   for (int c = 0; c < 2; ++c) {
-    uint64_t* a = acc.data() + static_cast<size_t>(c) * ext * n;
+    uint64_t* a = red.data() + static_cast<size_t>(c) * ext * n;
     std::vector<const uint64_t*> in;
     std::vector<uint64_t*> out;
     for (size_t k = 0; k < alpha; ++k) {

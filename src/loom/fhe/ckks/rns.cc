@@ -114,9 +114,13 @@ void BaseConverter::Convert(const uint64_t* const* in, uint64_t* const* out, siz
     for (size_t t = 0; t < dst_.size(); ++t) {
       const Modulus& m = dst_[t];
       const uint64_t* row = &shat_mod_[t * k];
-      uint64_t acc = 0;
-      for (size_t i = 0; i < k; ++i) acc = m.MulAdd(m.Reduce(y[i]), row[i], acc);
-      out[t][c] = acc;
+      // y_i < 2^61 and row_i < 2^61: up to 32 products fit in 128 bits before reducing.
+      u128 acc = 0;
+      for (size_t i = 0; i < k; ++i) {
+        acc += static_cast<u128>(y[i]) * row[i];
+        if ((i & 31) == 31) acc = m.Reduce128(acc);
+      }
+      out[t][c] = m.Reduce128(acc);
     }
   }
 }
