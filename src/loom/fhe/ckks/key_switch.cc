@@ -20,7 +20,8 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
   for (size_t i = 0; i < limbs; ++i) ctx.ntt(i).Inverse(d_coeff.data() + i * n);
 
   // Lazy inner product: 128-bit accumulators, one Barrett reduction per coefficient at the end
-  // (each product is < 2^120, so 32 digits fit before an intermediate reduction).
+  // (ModUp rows are < 4q < 2^62 and key words < 2^60, so each product is < 2^122 and 32
+  // digits stay below 2^127, the bound of Modulus::Reduce128).
   std::vector<u128> acc(2 * ext * n, 0);
   std::vector<uint64_t> up(ext * n);
   const size_t digits = (limbs + alpha - 1) / alpha;
@@ -42,7 +43,7 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
     for (size_t r = 0; r < ext; ++r) {
       uint64_t* row = up.data() + r * n;
       if (r >= lo && r < hi) std::copy(d + r * n, d + (r + 1) * n, row);
-      else ctx.ntt(prime_of(r)).Forward(row);
+      else ctx.ntt(prime_of(r)).ForwardLazy(row);  // [0, 4q): the 128-bit MAC absorbs it
       const size_t pi = prime_of(r);
       const Modulus& m = ctx.modulus(pi);
       const uint64_t* k0 = key.row(static_cast<int>(j), 0, pi, np, n);
