@@ -24,6 +24,8 @@ TEST(ModArith, BarrettAndShoupMatchU128Remainder) {
       uint64_t a = rng() % (2 * q), b = rng() % (2 * q);
       u128 z = static_cast<u128>(a) * b;
       ASSERT_EQ(m.Reduce128(z), static_cast<uint64_t>(z % q)) << q << " " << a << " " << b;
+      u128 big = (static_cast<u128>(rng() >> 1) << 64) | rng();  // up to 2^127 (lazy sums)
+      ASSERT_EQ(m.Reduce128(big), static_cast<uint64_t>(big % q));
       uint64_t w = rng() % q, x = rng();
       uint64_t lazy = MulShoupLazy(x, w, ShoupPrecompute(w, q), q);
       ASSERT_LT(lazy, 2 * q);
@@ -60,11 +62,25 @@ TEST(Primes, GenerationIsDeterministicAndNttFriendly) {
     EXPECT_TRUE(IsPrime((*a)[i]));
   }
   EXPECT_NE((*a)[0], (*a)[3]);  // same size, distinct
-  EXPECT_GT((*a)[0], (*a)[3]);  // counted down from 2^60
-  // Nothing between the candidate start and the first pick is an NTT prime.
-  for (uint64_t c = (uint64_t{1} << 40) - 16384 + 1; c > (*a)[1]; c -= 16384) EXPECT_FALSE(IsPrime(c));
+  EXPECT_LT((*a)[0], (*a)[3]);  // same size: handed out smallest first, like SEAL
+  // Nothing between the candidate start and the largest 40-bit pick is an NTT prime.
+  for (uint64_t c = (uint64_t{1} << 40) - 16384 + 1; c > (*a)[2]; c -= 16384) EXPECT_FALSE(IsPrime(c));
   EXPECT_FALSE(GenerateNttPrimes(8192, std::vector<int>{61}).ok());
   EXPECT_FALSE(GenerateNttPrimes(8192, std::vector<int>(40, 15)).ok());
+}
+
+// Goldens printed by SEAL 4.4.3's CoeffModulus::Create (built outside the repo at dev time):
+// loom's generator reproduces SEAL's chains exactly, values and order.
+TEST(Primes, ReproduceSealCoeffModulusCreate) {
+  auto a = GenerateNttPrimes(8192, std::vector<int>{60, 40, 40, 60});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, (std::vector<uint64_t>{1152921504606748673ull, 1099510890497ull, 1099511480321ull,
+                                       1152921504606830593ull}));
+  auto b = GenerateNttPrimes(16384, std::vector<int>{48, 48, 48, 49, 49, 49, 49, 49, 49});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, (std::vector<uint64_t>{281474975662081ull, 281474976317441ull, 281474976546817ull,
+                                       562949951619073ull, 562949951881217ull, 562949951979521ull,
+                                       562949952274433ull, 562949952700417ull, 562949952798721ull}));
 }
 
 TEST(Ntt, ForwardInverseIsIdentity) {

@@ -78,7 +78,8 @@ Status Encoder::PutCoefficient(Plaintext& pt, size_t index, double c) const {
     // 2^64 mod q = (2^64 - q) mod q, computed as Reduce of the wrapped difference.
     const uint64_t two64 = m.Reduce(0 - m.value);
     uint64_t r = m.MulAdd(m.Reduce(hi), two64, m.Reduce(lo));
-    pt.limb(i)[index] = negative ? NegateMod(r, m.value) : r;
+    const uint64_t sel = -static_cast<uint64_t>(negative);  // no branch on message data
+    pt.limb(i)[index] = (NegateMod(r, m.value) & sel) | (r & ~sel);
   }
   return OkStatus();
 }

@@ -124,7 +124,8 @@ StatusOr<std::vector<uint64_t>> Evaluator::ScalarResidues(double value, double s
   for (int i = 0; i <= level; ++i) {
     const Modulus& m = ctx_->modulus(i);
     uint64_t v = m.MulAdd(m.Reduce(hi), m.Reduce(0 - m.value), m.Reduce(lo));
-    r[i] = c < 0 ? NegateMod(v, m.value) : v;
+    const uint64_t sel = -static_cast<uint64_t>(c < 0);
+    r[i] = (NegateMod(v, m.value) & sel) | (v & ~sel);
   }
   return r;
 }

@@ -1,6 +1,7 @@
 #include "loom/fhe/ckks/key_switch.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "loom/fhe/ckks/modarith.h"
 #include "loom/fhe/ckks/rns.h"
@@ -19,38 +20,65 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
   std::vector<uint64_t> d_coeff(d, d + limbs * n);
   for (size_t i = 0; i < limbs; ++i) ctx.ntt(i).Inverse(d_coeff.data() + i * n);
 
-  std::vector<uint64_t> acc(2 * ext * n, 0);
-  std::vector<uint64_t> up(ext * n);
+  // Digit j covers data rows [j*alpha, min((j+1)*alpha, limbs)). One converter per digit,
+  // targeting every extended row outside the digit.
   const size_t digits = (limbs + alpha - 1) / alpha;
+  std::vector<BaseConverter> conv_of;
+  std::vector<std::vector<const uint64_t*>> in_of(digits);
+  std::vector<std::vector<size_t>> target_of(digits, std::vector<size_t>(ext, SIZE_MAX));
   for (size_t j = 0; j < digits; ++j) {
     const size_t lo = j * alpha, hi = std::min(limbs, lo + alpha);
     std::vector<Modulus> src, dst;
-    std::vector<const uint64_t*> in;
-    std::vector<uint64_t*> out;
     for (size_t i = lo; i < hi; ++i) {
       src.push_back(ctx.modulus(i));
-      in.push_back(d_coeff.data() + i * n);
+      in_of[j].push_back(d_coeff.data() + i * n);
     }
     for (size_t r = 0; r < ext; ++r) {
       if (r >= lo && r < hi) continue;
+      target_of[j][r] = dst.size();
       dst.push_back(ctx.modulus(prime_of(r)));
-      out.push_back(up.data() + r * n);
     }
-    BaseConverter(src, dst).Convert(in.data(), out.data(), n);
-    for (size_t r = 0; r < ext; ++r) {
-      uint64_t* row = up.data() + r * n;
-      if (r >= lo && r < hi) std::copy(d + r * n, d + (r + 1) * n, row);
-      else ctx.ntt(prime_of(r)).Forward(row);
-      const size_t pi = prime_of(r);
-      const Modulus& m = ctx.modulus(pi);
+    conv_of.emplace_back(src, dst);
+  }
+
+  // Row-major inner product (the order SEAL uses): for each extended row, walk the digits and
+  // accumulate into two 128-bit rows that stay in cache. ModUp rows are < 4q < 2^62 and key
+  // words < 2^60, so each product is < 2^122 and 32 digits stay below 2^127, the bound of
+  // Modulus::Reduce128.
+  std::vector<uint64_t> red(2 * ext * n);
+  std::vector<u128> acc0(n), acc1(n);
+  std::vector<uint64_t> up(n);
+  for (size_t r = 0; r < ext; ++r) {
+    const size_t pi = prime_of(r);
+    const Modulus& m = ctx.modulus(pi);
+    std::fill(acc0.begin(), acc0.end(), 0);
+    std::fill(acc1.begin(), acc1.end(), 0);
+    for (size_t j = 0; j < digits; ++j) {
+      const uint64_t* row;
+      if (target_of[j][r] == SIZE_MAX) {
+        row = d + r * n;  // r is in digit j: the NTT form is the input itself
+      } else {
+        conv_of[j].ConvertTo(in_of[j].data(), target_of[j][r], up.data(), n);
+        ctx.ntt(pi).ForwardLazy(up.data());
+        row = up.data();
+      }
       const uint64_t* k0 = key.row(static_cast<int>(j), 0, pi, np, n);
       const uint64_t* k1 = key.row(static_cast<int>(j), 1, pi, np, n);
-      uint64_t* a0 = acc.data() + r * n;
-      uint64_t* a1 = acc.data() + (ext + r) * n;
       for (size_t k = 0; k < n; ++k) {
-        a0[k] = m.MulAdd(row[k], k0[k], a0[k]);
-        a1[k] = m.MulAdd(row[k], k1[k], a1[k]);
+        acc0[k] += static_cast<u128>(row[k]) * k0[k];
+        acc1[k] += static_cast<u128>(row[k]) * k1[k];
       }
+      if ((j + 1) % 32 == 0)
+        for (size_t k = 0; k < n; ++k) {
+          acc0[k] = m.Reduce128(acc0[k]);
+          acc1[k] = m.Reduce128(acc1[k]);
+        }
+    }
+    uint64_t* o0 = red.data() + r * n;
+    uint64_t* o1 = red.data() + (ext + r) * n;
+    for (size_t k = 0; k < n; ++k) {
+      o0[k] = m.Reduce128(acc0[k]);
+      o1[k] = m.Reduce128(acc1[k]);
     }
   }
 
@@ -61,7 +89,7 @@ void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKe
   BaseConverter down(p_mods, q_mods);
   std::vector<uint64_t> conv(limbs * n);
   for (int c = 0; c < 2; ++c) {
-    uint64_t* a = acc.data() + static_cast<size_t>(c) * ext * n;
+    uint64_t* a = red.data() + static_cast<size_t>(c) * ext * n;
     std::vector<const uint64_t*> in;
     std::vector<uint64_t*> out;
     for (size_t k = 0; k < alpha; ++k) {

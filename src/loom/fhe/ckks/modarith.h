@@ -46,10 +46,10 @@ struct Modulus {
     ratio_lo = static_cast<uint64_t>(r);
   }
 
-  // z mod q for z < 2^124 (any product of two values below 2q < 2^62, plus a word). Barrett
-  // with the 128-bit ratio r = floor(2^128/q): z*r/2^128 > z/q - z/2^128 > z/q - 1/16, and
-  // dropping the low word of z0*r0 loses < 2^-64, so the estimate is at most 1 below
-  // floor(z/q): one masked subtraction suffices (checked against u128 % in modarith_test).
+  // z mod q for any z < 2^127. Barrett with the 128-bit ratio r = floor(2^128/q):
+  // z*r/2^128 > z/q - z/2^128 > z/q - 1/2, and dropping the low word of z0*r0 loses < 2^-64,
+  // so the estimate is at most 1 below floor(z/q): the remainder is < 2q < 2^62 and one
+  // masked subtraction suffices (checked against u128 % in arith_test, up to 2^127).
   uint64_t Reduce128(u128 z) const {
     uint64_t z0 = static_cast<uint64_t>(z);
     uint64_t z1 = static_cast<uint64_t>(z >> 64);

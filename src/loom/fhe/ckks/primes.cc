@@ -48,21 +48,31 @@ bool IsPrime(uint64_t n) {
 
 StatusOr<std::vector<uint64_t>> GenerateNttPrimes(uint64_t poly_degree, std::span<const int> bits) {
   const uint64_t two_n = 2 * poly_degree;
-  std::map<int, uint64_t> next;  // bit size -> next candidate to test
-  std::vector<uint64_t> out;
+  // For each bit size, the count asked for, found counting down from 2^bits in steps of 2N,
+  // then handed out smallest first (SEAL's CoeffModulus::Create order: the first 60-bit
+  // prime of {60, 40, 40, 60} is the smaller one, the special prime the larger).
+  std::map<int, int> count;
   for (int b : bits) {
     if (b < 2 || b > 60)
       return InvalidArgumentError(StrCat("prime bit size ", b, " is outside [2, 60]"));
-    auto it = next.find(b);
-    if (it == next.end()) it = next.emplace(b, (uint64_t{1} << b) - two_n + 1).first;
-    const uint64_t low = uint64_t{1} << (b - 1);
-    uint64_t c = it->second;
-    while (c > low && c < (uint64_t{1} << b) && !IsPrime(c)) c -= two_n;
-    if (c <= low || c >= (uint64_t{1} << b))
-      return InvalidArgumentError(StrCat("no more ", b, "-bit primes congruent to 1 mod 2N=", two_n,
-                                         " (asked for too many, or bits too small for N)"));
-    out.push_back(c);
-    it->second = c - two_n;
+    ++count[b];
+  }
+  std::map<int, std::vector<uint64_t>> found;
+  for (const auto& [b, k] : count) {
+    const uint64_t low = uint64_t{1} << (b - 1), high = uint64_t{1} << b;
+    if (two_n >= high)
+      return InvalidArgumentError(StrCat(b, "-bit primes cannot be 1 mod 2N=", two_n));
+    std::vector<uint64_t>& list = found[b];
+    for (uint64_t c = high - two_n + 1; static_cast<int>(list.size()) < k && c > low; c -= two_n)
+      if (IsPrime(c)) list.push_back(c);
+    if (static_cast<int>(list.size()) < k)
+      return InvalidArgumentError(StrCat("only ", list.size(), " ", b,
+                                         "-bit primes are 1 mod 2N=", two_n, "; asked for ", k));
+  }
+  std::vector<uint64_t> out;
+  for (int b : bits) {
+    out.push_back(found[b].back());
+    found[b].pop_back();
   }
   return out;
 }

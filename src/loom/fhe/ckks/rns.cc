@@ -114,10 +114,33 @@ void BaseConverter::Convert(const uint64_t* const* in, uint64_t* const* out, siz
     for (size_t t = 0; t < dst_.size(); ++t) {
       const Modulus& m = dst_[t];
       const uint64_t* row = &shat_mod_[t * k];
-      uint64_t acc = 0;
-      for (size_t i = 0; i < k; ++i) acc = m.MulAdd(m.Reduce(y[i]), row[i], acc);
-      out[t][c] = acc;
+      // y_i < 2^61 and row_i < 2^61: up to 32 products fit in 128 bits before reducing.
+      u128 acc = 0;
+      for (size_t i = 0; i < k; ++i) {
+        acc += static_cast<u128>(y[i]) * row[i];
+        if ((i & 31) == 31) acc = m.Reduce128(acc);
+      }
+      out[t][c] = m.Reduce128(acc);
     }
+  }
+}
+
+void BaseConverter::ConvertTo(const uint64_t* const* in, size_t t, uint64_t* out, size_t n) const {
+  const size_t k = src_.size();
+  const Modulus& m = dst_[t];
+  if (k == 1) {  // S/s_0 = 1: the conversion is a plain reduction
+    for (size_t c = 0; c < n; ++c) out[c] = m.Reduce(in[0][c]);
+    return;
+  }
+  const uint64_t* row = &shat_mod_[t * k];
+  for (size_t c = 0; c < n; ++c) {
+    u128 acc = 0;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t y = MulShoup(in[i][c], shat_inv_[i], shat_inv_shoup_[i], src_[i].value);
+      acc += static_cast<u128>(y) * row[i];
+      if ((i & 31) == 31) acc = m.Reduce128(acc);
+    }
+    out[c] = m.Reduce128(acc);
   }
 }
 

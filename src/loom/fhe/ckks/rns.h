@@ -37,6 +37,8 @@ class BaseConverter {
   // in: src.size() rows of n coefficients (coefficient form, values in [0, s_i));
   // out: dst.size() rows of n values in [0, t).
   void Convert(const uint64_t* const* in, uint64_t* const* out, size_t n) const;
+  // Only destination `t` (one row of n).
+  void ConvertTo(const uint64_t* const* in, size_t t, uint64_t* out, size_t n) const;
 
  private:
   std::vector<Modulus> src_, dst_;

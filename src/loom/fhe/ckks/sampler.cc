@@ -100,9 +100,11 @@ void Sampler::Flood(const Context& ctx, std::span<const size_t> prime_index, uin
     const Modulus& m = ctx.modulus(prime_index[r]);
     uint64_t* row = out + r * n;
     for (size_t i = 0; i < n; ++i) {
-      uint64_t mag = m.Reduce(static_cast<uint64_t>(v[i] < 0 ? -v[i] : v[i]));
+      const uint64_t sign = static_cast<uint64_t>(v[i] >> 63);  // all ones when negative
+      const uint64_t abs = (static_cast<uint64_t>(v[i]) ^ sign) - sign;
+      uint64_t mag = m.Reduce(abs);
       uint64_t neg = NegateMod(mag, m.value);
-      uint64_t sel = -static_cast<uint64_t>(v[i] < 0);
+      uint64_t sel = sign;
       row[i] = (neg & sel) | (mag & ~sel);
     }
   }

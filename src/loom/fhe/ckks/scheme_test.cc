@@ -305,3 +305,51 @@ TEST(HybridKeySwitch, TwoPrimeDigitsAtEveryLevel) {
 
 }  // namespace
 }  // namespace loom::ckks
+
+namespace loom::ckks {
+namespace {
+
+// Every rotation step in both directions on a small ring (N = 64, 32 slots).
+TEST(Rotations, EveryStepBothDirectionsSmallRing) {
+  Parameters p;
+  p.poly_degree = 64;
+  p.prime_bits = {50, 40, 50};
+  p.insecure_skip_security_check_for_testing_only = true;  // tiny ring, test speed only
+  auto c = Context::Create(p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ContextPtr ctx = *c;
+  KeyGenerator kg(ctx);
+  std::vector<int64_t> steps;
+  for (int64_t s = 1; s < 32; ++s) {
+    steps.push_back(s);
+    steps.push_back(-s);
+  }
+  GaloisKeys gk = *kg.CreateGaloisKeys(steps, true);
+  EXPECT_EQ(gk.keys.size(), 32u);  // 31 distinct rotations (left s == right 32-s) + conjugation
+  Encoder enc(ctx);
+  Encryptor e(ctx, kg.CreatePublicKey());
+  Decryptor d(ctx, kg.secret_key());
+  Evaluator ev(ctx);
+  std::vector<std::complex<double>> v(32);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = {static_cast<double>(i), -0.5 * static_cast<double>(i)};
+  Ciphertext ct = *e.Encrypt(*enc.Encode(v, 0x1p30, 1));
+  for (int64_t s = 1; s < 32; ++s) {
+    for (int dir : {1, -1}) {
+      auto r = dir > 0 ? ev.RotateLeft(ct, s, gk) : ev.RotateRight(ct, s, gk);
+      ASSERT_TRUE(r.ok()) << r.status();
+      auto out = *enc.Decode(*d.Decrypt(*r));
+      for (int64_t i = 0; i < 32; ++i) {
+        auto want = v[static_cast<size_t>(((i + dir * s) % 32 + 32) % 32)];
+        ASSERT_LT(std::abs(out[i] - want), 1e-4) << "step " << s * dir << " slot " << i;
+      }
+    }
+  }
+  // Rotation composes: rotate(a) o rotate(b) == rotate(a + b).
+  auto ab = *ev.RotateLeft(*ev.RotateLeft(ct, 5, gk), 9, gk);
+  auto direct = *ev.RotateLeft(ct, 14, gk);
+  auto x = *enc.Decode(*d.Decrypt(ab)), y = *enc.Decode(*d.Decrypt(direct));
+  for (size_t i = 0; i < 32; ++i) EXPECT_LT(std::abs(x[i] - y[i]), 1e-4);
+}
+
+}  // namespace
+}  // namespace loom::ckks
