@@ -1,0 +1,286 @@
+// Adasum: the pairwise operator and the VHDD allreduce (adasum.h).
+#include "loom/adasum/adasum.h"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "loom/base/strings.h"
+
+namespace loom::adasum {
+
+using comm::DataType;
+
+namespace {
+
+// Zero-norm guard (Horovod adasum.h): below this squared norm a coefficient stays 1.
+const double kNormGuard = std::sqrt(DBL_MIN);
+
+Status CheckType(DataType t) {
+  switch (t) {
+    case DataType::kF32: case DataType::kF64: case DataType::kF16: case DataType::kBF16:
+      return OkStatus();
+    default:
+      return InvalidArgumentError(StrCat("adasum: dtype ", comm::DataTypeName(t),
+                                         " is not supported (f32, f64, f16, bf16)"));
+  }
+}
+
+inline double Load(DataType t, const std::byte* p, size_t i) {
+  switch (t) {
+    case DataType::kF32: { float f; std::memcpy(&f, p + 4 * i, 4); return f; }
+    case DataType::kF64: { double d; std::memcpy(&d, p + 8 * i, 8); return d; }
+    case DataType::kF16: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return comm::HalfToFloat(h); }
+    case DataType::kBF16: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return comm::BFloat16ToFloat(h); }
+    default: return 0;
+  }
+}
+
+struct Stats {
+  double dot = 0, aa = 0, bb = 0;
+};
+
+// Partial a·b, ‖a‖², ‖b‖² in double over elements [0, n).
+Stats Dots(DataType t, const std::byte* a, const std::byte* b, size_t n) {
+  Stats s;
+  if (t == DataType::kF32) {
+    const float* x = reinterpret_cast<const float*>(a);
+    const float* y = reinterpret_cast<const float*>(b);
+    for (size_t i = 0; i < n; ++i) {
+      double u = x[i], v = y[i];
+      s.dot += u * v;
+      s.aa += u * u;
+      s.bb += v * v;
+    }
+    return s;
+  }
+  if (t == DataType::kF64) {
+    const double* x = reinterpret_cast<const double*>(a);
+    const double* y = reinterpret_cast<const double*>(b);
+    for (size_t i = 0; i < n; ++i) {
+      s.dot += x[i] * y[i];
+      s.aa += x[i] * x[i];
+      s.bb += y[i] * y[i];
+    }
+    return s;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    double u = Load(t, a, i), v = Load(t, b, i);
+    s.dot += u * v;
+    s.aa += u * u;
+    s.bb += v * v;
+  }
+  return s;
+}
+
+// a = ca·a + cb·b over [0, n).
+void ScaledAdd(DataType t, std::byte* a, double ca, const std::byte* b, double cb, size_t n) {
+  switch (t) {
+    case DataType::kF32: {
+      float* x = reinterpret_cast<float*>(a);
+      const float* y = reinterpret_cast<const float*>(b);
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(ca * x[i] + cb * y[i]);
+      break;
+    }
+    case DataType::kF64: {
+      double* x = reinterpret_cast<double*>(a);
+      const double* y = reinterpret_cast<const double*>(b);
+      for (size_t i = 0; i < n; ++i) x[i] = ca * x[i] + cb * y[i];
+      break;
+    }
+    case DataType::kF16:
+    case DataType::kBF16: {
+      const bool half = t == DataType::kF16;
+      const float fa = static_cast<float>(ca), fb = static_cast<float>(cb);
+      uint16_t* x = reinterpret_cast<uint16_t*>(a);
+      const uint16_t* y = reinterpret_cast<const uint16_t*>(b);
+      for (size_t i = 0; i < n; ++i) {
+        float u = half ? comm::HalfToFloat(x[i]) : comm::BFloat16ToFloat(x[i]);
+        float v = half ? comm::HalfToFloat(y[i]) : comm::BFloat16ToFloat(y[i]);
+        float r = fa * u + fb * v;
+        x[i] = half ? comm::FloatToHalf(r) : comm::FloatToBFloat16(r);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+double Coefficient(double dot, double norm_sq) {
+  return norm_sq >= kNormGuard ? 1.0 - dot / (2.0 * norm_sq) : 1.0;
+}
+
+}  // namespace
+
+Status AdasumPair(DataType dtype, void* a, const void* b, size_t n) {
+  LOOM_RETURN_IF_ERROR(CheckType(dtype));
+  if (n > 0 && (a == nullptr || b == nullptr)) return InvalidArgumentError("adasum: null tensor");
+  auto* x = static_cast<std::byte*>(a);
+  auto* y = static_cast<const std::byte*>(b);
+  Stats s = Dots(dtype, x, y, n);
+  ScaledAdd(dtype, x, Coefficient(s.dot, s.aa), y, Coefficient(s.dot, s.bb), n);
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<AdasumReducer>> AdasumReducer::Create(comm::Communicator& comm,
+                                                               bool fold) {
+  const int p = comm.size(), r = comm.rank();
+  int pow2 = 1;
+  while (pow2 * 2 <= p) pow2 *= 2;
+  if (pow2 != p && !fold)
+    return InvalidArgumentError(StrCat(
+        "adasum: ", p, " ranks is not a power of two; Horovod's VHDD needs 2^k ranks (set "
+        "fold_non_power_of_two to fold the extra ", p - pow2, " ranks in first)"));
+  std::unique_ptr<AdasumReducer> red(new AdasumReducer(comm, pow2, fold));
+  red->vrank_ = r < pow2 ? r : -1;
+  if (pow2 != p) {
+    LOOM_ASSIGN_OR_RETURN(red->members_, comm.Split(r < pow2 ? 0 : -1, r));
+  }
+  if (red->vrank_ >= 0) {
+    comm::Communicator& members = red->members_ ? *red->members_ : comm;
+    for (int d = 1; d < pow2; d *= 2) {
+      LOOM_ASSIGN_OR_RETURN(auto level, members.Split(red->vrank_ / (2 * d), red->vrank_));
+      red->level_comms_.push_back(std::move(level));
+    }
+  }
+  return red;
+}
+
+Status AdasumReducer::Allreduce(std::span<const TensorView> tensors, DataType dtype) {
+  return Run(tensors, dtype, /*adasum=*/true);
+}
+
+Status AdasumReducer::SumAllreduce(std::span<const TensorView> tensors, DataType dtype) {
+  return Run(tensors, dtype, /*adasum=*/false);
+}
+
+Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, bool adasum) {
+  LOOM_RETURN_IF_ERROR(CheckType(dtype));
+  const size_t es = comm::DataTypeSize(dtype);
+  std::vector<size_t> offsets;  // T + 1 entries
+  offsets.reserve(tensors.size() + 1);
+  size_t n = 0;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    if (tensors[t].count > 0 && tensors[t].data == nullptr)
+      return InvalidArgumentError(StrCat("adasum: tensor ", t, " is null"));
+    offsets.push_back(n);
+    n += tensors[t].count;
+  }
+  offsets.push_back(n);
+  // The fusion buffer: one contiguous vector, as Horovod's.
+  fusion_.resize(n * es);
+  for (size_t t = 0; t < tensors.size(); ++t)
+    if (tensors[t].count > 0)
+      std::memcpy(fusion_.data() + offsets[t] * es, tensors[t].data, tensors[t].count * es);
+  const int p = comm_.size(), r = comm_.rank();
+  const int tag = comm_.NextTagBase();
+  comm::Transport& tr = comm_.transport();
+  const std::span<std::byte> whole(fusion_.data(), n * es);
+  if (fold_ && p != pow2_) {
+    if (r >= pow2_) {
+      LOOM_RETURN_IF_ERROR(tr.Send(r - pow2_, tag, whole));
+    } else if (r + pow2_ < p) {
+      recv_.resize(n * es);
+      LOOM_RETURN_IF_ERROR(tr.Recv(r + pow2_, tag, {recv_.data(), n * es}));
+      for (size_t t = 0; t + 1 < offsets.size(); ++t) {
+        std::byte* a = fusion_.data() + offsets[t] * es;
+        const std::byte* b = recv_.data() + offsets[t] * es;
+        size_t len = offsets[t + 1] - offsets[t];
+        if (adasum) LOOM_RETURN_IF_ERROR(AdasumPair(dtype, a, b, len));
+        else comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, b, len);
+      }
+    }
+  }
+  if (vrank_ >= 0) LOOM_RETURN_IF_ERROR(Vhdd(fusion_.data(), n, offsets, dtype, adasum));
+  if (fold_ && p != pow2_) {
+    if (r >= pow2_) LOOM_RETURN_IF_ERROR(tr.Recv(r - pow2_, tag + 1, whole));
+    else if (r + pow2_ < p) LOOM_RETURN_IF_ERROR(tr.Send(r + pow2_, tag + 1, whole));
+  }
+  for (size_t t = 0; t < tensors.size(); ++t)
+    if (tensors[t].count > 0)
+      std::memcpy(tensors[t].data, fusion_.data() + offsets[t] * es, tensors[t].count * es);
+  return OkStatus();
+}
+
+Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& offsets,
+                           DataType dtype, bool adasum) {
+  comm::Communicator& members = members_ ? *members_ : comm_;
+  comm::Transport& tr = members.transport();
+  const int p = pow2_, r = vrank_;
+  if (p == 1) return OkStatus();
+  const size_t es = comm::DataTypeSize(dtype);
+  const int tag = members.NextTagBase();
+  const size_t num_tensors = offsets.size() - 1;
+  recv_.resize((n / 2 + 1) * es);
+  struct Level { size_t lo, hi; };
+  std::vector<Level> levels;
+  size_t lo = 0, hi = n;
+  std::vector<double> stats;
+  int level = 0;
+  for (int d = 1; d < p; d *= 2, ++level) {
+    const int partner = r ^ d;
+    const bool left = (r & d) == 0;
+    const size_t mid = lo + (hi - lo) / 2;
+    const size_t keep_lo = left ? lo : mid, keep_hi = left ? mid : hi;
+    const size_t send_lo = left ? mid : lo, send_hi = left ? hi : mid;
+    LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, {buf + send_lo * es, (send_hi - send_lo) * es},
+                                     partner, {recv_.data(), (keep_hi - keep_lo) * es}, tag));
+    std::byte* a = buf + keep_lo * es;
+    const std::byte* b = recv_.data();
+    if (!adasum) {
+      comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, b, keep_hi - keep_lo);
+    } else {
+      // Per tensor partial dots over the part of it this rank holds (tensors cut by a halving
+      // boundary contribute their piece), slots (dot, ‖left‖², ‖right‖²): the role swap.
+      stats.assign(3 * num_tensors, 0.0);
+      size_t t0 = 0;
+      while (t0 < num_tensors && offsets[t0 + 1] <= keep_lo) ++t0;
+      size_t t1 = t0;
+      for (; t1 < num_tensors && offsets[t1] < keep_hi; ++t1) {
+        size_t s = std::max(offsets[t1], keep_lo), e = std::min(offsets[t1 + 1], keep_hi);
+        if (e <= s) continue;
+        Stats st = Dots(dtype, a + (s - keep_lo) * es, b + (s - keep_lo) * es, e - s);
+        stats[3 * t1] = st.dot;
+        stats[3 * t1 + 1] = left ? st.aa : st.bb;
+        stats[3 * t1 + 2] = left ? st.bb : st.aa;
+      }
+      comm::Communicator& group = *level_comms_[static_cast<size_t>(level)];
+      LOOM_RETURN_IF_ERROR(group.AllReduce(stats.data(), stats.data(), stats.size(),
+                                           DataType::kF64, comm::ReduceOp::kSum));
+      for (size_t t = t0; t < t1; ++t) {
+        size_t s = std::max(offsets[t], keep_lo), e = std::min(offsets[t + 1], keep_hi);
+        if (e <= s) continue;
+        double c_left = Coefficient(stats[3 * t], stats[3 * t + 1]);
+        double c_right = Coefficient(stats[3 * t], stats[3 * t + 2]);
+        ScaledAdd(dtype, a + (s - keep_lo) * es, left ? c_left : c_right,
+                  b + (s - keep_lo) * es, left ? c_right : c_left, e - s);
+      }
+    }
+    levels.push_back({lo, hi});
+    lo = keep_lo;
+    hi = keep_hi;
+  }
+  // All-gather: replay the exchanges in reverse (d = p/2 … 1).
+  for (int i = static_cast<int>(levels.size()) - 1; i >= 0; --i) {
+    const int d = 1 << i;
+    const int partner = r ^ d;
+    const bool left = (r & d) == 0;
+    Level whole = levels[static_cast<size_t>(i)];
+    const size_t mid = whole.lo + (whole.hi - whole.lo) / 2;
+    const size_t o_lo = left ? mid : whole.lo, o_hi = left ? whole.hi : mid;
+    LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, {buf + lo * es, (hi - lo) * es}, partner,
+                                     {buf + o_lo * es, (o_hi - o_lo) * es}, tag + 1));
+    lo = whole.lo;
+    hi = whole.hi;
+  }
+  return OkStatus();
+}
+
+Status AdasumAllreduce(comm::Communicator& comm, std::span<const TensorView> tensors,
+                       const AdasumOptions& options) {
+  LOOM_ASSIGN_OR_RETURN(auto reducer, AdasumReducer::Create(comm, options.fold_non_power_of_two));
+  return reducer->Allreduce(tensors, options.dtype);
+}
+
+}  // namespace loom::adasum

@@ -1,0 +1,55 @@
+// The collective algorithms, one file each, written against Transport only. Communicator
+// validates arguments and picks one; callers that need a specific schedule (benchmarks, adasum,
+// taccl baselines) may call them directly. Every rank must call the same algorithm with the
+// same shape and `tag` (use Communicator::NextTagBase). They use tags [tag, tag + 32).
+// avg reduces as sum here; the Communicator divides.
+// Thread-safety: as the Transport.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "loom/base/status.h"
+#include "loom/comm/dtype.h"
+#include "loom/comm/transport.h"
+
+namespace loom::comm::algo {
+
+// The block [offset, offset + size) of `count` elements split over `parts` (the first
+// count % parts blocks are one longer).
+struct Block {
+  size_t offset;
+  size_t size;
+};
+Block BlockOf(size_t count, int parts, int index);
+
+// In place on `buffer` (count elements). allreduce_ring.cc
+Status AllReduceRing(Transport& t, int tag, void* buffer, size_t count, DataType dtype,
+                     ReduceOp op);
+// In place; Rabenseifner reduce-scatter + allgather by recursive halving/doubling, with the
+// extra ranks of a non-power-of-two folded in first. allreduce_halving_doubling.cc
+Status AllReduceHalvingDoubling(Transport& t, int tag, void* buffer, size_t count, DataType dtype,
+                                ReduceOp op);
+// recv (size·count) gets every rank's `count` elements in rank order. allgather_ring.cc
+Status AllGatherRing(Transport& t, int tag, const void* send, void* recv, size_t count,
+                     DataType dtype);
+// send has size·count elements; recv gets block rank reduced. reduce_scatter_ring.cc
+Status ReduceScatterRing(Transport& t, int tag, const void* send, void* recv, size_t count,
+                         DataType dtype, ReduceOp op);
+// broadcast_binomial.cc
+Status BroadcastBinomial(Transport& t, int tag, void* buffer, size_t bytes, int root);
+// recv significant at root only (may be null elsewhere). reduce_binomial.cc
+Status ReduceBinomial(Transport& t, int tag, const void* send, void* recv, size_t count,
+                      DataType dtype, ReduceOp op, int root);
+// Counts and displacements in elements. alltoall_pairwise.cc
+Status AllToAllPairwise(Transport& t, int tag, const void* send, std::span<const size_t> send_counts,
+                        std::span<const size_t> send_displs, void* recv,
+                        std::span<const size_t> recv_counts, std::span<const size_t> recv_displs,
+                        DataType dtype);
+// gather_scatter_linear.cc
+Status GatherLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
+Status ScatterLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
+// barrier_dissemination.cc
+Status BarrierDissemination(Transport& t, int tag);
+
+}  // namespace loom::comm::algo

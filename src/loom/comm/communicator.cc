@@ -1,0 +1,293 @@
+// Communicator (communicator.h): argument validation, checked mode, algorithm dispatch.
+#include "loom/comm/communicator.h"
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "loom/base/strings.h"
+#include "loom/comm/algorithms.h"
+
+namespace loom::comm {
+
+std::string_view AlgorithmName(Algorithm a) {
+  switch (a) {
+    case Algorithm::kAuto: return "auto";
+    case Algorithm::kRing: return "ring";
+    case Algorithm::kHalvingDoubling: return "halving_doubling";
+    case Algorithm::kBinomial: return "binomial";
+    case Algorithm::kPairwise: return "pairwise";
+    case Algorithm::kLinear: return "linear";
+  }
+  return "?";
+}
+
+StatusOr<Algorithm> ParseAlgorithm(std::string_view text) {
+  for (Algorithm a : {Algorithm::kAuto, Algorithm::kRing, Algorithm::kHalvingDoubling,
+                      Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear})
+    if (AlgorithmName(a) == text) return a;
+  return InvalidArgumentError(StrCat("unknown algorithm '", text,
+                                     "' (auto ring halving_doubling binomial pairwise linear)"));
+}
+
+std::string_view CollectiveKindName(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllReduce: return "allreduce";
+    case CollectiveKind::kAllGather: return "allgather";
+    case CollectiveKind::kReduceScatter: return "reducescatter";
+    case CollectiveKind::kAllToAll: return "alltoall";
+    case CollectiveKind::kAllToAllV: return "alltoallv";
+    case CollectiveKind::kBroadcast: return "broadcast";
+    case CollectiveKind::kReduce: return "reduce";
+    case CollectiveKind::kGather: return "gather";
+    case CollectiveKind::kScatter: return "scatter";
+    case CollectiveKind::kBarrier: return "barrier";
+  }
+  return "?";
+}
+
+Communicator::Communicator(std::unique_ptr<Transport> transport)
+    : transport_(std::move(transport)) {}
+
+int Communicator::NextTagBase() {
+  // 1000 blocks of 32 tags: all below 32767 (MPI's guaranteed MPI_TAG_UB); consecutive calls
+  // never share tags, and FIFO matching keeps calls 1000 apart apart.
+  int base = static_cast<int>(sequence_ % 1000) * kTagsPerCall;
+  ++sequence_;
+  return base;
+}
+
+namespace {
+
+constexpr size_t kMaxElements = std::numeric_limits<size_t>::max() / 64;
+
+Status Bad(const Communicator& c, CollectiveKind k, std::string_view what) {
+  return InvalidArgumentError(StrCat(CollectiveKindName(k), " on rank ", c.rank(), ": ", what));
+}
+
+}  // namespace
+
+// Validates locally, then (checked mode) agrees on the call with every rank.
+Status Communicator::Check(CollectiveKind kind, size_t count, DataType dtype, ReduceOp op,
+                           int root, int tag_base) {
+  if (DataTypeSize(dtype) == 0) return Bad(*this, kind, "invalid dtype");
+  if (count > kMaxElements / static_cast<size_t>(size()))
+    return Bad(*this, kind, StrCat("count ", count, " overflows the buffer size"));
+  bool rooted = kind == CollectiveKind::kBroadcast || kind == CollectiveKind::kReduce ||
+                kind == CollectiveKind::kGather || kind == CollectiveKind::kScatter;
+  if (rooted && (root < 0 || root >= size()))
+    return Bad(*this, kind, StrCat("root ", root, " outside [0, ", size(), ")"));
+  bool reduces = kind == CollectiveKind::kAllReduce || kind == CollectiveKind::kReduceScatter ||
+                 kind == CollectiveKind::kReduce;
+  if (reduces) {
+    Status s = CheckElementwise(dtype, op);
+    if (!s.ok()) return Bad(*this, kind, s.message());
+  }
+  if (!checked_) return OkStatus();
+  int64_t mine[5] = {static_cast<int64_t>(kind), static_cast<int64_t>(count),
+                     static_cast<int64_t>(dtype), reduces ? static_cast<int64_t>(op) : -1,
+                     rooted ? root : -1};
+  std::vector<int64_t> all(5 * static_cast<size_t>(size()));
+  LOOM_RETURN_IF_ERROR(algo::AllGatherRing(*transport_, tag_base + kTagsPerCall - 1, mine,
+                                           all.data(), 5, DataType::kI64));
+  static const char* kField[] = {"collective", "count", "dtype", "op", "root"};
+  for (int r = 1; r < size(); ++r)
+    for (int f = 0; f < 5; ++f) {
+      int64_t a = all[static_cast<size_t>(f)], b = all[static_cast<size_t>(5 * r + f)];
+      if (a != b)
+        return Bad(*this, kind, StrCat("checked mode: rank ", r, " passed ", kField[f], " ", b,
+                                       " but rank 0 passed ", kField[f], " ", a));
+    }
+  return OkStatus();
+}
+
+Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes) {
+  switch (kind) {
+    case CollectiveKind::kAllReduce:
+      // Halving-doubling has lg p latency terms instead of 2(p-1); the ring wins once the
+      // bandwidth term dominates (and needs no fold for non-powers of two).
+      return bytes <= (size_t{256} << 10) && ranks > 2 ? Algorithm::kHalvingDoubling
+                                                       : Algorithm::kRing;
+    case CollectiveKind::kAllGather:
+    case CollectiveKind::kReduceScatter: return Algorithm::kRing;
+    case CollectiveKind::kBroadcast:
+    case CollectiveKind::kReduce: return Algorithm::kBinomial;
+    case CollectiveKind::kAllToAll:
+    case CollectiveKind::kAllToAllV: return Algorithm::kPairwise;
+    default: return Algorithm::kLinear;
+  }
+}
+
+namespace {
+Status Unsupported(CollectiveKind k, Algorithm a) {
+  return InvalidArgumentError(StrCat("algorithm ", AlgorithmName(a), " does not implement ",
+                                     CollectiveKindName(k)));
+}
+bool NeedPtr(const void* p, size_t n) { return n == 0 || p != nullptr; }
+}  // namespace
+
+Status Communicator::AllReduce(const void* send, void* recv, size_t count, DataType dtype,
+                               ReduceOp op, const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kAllReduce;
+  if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
+  const size_t bytes = count * DataTypeSize(dtype);
+  if (send != recv && bytes > 0) std::memmove(recv, send, bytes);
+  Algorithm a = options.algorithm == Algorithm::kAuto ? SelectAlgorithm(kind, size(), bytes)
+                                                      : options.algorithm;
+  switch (a) {
+    case Algorithm::kRing:
+      LOOM_RETURN_IF_ERROR(algo::AllReduceRing(*transport_, tag, recv, count, dtype, op));
+      break;
+    case Algorithm::kHalvingDoubling:
+      LOOM_RETURN_IF_ERROR(algo::AllReduceHalvingDoubling(*transport_, tag, recv, count, dtype, op));
+      break;
+    default:
+      return Unsupported(kind, a);
+  }
+  FinishAverage(dtype, op, recv, count, size());
+  return OkStatus();
+}
+
+Status Communicator::AllGather(const void* send, void* recv, size_t count, DataType dtype,
+                               const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kAllGather;
+  if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kRing : options.algorithm;
+  if (a != Algorithm::kRing) return Unsupported(kind, a);
+  return algo::AllGatherRing(*transport_, tag, send, recv, count, dtype);
+}
+
+Status Communicator::ReduceScatter(const void* send, void* recv, size_t count, DataType dtype,
+                                   ReduceOp op, const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kReduceScatter;
+  if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kRing : options.algorithm;
+  if (a != Algorithm::kRing) return Unsupported(kind, a);
+  LOOM_RETURN_IF_ERROR(algo::ReduceScatterRing(*transport_, tag, send, recv, count, dtype, op));
+  FinishAverage(dtype, op, recv, count, size());
+  return OkStatus();
+}
+
+Status Communicator::AllToAll(const void* send, void* recv, size_t count, DataType dtype,
+                              const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kAllToAll;
+  if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
+  if (send == recv && count > 0 && size() > 1)
+    return Bad(*this, kind, "in-place alltoall is not supported (send == recv)");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kPairwise : options.algorithm;
+  if (a != Algorithm::kPairwise) return Unsupported(kind, a);
+  std::vector<size_t> counts(static_cast<size_t>(size()), count), displs(counts.size());
+  for (size_t i = 0; i < displs.size(); ++i) displs[i] = i * count;
+  return algo::AllToAllPairwise(*transport_, tag, send, counts, displs, recv, counts, displs, dtype);
+}
+
+Status Communicator::AllToAllV(const void* send, std::span<const size_t> send_counts,
+                               std::span<const size_t> send_displs, void* recv,
+                               std::span<const size_t> recv_counts,
+                               std::span<const size_t> recv_displs, DataType dtype,
+                               const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kAllToAllV;
+  const size_t p = static_cast<size_t>(size());
+  if (send_counts.size() != p || send_displs.size() != p || recv_counts.size() != p ||
+      recv_displs.size() != p)
+    return Bad(*this, kind, StrCat("counts and displacements need ", p, " entries each"));
+  size_t send_total = 0, recv_total = 0;
+  for (size_t i = 0; i < p; ++i) {
+    if (send_counts[i] > kMaxElements || send_displs[i] > kMaxElements ||
+        recv_counts[i] > kMaxElements || recv_displs[i] > kMaxElements)
+      return Bad(*this, kind, StrCat("count or displacement for peer ", i, " too large"));
+    send_total = std::max(send_total, send_displs[i] + send_counts[i]);
+    recv_total = std::max(recv_total, recv_displs[i] + recv_counts[i]);
+  }
+  if (!NeedPtr(send, send_total) || !NeedPtr(recv, recv_total)) return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, 0, dtype, ReduceOp::kSum, -1, tag));
+  if (checked_) {
+    // Each rank learns what every peer will send it and compares with what it expects.
+    std::vector<size_t> incoming(p), ones(p, 1), displs(p);
+    for (size_t i = 0; i < p; ++i) displs[i] = i;
+    LOOM_RETURN_IF_ERROR(algo::AllToAllPairwise(*transport_, tag + kTagsPerCall - 2,
+                                                send_counts.data(), ones, displs, incoming.data(),
+                                                ones, displs, DataType::kI64));
+    for (size_t i = 0; i < p; ++i)
+      if (incoming[i] != recv_counts[i])
+        return Bad(*this, kind, StrCat("checked mode: rank ", i, " sends ", incoming[i],
+                                       " elements but this rank expects ", recv_counts[i]));
+  }
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kPairwise : options.algorithm;
+  if (a != Algorithm::kPairwise) return Unsupported(kind, a);
+  return algo::AllToAllPairwise(*transport_, tag, send, send_counts, send_displs, recv, recv_counts,
+                                recv_displs, dtype);
+}
+
+Status Communicator::Broadcast(void* buffer, size_t count, DataType dtype, int root,
+                               const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kBroadcast;
+  if (!NeedPtr(buffer, count)) return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kBinomial : options.algorithm;
+  if (a != Algorithm::kBinomial) return Unsupported(kind, a);
+  return algo::BroadcastBinomial(*transport_, tag, buffer, count * DataTypeSize(dtype), root);
+}
+
+Status Communicator::Reduce(const void* send, void* recv, size_t count, DataType dtype,
+                            ReduceOp op, int root, const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kReduce;
+  if (!NeedPtr(send, count) || (rank() == root && !NeedPtr(recv, count)))
+    return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, root, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kBinomial : options.algorithm;
+  if (a != Algorithm::kBinomial) return Unsupported(kind, a);
+  LOOM_RETURN_IF_ERROR(algo::ReduceBinomial(*transport_, tag, send, recv, count, dtype, op, root));
+  if (rank() == root) FinishAverage(dtype, op, recv, count, size());
+  return OkStatus();
+}
+
+Status Communicator::Gather(const void* send, void* recv, size_t count, DataType dtype, int root,
+                            const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kGather;
+  if (!NeedPtr(send, count) || (rank() == root && !NeedPtr(recv, count)))
+    return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kLinear : options.algorithm;
+  if (a != Algorithm::kLinear) return Unsupported(kind, a);
+  return algo::GatherLinear(*transport_, tag, send, recv, count * DataTypeSize(dtype), root);
+}
+
+Status Communicator::Scatter(const void* send, void* recv, size_t count, DataType dtype, int root,
+                             const CollectiveOptions& options) {
+  const auto kind = CollectiveKind::kScatter;
+  if ((rank() == root && !NeedPtr(send, count)) || !NeedPtr(recv, count))
+    return Bad(*this, kind, "null buffer");
+  int tag = NextTagBase();
+  LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
+  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kLinear : options.algorithm;
+  if (a != Algorithm::kLinear) return Unsupported(kind, a);
+  return algo::ScatterLinear(*transport_, tag, send, recv, count * DataTypeSize(dtype), root);
+}
+
+Status Communicator::Barrier() {
+  int tag = NextTagBase();
+  return algo::BarrierDissemination(*transport_, tag);
+}
+
+StatusOr<std::unique_ptr<Communicator>> Communicator::Split(int color, int key) {
+  LOOM_ASSIGN_OR_RETURN(std::unique_ptr<Transport> t, transport_->Split(color, key));
+  if (!t) return std::unique_ptr<Communicator>();
+  auto c = std::make_unique<Communicator>(std::move(t));
+  c->set_checked(checked_);
+  return c;
+}
+
+}  // namespace loom::comm

@@ -1,0 +1,108 @@
+// Communicator: the collectives over a Transport. Every call validates its arguments and
+// returns Status; algorithms (one file each, algorithms.h) see only the Transport.
+//
+// Buffers are raw pointers + element counts + DataType, as in NCCL/MPI; `send == recv` is
+// allowed (in place) wherever the shapes agree. Counts:
+//   AllReduce, Reduce, Broadcast: count elements on every rank.
+//   AllGather: `count` per rank in, size()·count out.   ReduceScatter: size()·count in, count out.
+//   AllToAll: size()·count in and out (block j goes to / comes from rank j).
+//   Gather/Scatter: count per rank; the root's big buffer holds size()·count.
+// Reductions: sum prod min max avg over f32 f64 f16 bf16 i32 i64 (dtype.h). adasum is not
+// elementwise and is refused here (InvalidArgument): loom/adasum/adasum.h.
+//
+// Checked mode (set_checked): before each collective the ranks exchange (collective, count,
+// dtype, op, root) and every rank returns InvalidArgument naming the first rank that differs
+// from rank 0, instead of exchanging mismatched messages.
+//
+// Thread-safety: one Communicator per rank, used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "loom/base/status.h"
+#include "loom/comm/dtype.h"
+#include "loom/comm/transport.h"
+
+namespace loom::comm {
+
+enum class Algorithm {
+  kAuto,             // selection.cc: by collective, rank count and bytes
+  kRing,             // allreduce, allgather, reduce-scatter
+  kHalvingDoubling,  // allreduce (Rabenseifner; folds non-powers of two)
+  kBinomial,         // broadcast, reduce
+  kPairwise,         // alltoall(v)
+  kLinear,           // gather, scatter, broadcast, reduce (root talks to everyone)
+};
+std::string_view AlgorithmName(Algorithm a);
+StatusOr<Algorithm> ParseAlgorithm(std::string_view text);
+
+enum class CollectiveKind {
+  kAllReduce, kAllGather, kReduceScatter, kAllToAll, kAllToAllV, kBroadcast, kReduce, kGather,
+  kScatter, kBarrier,
+};
+std::string_view CollectiveKindName(CollectiveKind k);
+
+struct CollectiveOptions {
+  Algorithm algorithm = Algorithm::kAuto;
+};
+
+// kAuto's choice (selection.cc).
+Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes);
+
+class Communicator {
+ public:
+  explicit Communicator(std::unique_ptr<Transport> transport);
+
+  int rank() const { return transport_->rank(); }
+  int size() const { return transport_->size(); }
+  Transport& transport() { return *transport_; }
+
+  void set_checked(bool checked) { checked_ = checked; }
+  bool checked() const { return checked_; }
+  void set_timeout_ms(int64_t ms) { transport_->set_timeout_ms(ms); }
+
+  Status AllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op,
+                   const CollectiveOptions& options = {});
+  Status AllGather(const void* send, void* recv, size_t count, DataType dtype,
+                   const CollectiveOptions& options = {});
+  Status ReduceScatter(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op,
+                       const CollectiveOptions& options = {});
+  Status AllToAll(const void* send, void* recv, size_t count, DataType dtype,
+                  const CollectiveOptions& options = {});
+  // Element counts and displacements per peer (size() entries each).
+  Status AllToAllV(const void* send, std::span<const size_t> send_counts,
+                   std::span<const size_t> send_displs, void* recv,
+                   std::span<const size_t> recv_counts, std::span<const size_t> recv_displs,
+                   DataType dtype, const CollectiveOptions& options = {});
+  Status Broadcast(void* buffer, size_t count, DataType dtype, int root,
+                   const CollectiveOptions& options = {});
+  Status Reduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op, int root,
+                const CollectiveOptions& options = {});
+  Status Gather(const void* send, void* recv, size_t count, DataType dtype, int root,
+                const CollectiveOptions& options = {});
+  Status Scatter(const void* send, void* recv, size_t count, DataType dtype, int root,
+                 const CollectiveOptions& options = {});
+  Status Barrier();
+
+  // Collective; color < 0 returns nullptr (this rank joins no group).
+  StatusOr<std::unique_ptr<Communicator>> Split(int color, int key);
+
+  // Reserves the tags of one collective call: [base, base + kTagsPerCall). Every rank must make
+  // the same sequence of calls. For algorithms outside this class (interpreter, adasum).
+  static constexpr int kTagsPerCall = 32;
+  int NextTagBase();
+
+ private:
+  Status Check(CollectiveKind kind, size_t count, DataType dtype, ReduceOp op, int root,
+               int tag_base);
+
+  std::unique_ptr<Transport> transport_;
+  bool checked_ = false;
+  int64_t sequence_ = 0;
+};
+
+}  // namespace loom::comm

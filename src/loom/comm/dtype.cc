@@ -1,0 +1,250 @@
+// Reduction kernels and half conversions (dtype.h).
+#include "loom/comm/dtype.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "loom/base/strings.h"
+
+namespace loom::comm {
+
+size_t DataTypeSize(DataType t) {
+  switch (t) {
+    case DataType::kF32: case DataType::kI32: return 4;
+    case DataType::kF64: case DataType::kI64: return 8;
+    case DataType::kF16: case DataType::kBF16: return 2;
+  }
+  return 0;
+}
+
+std::string_view DataTypeName(DataType t) {
+  switch (t) {
+    case DataType::kF32: return "f32";
+    case DataType::kF64: return "f64";
+    case DataType::kF16: return "f16";
+    case DataType::kBF16: return "bf16";
+    case DataType::kI32: return "i32";
+    case DataType::kI64: return "i64";
+  }
+  return "?";
+}
+
+std::string_view ReduceOpName(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return "sum";
+    case ReduceOp::kProd: return "prod";
+    case ReduceOp::kMin: return "min";
+    case ReduceOp::kMax: return "max";
+    case ReduceOp::kAvg: return "avg";
+    case ReduceOp::kAdasum: return "adasum";
+  }
+  return "?";
+}
+
+StatusOr<DataType> ParseDataType(std::string_view text) {
+  for (DataType t : {DataType::kF32, DataType::kF64, DataType::kF16, DataType::kBF16,
+                     DataType::kI32, DataType::kI64})
+    if (DataTypeName(t) == text) return t;
+  return InvalidArgumentError(StrCat("unknown dtype '", text, "' (f32 f64 f16 bf16 i32 i64)"));
+}
+
+StatusOr<ReduceOp> ParseReduceOp(std::string_view text) {
+  for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax,
+                      ReduceOp::kAvg, ReduceOp::kAdasum})
+    if (ReduceOpName(op) == text) return op;
+  return InvalidArgumentError(StrCat("unknown reduction '", text, "' (sum prod min max avg adasum)"));
+}
+
+Status CheckElementwise(DataType t, ReduceOp op) {
+  if (DataTypeSize(t) == 0) return InvalidArgumentError("invalid dtype");
+  if (op == ReduceOp::kAdasum)
+    return InvalidArgumentError(StrCat("adasum is not an elementwise reduction; use "
+                                       "loom::adasum::AdasumAllreduce (dtype ", DataTypeName(t), ")"));
+  if (static_cast<int>(op) < 0 || static_cast<int>(op) > static_cast<int>(ReduceOp::kAvg))
+    return InvalidArgumentError("invalid reduction");
+  return OkStatus();
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  uint32_t exp = (x >> 23) & 0xFFu;
+  uint32_t mant = x & 0x7FFFFFu;
+  if (exp == 0xFF) return static_cast<uint16_t>(sign | 0x7C00u | (mant ? 0x200u : 0u));
+  int32_t e = static_cast<int32_t>(exp) - 127 + 15;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7C00u);  // overflow -> inf
+  if (e <= 0) {
+    if (e < -10) return static_cast<uint16_t>(sign);  // underflow -> signed zero
+    mant |= 0x800000u;
+    uint32_t shift = static_cast<uint32_t>(14 - e);
+    uint32_t half = mant >> shift;
+    uint32_t rem = mant & ((1u << shift) - 1);
+    uint32_t halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (half & 1u))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = (static_cast<uint32_t>(e) << 10) | (mant >> 13);
+  uint32_t rem = mant & 0x1FFFu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) ++half;  // may carry into inf: correct
+  return static_cast<uint16_t>(sign | half);
+}
+
+float HalfToFloat(uint16_t h) {
+  uint32_t sign = (static_cast<uint32_t>(h) & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1Fu;
+  uint32_t mant = h & 0x3FFu;
+  uint32_t x;
+  if (exp == 0) {
+    if (mant == 0) {
+      x = sign;
+    } else {  // subnormal: normalise
+      int e = -1;
+      do {
+        mant <<= 1;
+        ++e;
+      } while ((mant & 0x400u) == 0);
+      x = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | ((mant & 0x3FFu) << 13);
+    }
+  } else if (exp == 31) {
+    x = sign | 0x7F800000u | (mant << 13);
+  } else {
+    x = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+uint16_t FloatToBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7F800000u) == 0x7F800000u && (x & 0x7FFFFFu))
+    return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  uint32_t rounding = 0x7FFFu + ((x >> 16) & 1u);
+  return static_cast<uint16_t>((x + rounding) >> 16);
+}
+
+float BFloat16ToFloat(uint16_t b) {
+  uint32_t x = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+namespace {
+
+template <typename T>
+T Apply(ReduceOp op, T a, T b) {
+  switch (op) {
+    case ReduceOp::kSum:
+    case ReduceOp::kAvg: return static_cast<T>(a + b);
+    case ReduceOp::kProd: return static_cast<T>(a * b);
+    case ReduceOp::kMin: return std::min(a, b);
+    case ReduceOp::kMax: return std::max(a, b);
+    default: return a;
+  }
+}
+
+template <typename T>
+void CombineT(ReduceOp op, T* out, const T* a, const T* b, size_t n) {
+  switch (op) {  // hoisted so each loop vectorises
+    case ReduceOp::kSum:
+    case ReduceOp::kAvg:
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(a[i] + b[i]);
+      break;
+    case ReduceOp::kProd:
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(a[i] * b[i]);
+      break;
+    case ReduceOp::kMin:
+      for (size_t i = 0; i < n; ++i) out[i] = std::min(a[i], b[i]);
+      break;
+    case ReduceOp::kMax:
+      for (size_t i = 0; i < n; ++i) out[i] = std::max(a[i], b[i]);
+      break;
+    default:
+      break;
+  }
+}
+
+template <float (*ToF)(uint16_t), uint16_t (*FromF)(float)>
+void CombineHalf(ReduceOp op, uint16_t* out, const uint16_t* a, const uint16_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = FromF(Apply<float>(op, ToF(a[i]), ToF(b[i])));
+}
+
+}  // namespace
+
+void Combine(DataType t, ReduceOp op, void* out, const void* a, const void* b, size_t n) {
+  switch (t) {
+    case DataType::kF32:
+      CombineT(op, static_cast<float*>(out), static_cast<const float*>(a),
+               static_cast<const float*>(b), n);
+      break;
+    case DataType::kF64:
+      CombineT(op, static_cast<double*>(out), static_cast<const double*>(a),
+               static_cast<const double*>(b), n);
+      break;
+    case DataType::kI32:
+      CombineT(op, static_cast<int32_t*>(out), static_cast<const int32_t*>(a),
+               static_cast<const int32_t*>(b), n);
+      break;
+    case DataType::kI64:
+      CombineT(op, static_cast<int64_t*>(out), static_cast<const int64_t*>(a),
+               static_cast<const int64_t*>(b), n);
+      break;
+    case DataType::kF16:
+      CombineHalf<HalfToFloat, FloatToHalf>(op, static_cast<uint16_t*>(out),
+                                            static_cast<const uint16_t*>(a),
+                                            static_cast<const uint16_t*>(b), n);
+      break;
+    case DataType::kBF16:
+      CombineHalf<BFloat16ToFloat, FloatToBFloat16>(op, static_cast<uint16_t*>(out),
+                                                    static_cast<const uint16_t*>(a),
+                                                    static_cast<const uint16_t*>(b), n);
+      break;
+  }
+}
+
+void ReduceInto(DataType t, ReduceOp op, void* dst, const void* src, size_t n) {
+  Combine(t, op, dst, dst, src, n);
+}
+
+void FinishAverage(DataType t, ReduceOp op, void* data, size_t n, int ranks) {
+  if (op != ReduceOp::kAvg || ranks <= 1) return;
+  switch (t) {
+    case DataType::kF32: {
+      auto* d = static_cast<float*>(data);
+      for (size_t i = 0; i < n; ++i) d[i] /= static_cast<float>(ranks);
+      break;
+    }
+    case DataType::kF64: {
+      auto* d = static_cast<double*>(data);
+      for (size_t i = 0; i < n; ++i) d[i] /= ranks;
+      break;
+    }
+    case DataType::kI32: {
+      auto* d = static_cast<int32_t*>(data);
+      for (size_t i = 0; i < n; ++i) d[i] /= ranks;
+      break;
+    }
+    case DataType::kI64: {
+      auto* d = static_cast<int64_t*>(data);
+      for (size_t i = 0; i < n; ++i) d[i] /= ranks;
+      break;
+    }
+    case DataType::kF16: {
+      auto* d = static_cast<uint16_t*>(data);
+      for (size_t i = 0; i < n; ++i)
+        d[i] = FloatToHalf(HalfToFloat(d[i]) / static_cast<float>(ranks));
+      break;
+    }
+    case DataType::kBF16: {
+      auto* d = static_cast<uint16_t*>(data);
+      for (size_t i = 0; i < n; ++i)
+        d[i] = FloatToBFloat16(BFloat16ToFloat(d[i]) / static_cast<float>(ranks));
+      break;
+    }
+  }
+}
+
+}  // namespace loom::comm

@@ -1,0 +1,80 @@
+// Element types: half/bfloat16 conversions against known bit patterns, and the reduction kernel
+// against scalar arithmetic.
+#include "loom/comm/dtype.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace loom::comm {
+namespace {
+
+TEST(Half, KnownBitPatterns) {
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3C00);
+  EXPECT_EQ(FloatToHalf(-2.0f), 0xC000);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);       // max finite
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);       // rounds to inf
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);  // halfway rounds to even (0)
+  EXPECT_EQ(FloatToHalf(std::ldexp(3.0f, -25)), 0x0002);  // 1.5 ulp rounds to even (2)
+  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie to even
+  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(3.0f, -11)), 0x3C02);
+  EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(HalfToFloat(0x03FF), std::ldexp(1023.0f, -24));
+  EXPECT_EQ(HalfToFloat(0x7BFF), 65504.0f);
+  EXPECT_TRUE(std::isinf(HalfToFloat(0xFC00)));
+}
+
+TEST(Half, EveryHalfRoundTripsThroughFloat) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(FloatToHalf(f), h) << std::hex << h;
+  }
+}
+
+TEST(BFloat16, RoundsToNearestEven) {
+  EXPECT_EQ(FloatToBFloat16(1.0f), 0x3F80);
+  EXPECT_EQ(BFloat16ToFloat(0x3F80), 1.0f);
+  float tie = 1.0f + std::ldexp(1.0f, -8);  // halfway between 1 and 1+2^-7
+  EXPECT_EQ(FloatToBFloat16(tie), 0x3F80);
+  EXPECT_EQ(FloatToBFloat16(1.0f + std::ldexp(3.0f, -8)), 0x3F82);
+  for (uint32_t b = 0; b < 0x10000; b += 7) {
+    float f = BFloat16ToFloat(static_cast<uint16_t>(b));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(FloatToBFloat16(f), b);
+  }
+}
+
+TEST(Reduce, MatchesScalarArithmetic) {
+  float a[4] = {1, -2, 3, 0.5f}, b[4] = {4, 5, -6, 0.25f};
+  float out[4];
+  Combine(DataType::kF32, ReduceOp::kSum, out, a, b, 4);
+  EXPECT_EQ(out[3], 0.75f);
+  Combine(DataType::kF32, ReduceOp::kProd, out, a, b, 4);
+  EXPECT_EQ(out[1], -10.0f);
+  Combine(DataType::kF32, ReduceOp::kMin, out, a, b, 4);
+  EXPECT_EQ(out[2], -6.0f);
+  Combine(DataType::kF32, ReduceOp::kMax, out, a, b, 4);
+  EXPECT_EQ(out[0], 4.0f);
+  int64_t x[2] = {7, -7};
+  FinishAverage(DataType::kI64, ReduceOp::kAvg, x, 2, 2);
+  EXPECT_EQ(x[0], 3);   // truncates toward zero
+  EXPECT_EQ(x[1], -3);
+  uint16_t h[1] = {FloatToHalf(1.5f)}, g[1] = {FloatToHalf(2.25f)};
+  ReduceInto(DataType::kF16, ReduceOp::kSum, h, g, 1);
+  EXPECT_EQ(HalfToFloat(h[0]), 3.75f);
+}
+
+TEST(Reduce, AdasumIsNotElementwise) {
+  Status s = CheckElementwise(DataType::kF32, ReduceOp::kAdasum);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("AdasumAllreduce"), std::string::npos);
+  EXPECT_TRUE(CheckElementwise(DataType::kBF16, ReduceOp::kAvg).ok());
+}
+
+}  // namespace
+}  // namespace loom::comm

@@ -1,0 +1,245 @@
+// The MPI backend (mpi_transport.h).
+#include "loom/comm/mpi/mpi_transport.h"
+
+#include <chrono>
+#include <climits>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "loom/base/strings.h"
+#include "loom/base/timer.h"
+
+namespace loom::comm::mpi {
+namespace {
+
+Status MpiError(int code, const char* call) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  return InternalError(StrCat(call, " failed: ", std::string(text, static_cast<size_t>(len))));
+}
+
+#define LOOM_MPI_CHECK(call)                                 \
+  do {                                                       \
+    int loom_mpi_rc_ = (call);                               \
+    if (loom_mpi_rc_ != MPI_SUCCESS) return MpiError(loom_mpi_rc_, #call); \
+  } while (0)
+
+constexpr size_t kMaxMessage = size_t{1} << 30;  // Horovod's HOROVOD_ADASUM_MPI_CHUNK_SIZE
+bool g_initialised_here = false;
+
+struct PendingOp {
+  std::vector<MPI_Request> requests;
+  bool is_send = false;
+  int peer = 0, tag = 0;
+  size_t bytes = 0;
+};
+
+class MpiTransport : public Transport {
+ public:
+  explicit MpiTransport(MPI_Comm comm) : comm_(comm) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
+  ~MpiTransport() override {
+    for (auto& [id, op] : ops_) CancelOp(op);
+    MPI_Comm_free(&comm_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string backend() const override { return "mpi"; }
+  MPI_Comm comm() const { return comm_; }
+
+  StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) override {
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "send"));
+    PendingOp op{{}, true, peer, tag, data.size()};
+    size_t off = 0;
+    do {  // at least one message, also for 0 bytes
+      size_t n = std::min(kMaxMessage, data.size() - off);
+      MPI_Request r;
+      int rc = MPI_Isend(data.data() + off, static_cast<int>(n), MPI_BYTE, peer, tag, comm_, &r);
+      if (rc != MPI_SUCCESS) {
+        CancelOp(op);
+        return MpiError(rc, "MPI_Isend");
+      }
+      op.requests.push_back(r);
+      off += n;
+    } while (off < data.size());
+    return Add(std::move(op));
+  }
+
+  StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) override {
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "receive"));
+    PendingOp op{{}, false, peer, tag, data.size()};
+    size_t off = 0;
+    do {
+      size_t n = std::min(kMaxMessage, data.size() - off);
+      MPI_Request r;
+      int rc = MPI_Irecv(data.data() + off, static_cast<int>(n), MPI_BYTE, peer, tag, comm_, &r);
+      if (rc != MPI_SUCCESS) {
+        CancelOp(op);
+        return MpiError(rc, "MPI_Irecv");
+      }
+      op.requests.push_back(r);
+      off += n;
+    } while (off < data.size());
+    return Add(std::move(op));
+  }
+
+  Status Wait(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return OkStatus();
+    PendingOp op = std::move(it->second);
+    ops_.erase(it);
+    request = Request{};
+    if (timeout_ms() <= 0) {
+      std::vector<MPI_Status> st(op.requests.size());
+      int rc = MPI_Waitall(static_cast<int>(op.requests.size()), op.requests.data(), st.data());
+      if (rc != MPI_SUCCESS) return Failure(op, rc, st);
+      return CheckSizes(op, st);
+    }
+    const int64_t deadline = NowNanos() + timeout_ms() * 1000000;
+    int spins = 0;
+    while (true) {
+      int done = 0;
+      std::vector<MPI_Status> st(op.requests.size());
+      int rc = MPI_Testall(static_cast<int>(op.requests.size()), op.requests.data(), &done, st.data());
+      if (rc != MPI_SUCCESS) return Failure(op, rc, st);
+      if (done) return CheckSizes(op, st);
+      if (NowNanos() > deadline) {
+        CancelOp(op);
+        return UnavailableError(StrCat("rank ", rank_, ": ", op.is_send ? "send to" : "receive from",
+                                       " rank ", op.peer, " (tag ", op.tag, ", ", op.bytes,
+                                       " bytes) did not complete within ", timeout_ms(),
+                                       " ms: the peer is dead, stuck or in another call"));
+      }
+      // Spin briefly for latency, then yield the (possibly oversubscribed) core.
+      if (++spins > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      else if (spins > 100) std::this_thread::yield();
+    }
+  }
+
+  StatusOr<bool> Test(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return true;
+    PendingOp& op = it->second;
+    int done = 0;
+    std::vector<MPI_Status> st(op.requests.size());
+    int rc = MPI_Testall(static_cast<int>(op.requests.size()), op.requests.data(), &done, st.data());
+    if (rc != MPI_SUCCESS) {
+      Status s = Failure(op, rc, st);
+      ops_.erase(it);
+      request = Request{};
+      return s;
+    }
+    if (!done) return false;
+    Status s = CheckSizes(op, st);
+    ops_.erase(it);
+    request = Request{};
+    if (!s.ok()) return s;
+    return true;
+  }
+
+  void Cancel(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return;
+    CancelOp(it->second);
+    ops_.erase(it);
+    request = Request{};
+  }
+
+  StatusOr<std::unique_ptr<Transport>> Split(int color, int key) override {
+    MPI_Comm sub;
+    LOOM_MPI_CHECK(MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, key, &sub));
+    if (sub == MPI_COMM_NULL) return std::unique_ptr<Transport>();
+    MPI_Comm_set_errhandler(sub, MPI_ERRORS_RETURN);
+    auto t = std::make_unique<MpiTransport>(sub);
+    t->set_timeout_ms(timeout_ms());
+    return std::unique_ptr<Transport>(std::move(t));
+  }
+
+ private:
+  Request Add(PendingOp op) {
+    int64_t id = next_id_++;
+    ops_[id] = std::move(op);
+    return Request{id};
+  }
+  // Receives are cancelled and completed (their buffer is free afterwards). A send to a stuck
+  // peer may not be cancellable; it is released and MPI may still read its buffer.
+  void CancelOp(PendingOp& op) {
+    for (MPI_Request& r : op.requests) {
+      if (r == MPI_REQUEST_NULL) continue;
+      MPI_Cancel(&r);
+      if (op.is_send) MPI_Request_free(&r);
+      else MPI_Wait(&r, MPI_STATUS_IGNORE);
+    }
+    op.requests.clear();
+  }
+  Status Failure(PendingOp& op, int rc, const std::vector<MPI_Status>& st) {
+    if (rc == MPI_ERR_IN_STATUS)
+      for (const MPI_Status& s : st)
+        if (s.MPI_ERROR != MPI_SUCCESS) rc = s.MPI_ERROR;
+    int cls = 0;
+    MPI_Error_class(rc, &cls);
+    CancelOp(op);
+    if (cls == MPI_ERR_TRUNCATE)
+      return InvalidArgumentError(StrCat("rank ", rank_, ": message from rank ", op.peer,
+                                         " (tag ", op.tag, ") is larger than the ", op.bytes,
+                                         " bytes posted"));
+    return MpiError(rc, op.is_send ? "MPI_Isend" : "MPI_Irecv");
+  }
+  Status CheckSizes(const PendingOp& op, const std::vector<MPI_Status>& st) {
+    if (op.is_send) return OkStatus();
+    size_t got = 0;
+    for (const MPI_Status& s : st) {
+      int n = 0;
+      MPI_Get_count(&s, MPI_BYTE, &n);
+      got += static_cast<size_t>(n);
+    }
+    if (got != op.bytes)
+      return InvalidArgumentError(StrCat("message size mismatch: rank ", op.peer, " sent ", got,
+                                         " bytes with tag ", op.tag, " to rank ", rank_,
+                                         ", which expected ", op.bytes));
+    return OkStatus();
+  }
+
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  int64_t next_id_ = 0;
+  std::unordered_map<int64_t, PendingOp> ops_;
+};
+
+}  // namespace
+
+Status InitMpi(int* argc, char*** argv) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (initialised) return OkStatus();
+  int provided = 0;
+  LOOM_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  g_initialised_here = true;
+  return OkStatus();
+}
+
+void FinalizeMpi() {
+  int finalised = 0;
+  MPI_Finalized(&finalised);
+  if (g_initialised_here && !finalised) MPI_Finalize();
+}
+
+StatusOr<std::unique_ptr<Transport>> WorldTransport() {
+  LOOM_RETURN_IF_ERROR(InitMpi());
+  MPI_Comm dup;
+  LOOM_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &dup));
+  MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
+  return std::unique_ptr<Transport>(std::make_unique<MpiTransport>(dup));
+}
+
+MPI_Comm NativeComm(const Transport& transport) {
+  auto* m = dynamic_cast<const MpiTransport*>(&transport);
+  return m ? m->comm() : MPI_COMM_NULL;
+}
+
+}  // namespace loom::comm::mpi

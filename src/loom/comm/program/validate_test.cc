@@ -1,0 +1,181 @@
+// The validator: generated programs are valid; each broken rule is reported with the offending
+// gpu/tb/step; dialect-specific rules apply only to their dialect.
+#include "loom/comm/program/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "loom/comm/program/generators.h"
+
+namespace loom::comm::program {
+namespace {
+
+TEST(Validate, GeneratedRingsAreValidUnderEveryRuleSet) {
+  for (int p = 1; p <= 9; ++p) {
+    for (int ch : {1, 3}) {
+      for (auto gen : {RingAllReduceProgram, RingAllGatherProgram}) {
+        Program prog = *gen(p, ch);
+        for (auto d : {std::optional<Dialect>(), std::optional<Dialect>(Dialect::kMsccl),
+                       std::optional<Dialect>(Dialect::kExecutor)}) {
+          ValidateOptions o;
+          o.dialect = d;
+          EXPECT_TRUE(ValidateProgram(prog, o).ok())
+              << prog.name << ": " << ValidateProgram(prog, o);
+        }
+      }
+    }
+  }
+}
+
+struct Case {
+  const char* what;
+  std::function<void(Program&)> mutate;
+  const char* expect;
+  std::optional<Dialect> dialect = std::nullopt;
+};
+
+TEST(Validate, EachRuleNamesTheOffender) {
+  const Case kCases[] = {
+      {"long name", [](Program& p) { p.name = std::string(64, 'x'); }, "name is 64 characters"},
+      {"ngpus", [](Program& p) { p.num_ranks = 4; }, "ngpus=4 but the program has 3"},
+      {"nchannels", [](Program& p) { p.num_channels = 0; }, "nchannels=0"},
+      {"nchunksperloop", [](Program& p) { p.chunks_per_loop = 0; }, "nchunksperloop=0"},
+      {"nthreads", [](Program& p) { p.num_threads = 100; }, "nthreads=100"},
+      {"byte range", [](Program& p) { p.min_bytes = 10; p.max_bytes = 5; }, "minBytes=10 maxBytes=5"},
+      {"neither place", [](Program& p) { p.in_place = false; p.out_of_place = false; }, "inplace=0 and outofplace=0"},
+      {"executor byte range", [](Program& p) { p.max_bytes.reset(); }, "requires 'maxBytes'", Dialect::kExecutor},
+      {"executor outofplace", [](Program& p) { p.out_of_place.reset(); }, "requires 'outofplace'", Dialect::kExecutor},
+      {"custom on executor", [](Program& p) { p.collective = Collective::kCustom; }, "custom is not supported", Dialect::kExecutor},
+      {"alltoallv on legacy", [](Program& p) { p.collective = Collective::kAllToAllV; }, "exists only in msccl-executor", Dialect::kMsccl},
+      {"gpu order", [](Program& p) { std::swap(p.gpus[0], p.gpus[1]); }, "must appear in id order"},
+      {"i_chunks", [](Program& p) { p.gpus[1].input_chunks = 2; }, "gpu 1: i_chunks=2 must equal nchunksperloop=3"},
+      {"s_chunks", [](Program& p) { p.gpus[1].scratch_chunks = -1; }, "gpu 1: s_chunks=-1"},
+      {"tb ids", [](Program& p) { p.gpus[2].tbs[0].id = 1; }, "gpu 2 tb 1: thread block ids"},
+      {"self peer", [](Program& p) { p.gpus[1].tbs[0].send_peer = 1; }, "gpu 1 tb 0: send peer is the gpu itself"},
+      {"peer range", [](Program& p) { p.gpus[1].tbs[0].recv_peer = 3; }, "gpu 1 tb 0: recv=3 is not -1 or a rank"},
+      {"chan range", [](Program& p) { p.gpus[0].tbs[0].channel = 32; }, "gpu 0 tb 0: chan=32 outside"},
+      {"chan vs nchannels", [](Program& p) { p.gpus[0].tbs[0].channel = 1; }, "gpu 0 tb 0: chan=1 but nchannels=1"},
+      {"shared connection", [](Program& p) { p.gpus[0].tbs.push_back(p.gpus[0].tbs[0]); p.gpus[0].tbs[1].id = 1; }, "gpu 0 tb 1: a second thread block sending to gpu 1"},
+      {"ra", [](Program& p) { p.gpus[0].tbs[0].steps[1].op = OpType::kResidualAdd; }, "gpu 0 tb 0 step 1: 'ra'"},
+      {"cnt 0", [](Program& p) { p.gpus[0].tbs[0].steps[1].count = 0; }, "gpu 0 tb 0 step 1: cnt=0 outside [1, 72)"},
+      {"cnt 72", [](Program& p) { p.gpus[0].tbs[0].steps[1].count = 72; }, "cnt=72"},
+      {"send without peer", [](Program& p) { p.gpus[2].tbs[0].send_peer = -1; }, "gpu 2 tb 0 step 0: 's' sends but the thread block has no send peer"},
+      {"recv without peer", [](Program& p) { p.gpus[2].tbs[0].recv_peer = -1; }, "gpu 2 tb 0 step 1: 'rrs' receives but the thread block has no recv peer"},
+      {"src offset", [](Program& p) { p.gpus[0].tbs[0].steps[0].src_offset = 3; }, "gpu 0 tb 0 step 0: src i[3 .. 3] outside the 3 chunks of i"},
+      {"dst offset -1", [](Program& p) { p.gpus[0].tbs[0].steps[2].dst_offset = -1; }, "gpu 0 tb 0 step 2: dst o[-1"},
+      {"count overruns", [](Program& p) { p.gpus[0].tbs[0].steps[3].dst_offset = 2; p.gpus[0].tbs[0].steps[3].count = 2; }, "gpu 0 tb 0 step 3: dst o[2 .. 3] outside"},
+      {"dep on missing tb", [](Program& p) { p.gpus[0].tbs[0].steps[1].deps = {{5, 0}}; }, "gpu 0 tb 0 step 1: depends on tb 5"},
+      {"dep on later own step", [](Program& p) { p.gpus[0].tbs[0].steps[1].deps = {{0, 3}}; }, "depends on its own thread block's step 3"},
+      {"nop without dep", [](Program& p) { Step s; s.op = OpType::kNop; s.count = 0; p.gpus[0].tbs[0].steps.push_back(s); }, "a nop step must carry a dependency"},
+      {"nop mid tb", [](Program& p) { Step s; s.op = OpType::kNop; s.count = 0; s.deps = {{0, 0}}; auto& v = p.gpus[0].tbs[0].steps; v.insert(v.begin() + 1, s); }, "a nop step may only end"},
+      {"cnt mismatch", [](Program& p) { p.gpus[0].tbs[0].steps[0].count = 2; p.gpus[0].tbs[0].steps[0].src_offset = 0; }, "connection gpu 0 -> gpu 1 channel 0: message 0 is sent with cnt=2 by gpu 0 tb 0 step 0 but received with cnt=1 by gpu 1 tb 0 step 1"},
+      {"message count", [](Program& p) { p.gpus[0].tbs[0].steps.pop_back(); }, "gpu 2 tb 0 sends 4 messages but gpu 0 tb 0 receives 3"},
+      {"no receiver", [](Program& p) { p.gpus[1].tbs[0].recv_peer = 2; }, "gpu 0 tb 0: sends to gpu 1 on channel 0, but gpu 1 has no thread block receiving from gpu 0"},
+  };
+  for (const Case& c : kCases) {
+    Program p = *RingAllReduceProgram(3);
+    c.mutate(p);
+    ValidateOptions o;
+    o.dialect = c.dialect;
+    std::vector<Status> problems = FindProblems(p, o);
+    ASSERT_FALSE(problems.empty()) << c.what << " was accepted";
+    bool found = false;
+    std::string all;
+    for (const Status& s : problems) {
+      all += s.message() + "\n";
+      if (s.message().find(c.expect) != std::string::npos) found = true;
+    }
+    EXPECT_TRUE(found) << c.what << ": expected '" << c.expect << "' among:\n" << all;
+    if (c.dialect) {
+      // The rule belongs to that dialect only.
+      ValidateOptions other;
+      other.dialect = *c.dialect == Dialect::kMsccl ? Dialect::kExecutor : Dialect::kMsccl;
+      for (const Status& s : FindProblems(p, other))
+        EXPECT_EQ(s.message().find(c.expect), std::string::npos) << c.what;
+    }
+  }
+}
+
+// Two ranks that both receive before they send wait for each other forever.
+TEST(Validate, DeadlockIsReportedWithTheWaitingSteps) {
+  Program p = *RingAllReduceProgram(2);
+  for (GpuProgram& g : p.gpus) std::swap(g.tbs[0].steps[0], g.tbs[0].steps[1]);
+  ValidateOptions o;
+  auto problems = FindProblems(p, o);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].message().find("gpu 0 tb 0 step 0: deadlock: 'rrcs' waits for a message from gpu 1"),
+            std::string::npos)
+      << problems[0];
+}
+
+// A dependency cycle across thread blocks of one rank is a deadlock too.
+TEST(Validate, DependencyCycleIsADeadlock) {
+  Program p = *RingAllGatherProgram(1, 2);
+  auto& g = p.gpus[0];
+  g.tbs[0].steps[0].deps = {{1, 0}};
+  g.tbs[1].steps[0].deps = {{0, 0}};
+  ComputeHasDep(p);
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("deadlock"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("(and 1 more)"), std::string::npos) << s;
+}
+
+// Flow control: a sender that must push three messages before its peer receives any deadlocks
+// with two credits and runs with three.
+TEST(Validate, BoundedCreditsDetectUnboundedBuffering) {
+  Program p;
+  p.collective = Collective::kAllReduce;
+  p.num_ranks = 2;
+  p.chunks_per_loop = 3;
+  p.in_place = true;
+  for (int r = 0; r < 2; ++r) {
+    GpuProgram g;
+    g.rank = r;
+    g.input_chunks = g.output_chunks = 3;
+    ThreadBlock tb;
+    tb.send_peer = tb.recv_peer = 1 - r;
+    for (int k = 0; k < 3; ++k) {
+      Step s;
+      s.op = OpType::kSend;
+      s.src_buffer = Buffer::kInput;
+      s.src_offset = k;
+      tb.steps.push_back(s);
+    }
+    for (int k = 0; k < 3; ++k) {
+      Step s;
+      s.op = OpType::kRecvReduceCopy;
+      s.src_buffer = Buffer::kInput;
+      s.src_offset = k;
+      s.dst_buffer = Buffer::kOutput;
+      s.dst_offset = k;
+      tb.steps.push_back(s);
+    }
+    g.tbs.push_back(tb);
+    p.gpus.push_back(g);
+  }
+  ValidateOptions o;
+  o.credits = 2;
+  Status s = ValidateProgram(p, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("step 2: deadlock: 's' waits for gpu"), std::string::npos) << s;
+  o.credits = 3;
+  EXPECT_TRUE(ValidateProgram(p, o).ok()) << ValidateProgram(p, o);
+}
+
+TEST(Validate, HasDepMustBeSetOnProducers) {
+  Program p = *RingAllGatherProgram(1, 2);
+  p.gpus[0].tbs[1].steps[0].deps = {{0, 0}};
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 0 tb 1 step 0: depends on gpu 0 tb 0 step 0, which has hasdep=0"),
+            std::string::npos)
+      << s;
+  ComputeHasDep(p);
+  EXPECT_TRUE(ValidateProgram(p).ok()) << ValidateProgram(p);
+}
+
+}  // namespace
+}  // namespace loom::comm::program

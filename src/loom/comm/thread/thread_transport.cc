@@ -1,0 +1,347 @@
+// The thread backend (thread_transport.h): a shared World with per-destination lists of
+// unmatched sends and receives, one mutex and one condition variable.
+#include "loom/comm/thread/thread_transport.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <list>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "loom/base/strings.h"
+
+namespace loom::comm::thread {
+namespace {
+
+enum class OpState { kPosted, kCopying, kDone, kFailed };
+
+struct Op {
+  bool is_send = false;
+  int src = 0, dst = 0, tag = 0;
+  const std::byte* send_data = nullptr;
+  std::byte* recv_data = nullptr;
+  size_t bytes = 0;
+  OpState state = OpState::kPosted;
+  Status status;
+};
+
+struct SplitState {
+  std::vector<std::pair<int, int>> entries;  // (color, key) per rank
+  int arrived = 0;
+  int departed = 0;
+  std::map<int, std::shared_ptr<class World>> worlds;
+};
+
+class World : public std::enable_shared_from_this<World> {
+ public:
+  explicit World(int size)
+      : size_(size), exited_(static_cast<size_t>(size), false),
+        sends_to_(static_cast<size_t>(size)), recvs_at_(static_cast<size_t>(size)) {}
+
+  int size() const { return size_; }
+
+  // Posts `op`; matches it with the oldest compatible opposite operation if there is one and
+  // copies outside the lock.
+  void Post(const std::shared_ptr<Op>& op) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto& opposite = op->is_send ? recvs_at_[static_cast<size_t>(op->dst)]
+                                 : sends_to_[static_cast<size_t>(op->dst)];
+    for (auto it = opposite.begin(); it != opposite.end(); ++it) {
+      Op& o = **it;
+      if (o.src != op->src || o.tag != op->tag) continue;
+      std::shared_ptr<Op> other = *it;
+      opposite.erase(it);
+      Op& send = op->is_send ? *op : *other;
+      Op& recv = op->is_send ? *other : *op;
+      if (send.bytes != recv.bytes) {
+        Status s = InvalidArgumentError(
+            StrCat("message size mismatch: rank ", send.src, " sent ", send.bytes,
+                   " bytes with tag ", send.tag, " to rank ", recv.dst, ", which expected ",
+                   recv.bytes));
+        Fail(send, s);
+        Fail(recv, s);
+        cv_.notify_all();
+        return;
+      }
+      send.state = recv.state = OpState::kCopying;
+      lock.unlock();
+      if (send.bytes > 0) std::memcpy(recv.recv_data, send.send_data, send.bytes);
+      lock.lock();
+      send.state = recv.state = OpState::kDone;
+      cv_.notify_all();
+      return;
+    }
+    int peer = op->is_send ? op->dst : op->src;
+    if (exited_[static_cast<size_t>(peer)]) {
+      Fail(*op, PeerExited(*op));
+      return;
+    }
+    auto& mine = op->is_send ? sends_to_[static_cast<size_t>(op->dst)]
+                             : recvs_at_[static_cast<size_t>(op->dst)];
+    mine.push_back(op);
+  }
+
+  // Waits until `op` finishes, its peer exits, or the deadline passes (then cancels it).
+  Status Wait(const std::shared_ptr<Op>& op, int64_t timeout_ms, int self) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+      if (op->state == OpState::kDone) return OkStatus();
+      if (op->state == OpState::kFailed) return op->status;
+      int peer = op->is_send ? op->dst : op->src;
+      if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
+        RemovePosted(op);
+        Fail(*op, PeerExited(*op));
+        return op->status;
+      }
+      if (op->state == OpState::kCopying) {
+        cv_.wait(lock);  // a copy in flight always finishes
+        continue;
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          op->state == OpState::kPosted) {
+        RemovePosted(op);
+        Status s = UnavailableError(StrCat(
+            "rank ", self, ": ", op->is_send ? "send to" : "receive from", " rank ", peer,
+            " (tag ", op->tag, ", ", op->bytes, " bytes) did not complete within ", timeout_ms,
+            " ms: the peer is dead, stuck or in another call"));
+        Fail(*op, s);
+        return s;
+      }
+    }
+  }
+
+  bool Poll(const std::shared_ptr<Op>& op, Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (op->state == OpState::kDone) return true;
+    if (op->state == OpState::kFailed) {
+      status = op->status;
+      return true;
+    }
+    int peer = op->is_send ? op->dst : op->src;
+    if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
+      RemovePosted(op);
+      Fail(*op, PeerExited(*op));
+      status = op->status;
+      return true;
+    }
+    return false;
+  }
+
+  void Cancel(const std::shared_ptr<Op>& op) {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (op->state == OpState::kCopying) cv_.wait(lock);
+    if (op->state == OpState::kPosted) {
+      RemovePosted(op);
+      Fail(*op, FailedPreconditionError("cancelled"));
+    }
+  }
+
+  void MarkExited(int rank) {
+    std::lock_guard<std::mutex> lock(mu_);
+    exited_[static_cast<size_t>(rank)] = true;
+    // Drop what the exiting rank left posted: its buffers are going away.
+    for (auto* lists : {&sends_to_, &recvs_at_})
+      for (auto& l : *lists)
+        for (auto it = l.begin(); it != l.end();) {
+          Op& o = **it;
+          if ((o.is_send ? o.src : o.dst) == rank) {
+            Fail(o, FailedPreconditionError("the rank exited"));
+            it = l.erase(it);
+          } else {
+            ++it;
+          }
+        }
+    cv_.notify_all();
+  }
+
+  // Collective split (see Transport::Split). Returns the new world and rank, or nullptr.
+  StatusOr<std::pair<std::shared_ptr<World>, int>> Split(int64_t seq, int rank, int color,
+                                                         int key, int64_t timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    SplitState& st = splits_[seq];
+    if (st.entries.empty()) st.entries.assign(static_cast<size_t>(size_), {0, 0});
+    st.entries[static_cast<size_t>(rank)] = {color, key};
+    ++st.arrived;
+    cv_.notify_all();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (st.arrived < size_) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && st.arrived < size_)
+        return UnavailableError(StrCat("rank ", rank, ": Split: only ", st.arrived, " of ",
+                                       size_, " ranks arrived within ", timeout_ms, " ms"));
+    }
+    std::pair<std::shared_ptr<World>, int> result{nullptr, -1};
+    if (color >= 0) {
+      std::vector<std::pair<int, int>> members;  // (key, old rank)
+      for (int r = 0; r < size_; ++r)
+        if (st.entries[static_cast<size_t>(r)].first == color)
+          members.push_back({st.entries[static_cast<size_t>(r)].second, r});
+      std::sort(members.begin(), members.end());
+      int new_rank = 0;
+      for (size_t i = 0; i < members.size(); ++i)
+        if (members[i].second == rank) new_rank = static_cast<int>(i);
+      auto& w = st.worlds[color];
+      if (!w) w = std::make_shared<World>(static_cast<int>(members.size()));
+      result = {w, new_rank};
+    }
+    if (++st.departed == size_) splits_.erase(seq);
+    return result;
+  }
+
+ private:
+  static void Fail(Op& op, const Status& s) {
+    op.state = OpState::kFailed;
+    op.status = s;
+  }
+  Status PeerExited(const Op& op) const {
+    int peer = op.is_send ? op.dst : op.src;
+    return UnavailableError(StrCat("rank ", op.is_send ? op.src : op.dst, ": ",
+                                   op.is_send ? "send to" : "receive from", " rank ", peer,
+                                   " (tag ", op.tag, ", ", op.bytes,
+                                   " bytes): that rank has exited"));
+  }
+  void RemovePosted(const std::shared_ptr<Op>& op) {
+    auto& l = op->is_send ? sends_to_[static_cast<size_t>(op->dst)]
+                          : recvs_at_[static_cast<size_t>(op->dst)];
+    l.remove(op);
+  }
+
+  const int size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<bool> exited_;
+  std::vector<std::list<std::shared_ptr<Op>>> sends_to_;  // by destination
+  std::vector<std::list<std::shared_ptr<Op>>> recvs_at_;  // by destination (the receiver)
+  std::map<int64_t, SplitState> splits_;
+};
+
+class ThreadTransport : public Transport {
+ public:
+  ThreadTransport(std::shared_ptr<World> world, int rank) : world_(std::move(world)), rank_(rank) {}
+  ~ThreadTransport() override {
+    for (auto& [id, op] : ops_) world_->Cancel(op);
+    world_->MarkExited(rank_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return world_->size(); }
+  std::string backend() const override { return "thread"; }
+
+  StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) override {
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "send"));
+    auto op = std::make_shared<Op>();
+    op->is_send = true;
+    op->src = rank_;
+    op->dst = peer;
+    op->tag = tag;
+    op->send_data = data.data();
+    op->bytes = data.size();
+    return Start(op);
+  }
+
+  StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) override {
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "receive"));
+    auto op = std::make_shared<Op>();
+    op->src = peer;
+    op->dst = rank_;
+    op->tag = tag;
+    op->recv_data = data.data();
+    op->bytes = data.size();
+    return Start(op);
+  }
+
+  Status Wait(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return OkStatus();
+    auto op = it->second;
+    ops_.erase(it);
+    request = Request{};
+    return world_->Wait(op, timeout_ms(), rank_);
+  }
+
+  StatusOr<bool> Test(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return true;
+    Status s;
+    if (!world_->Poll(it->second, s)) return false;
+    ops_.erase(it);
+    request = Request{};
+    if (!s.ok()) return s;
+    return true;
+  }
+
+  void Cancel(Request& request) override {
+    auto it = ops_.find(request.id);
+    if (it == ops_.end()) return;
+    world_->Cancel(it->second);
+    ops_.erase(it);
+    request = Request{};
+  }
+
+  StatusOr<std::unique_ptr<Transport>> Split(int color, int key) override {
+    LOOM_ASSIGN_OR_RETURN(auto wr, world_->Split(split_seq_++, rank_, color, key, timeout_ms()));
+    if (!wr.first) return std::unique_ptr<Transport>();
+    auto t = std::make_unique<ThreadTransport>(wr.first, wr.second);
+    t->set_timeout_ms(timeout_ms());
+    return std::unique_ptr<Transport>(std::move(t));
+  }
+
+ private:
+  StatusOr<Request> Start(const std::shared_ptr<Op>& op) {
+    world_->Post(op);
+    int64_t id = next_id_++;
+    ops_[id] = op;
+    return Request{id};
+  }
+
+  std::shared_ptr<World> world_;
+  int rank_;
+  int64_t next_id_ = 0;
+  int64_t split_seq_ = 0;
+  std::unordered_map<int64_t, std::shared_ptr<Op>> ops_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Transport>> MakeThreadWorld(int n) {
+  auto world = std::make_shared<World>(n);
+  std::vector<std::unique_ptr<Transport>> out;
+  for (int r = 0; r < n; ++r) out.push_back(std::make_unique<ThreadTransport>(world, r));
+  return out;
+}
+
+std::vector<Status> RunRanksEach(int n, const std::function<Status(Communicator&)>& fn,
+                                 const RunOptions& options) {
+  std::vector<Status> statuses(static_cast<size_t>(std::max(n, 0)));
+  if (n <= 0) return statuses;
+  auto transports = MakeThreadWorld(n);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r) {
+    threads.emplace_back([&, r] {
+      auto t = std::move(transports[static_cast<size_t>(r)]);
+      t->set_timeout_ms(options.timeout_ms);
+      Communicator comm(std::move(t));
+      comm.set_checked(options.checked);
+      statuses[static_cast<size_t>(r)] = fn(comm);
+    });  // the communicator (and transport) is destroyed here: the rank has exited
+  }
+  for (auto& th : threads) th.join();
+  return statuses;
+}
+
+Status RunRanks(int n, const std::function<Status(Communicator&)>& fn, const RunOptions& options) {
+  if (n < 1) return InvalidArgumentError(StrCat("RunRanks: ranks=", n, " must be at least 1"));
+  std::vector<Status> st = RunRanksEach(n, fn, options);
+  for (size_t r = 0; r < st.size(); ++r)
+    if (!st[r].ok()) {
+      std::string who = StrCat("rank ", r);
+      return st[r].message().starts_with(who + ":") ? st[r] : st[r].WithContext(who);
+    }
+  return OkStatus();
+}
+
+}  // namespace loom::comm::thread

@@ -1,0 +1,56 @@
+// Backend-independent parts of Transport (transport.h).
+#include "loom/comm/transport.h"
+
+#include "loom/base/strings.h"
+
+namespace loom::comm {
+
+Status Transport::WaitAll(std::span<Request> requests) {
+  Status first;
+  for (Request& r : requests) {
+    if (!first.ok()) {
+      Cancel(r);
+      continue;
+    }
+    Status s = Wait(r);
+    if (!s.ok()) first = s;
+  }
+  return first;
+}
+
+Status Transport::Send(int peer, int tag, std::span<const std::byte> data) {
+  LOOM_ASSIGN_OR_RETURN(Request r, Isend(peer, tag, data));
+  return Wait(r);
+}
+
+Status Transport::Recv(int peer, int tag, std::span<std::byte> data) {
+  LOOM_ASSIGN_OR_RETURN(Request r, Irecv(peer, tag, data));
+  return Wait(r);
+}
+
+Status Transport::SendRecv(int dst, std::span<const std::byte> send, int src,
+                           std::span<std::byte> recv, int tag) {
+  Request rs[2];
+  auto rr = Irecv(src, tag, recv);
+  if (!rr.ok()) return rr.status();
+  rs[0] = *rr;
+  auto sr = Isend(dst, tag, send);
+  if (!sr.ok()) {
+    Cancel(rs[0]);
+    return sr.status();
+  }
+  rs[1] = *sr;
+  return WaitAll(rs);
+}
+
+Status Transport::CheckPeerAndTag(int peer, int tag, const char* what) const {
+  if (peer < 0 || peer >= size())
+    return InvalidArgumentError(StrCat("rank ", rank(), ": ", what, " peer ", peer,
+                                       " outside [0, ", size(), ")"));
+  if (tag < 0 || tag > kMaxTag)
+    return InvalidArgumentError(StrCat("rank ", rank(), ": ", what, " tag ", tag,
+                                       " outside [0, ", kMaxTag, "]"));
+  return OkStatus();
+}
+
+}  // namespace loom::comm

@@ -1,0 +1,81 @@
+// Transport: the point-to-point layer every backend implements (threads, MPI, NCCL) and every
+// collective algorithm, the program interpreter and Adasum are written against.
+//
+// Semantics (the same on every backend):
+//  - Messages between a (sender, receiver, tag) triple are received in the order they were
+//    sent (MPI's non-overtaking rule). Tags are in [0, kMaxTag].
+//  - Isend/Irecv start an operation on a caller-owned buffer that must stay valid until Wait /
+//    Test reports completion or Cancel returns. A receive must be posted with exactly the size
+//    that was sent; a mismatch fails both sides with InvalidArgument.
+//  - Wait fails with Unavailable when the operation does not complete within the timeout
+//    (a dead or stuck peer), naming the peer, tag and size; the operation is then cancelled.
+//  - Split is collective over all ranks of the transport (like MPI_Comm_split): ranks with the
+//    same color form a new transport ordered by (key, old rank); color < 0 gets nullptr.
+//
+// Thread-safety: one Transport object is used by one thread (its rank). Different ranks'
+// objects may be used concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "loom/base/status.h"
+
+namespace loom::comm {
+
+inline constexpr int kMaxTag = 32767;  // the smallest MPI_TAG_UB the standard allows
+
+enum class MemoryKind { kHost, kDevice };
+
+// A handle to a started send or receive. Default-constructed = nothing to wait for.
+struct Request {
+  int64_t id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string backend() const = 0;  // "thread", "mpi", "nccl"
+  virtual MemoryKind memory_kind() const { return MemoryKind::kHost; }
+
+  virtual StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) = 0;
+  virtual StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) = 0;
+
+  // Blocks until done (OK), failed, or the timeout passed (Unavailable). Resets `request`.
+  virtual Status Wait(Request& request) = 0;
+  // true when done (and resets `request`), false when still pending; errors as Wait.
+  virtual StatusOr<bool> Test(Request& request) = 0;
+  // Abandons a pending operation; afterwards its buffer is no longer touched.
+  virtual void Cancel(Request& request) = 0;
+
+  // Waits for all; on the first error cancels the rest and returns it.
+  Status WaitAll(std::span<Request> requests);
+
+  virtual StatusOr<std::unique_ptr<Transport>> Split(int color, int key) = 0;
+
+  // How long Wait blocks before reporting Unavailable. Default 60 s.
+  void set_timeout_ms(int64_t ms) { timeout_ms_ = ms; }
+  int64_t timeout_ms() const { return timeout_ms_; }
+
+  // Blocking helpers.
+  Status Send(int peer, int tag, std::span<const std::byte> data);
+  Status Recv(int peer, int tag, std::span<std::byte> data);
+  // Sends to `dst` and receives from `src` at the same time.
+  Status SendRecv(int dst, std::span<const std::byte> send, int src, std::span<std::byte> recv,
+                  int tag);
+
+ protected:
+  Status CheckPeerAndTag(int peer, int tag, const char* what) const;
+
+ private:
+  int64_t timeout_ms_ = 60000;
+};
+
+}  // namespace loom::comm
