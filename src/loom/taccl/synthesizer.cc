@@ -36,9 +36,9 @@ void SetMakespan(Algorithm* a) {
   for (const auto& tr : a->transfers) a->makespan_us = std::max(a->makespan_us, tr.end_us);
 }
 
-// Routing + ordering for one collective; `use_milp` selects the MILP or greedy routing.
-StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
-                           bool use_milp, Routing* stats) {
+// Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
+StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
+                                               double cb, bool use_milp, Routing* stats) {
   RouteOptions ro;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
@@ -65,13 +65,25 @@ StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptio
     }
   }
   if (stats) *stats = r;
-  Algorithm a = NewAlgo(use_milp ? "taccl-milp" : "taccl-greedy", t, o.coll, k, o.root, cb);
+  return edges;
+}
+
+// Stages 2 and 3: contiguity merge on network links, then list scheduling.
+StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
+                             const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name) {
+  Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
   oo.enforce_ordering = sk.enforce_ordering;
-  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, edges, oo));
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig), oo));
   SetMakespan(&a);
   return a;
+}
+
+StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
+                           bool use_milp, Routing* stats) {
+  LOOM_ASSIGN_OR_RETURN(auto edges, RouteEdges(t, sk, o, k, cb, use_milp, stats));
+  return Schedule(t, sk, o, k, cb, edges, 1, use_milp ? "taccl-milp" : "taccl-greedy");
 }
 
 // TACCL's AllReduce by inversion: an AllGather schedule on the transposed topology, time-reversed
@@ -96,6 +108,7 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   }
   for (Transfer tr : fwd.transfers) {
     tr.phase = 1;
+    if (tr.group >= 0) tr.group += 1 << 24;
     tr.start_us += m;
     tr.end_us += m;
     a.transfers.push_back(tr);
@@ -149,14 +162,25 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     }
     return OkStatus();
   };
+  // Each routing is scheduled without merging and with contiguity groups of 6 (TACCL's
+  // max_contig) and of any length; the simulator picks.
+  auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
+                       const Routing* stats) -> Status {
+    std::vector<int> sizes{1, 6, 1 << 20};
+    if (t.num_ranks() <= 32) sizes = {1, 2, 3, 4, 6, 1 << 20};
+    for (int contig : sizes) {
+      std::string name = contig == 1 ? base : contig < (1 << 20) ? StrCat(base, "+contig", contig) : base + "+contig";
+      StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, contig, name)
+                                          : StatusOr<Algorithm>(routed.status());
+      LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
+      if (t.num_nodes == 1) break;  // contiguity applies to network links only
+    }
+    return OkStatus();
+  };
   Routing milp_stats;
-  if (o.use_milp) {
-    auto a = Routed(t, sk, o, k, cb, true, &milp_stats);
-    LOOM_RETURN_IF_ERROR(consider("taccl-milp", std::move(a), &milp_stats));
-  }
+  if (o.use_milp) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
   Routing greedy_stats;
-  auto g = Routed(t, sk, o, k, cb, false, &greedy_stats);
-  LOOM_RETURN_IF_ERROR(consider("taccl-greedy", std::move(g), &greedy_stats));
+  LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
   if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
   if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
                          o.coll == Collective::kAllReduce)) {
