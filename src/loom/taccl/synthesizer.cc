@@ -38,8 +38,9 @@ void SetMakespan(Algorithm* a) {
 
 // Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
-                                               double cb, bool use_milp, Routing* stats) {
+                                               double cb, bool use_milp, Routing* stats, bool switch_relay = false) {
   RouteOptions ro;
+  ro.switch_relay = switch_relay;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -51,8 +52,13 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
     LOOM_ASSIGN_OR_RETURN(r, RouteChunks(t, sk, o.coll, k, o.root, ro));
     AppendTreeEdges(t, r.trees, Sources(o.coll, N, k, o.root), 0, nullptr, &edges);
   } else {
+    // Reductions route AllGather trees on the transpose. The relay map's sender -> chunks rule
+    // names senders of the forward direction, which receive in the transpose, so it is dropped
+    // there (the relay links themselves still constrain the routes).
     Topology tt = Transposed(t);
-    LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, sk, Collective::kAllGather, k, 0, ro));
+    Sketch rsk = sk;
+    rsk.sender_rev_map.clear();
+    LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, rsk, Collective::kAllGather, k, 0, ro));
     auto ready = AppendReduceEdges(t, rr.trees, &edges);
     r = rr;
     if (o.coll == Collective::kAllReduce) {
@@ -92,7 +98,9 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   SynthOptions ag = o;
   ag.coll = Collective::kAllGather;
   Topology tt = Transposed(t);
-  LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, sk, ag, k, cb, o.use_milp, nullptr));
+  Sketch rsk = sk;
+  rsk.sender_rev_map.clear();  // as in RouteEdges: the map names forward-direction senders
+  LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, rsk, ag, k, cb, o.use_milp, nullptr));
   LOOM_ASSIGN_OR_RETURN(Algorithm fwd, Routed(t, sk, ag, k, cb, o.use_milp, nullptr));
   Algorithm a = NewAlgo("inversion", t, Collective::kAllReduce, k, 0, cb);
   double m = rev.makespan_us;
@@ -181,6 +189,10 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   if (o.use_milp) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
   Routing greedy_stats;
   LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
+  if (!t.switches.empty()) {
+    Routing relay_stats;
+    LOOM_RETURN_IF_ERROR(scheduled("taccl-relay", RouteEdges(t, sk, o, k, cb, false, &relay_stats, true), &relay_stats));
+  }
   if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
   if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
                          o.coll == Collective::kAllReduce)) {
@@ -212,10 +224,16 @@ StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Coll
   Sketch s = DefaultSketch(profile, nodes);
   s.conn_mode = "fully-connected";
   LOOM_ASSIGN_OR_RETURN(Topology t, BuildTopology(profile, s));
-  LOOM_ASSIGN_OR_RETURN(std::vector<int> ring, FindRing(t));
-  const int L = t.num_ranks();
+  // One ring per NIC, as NCCL builds its channels; a single ring on one node.
+  std::vector<std::vector<int>> rings;
+  for (int nic = 0; nic < (nodes > 1 ? profile.nics : 1); ++nic) {
+    auto ring = FindRing(t, nodes > 1 ? nic : -1);
+    if (ring.ok()) rings.push_back(*ring);
+  }
+  if (rings.empty()) return NotFoundError(StrCat(t.name, ": no ring for the NCCL baseline"));
+  const int L = t.num_ranks() * static_cast<int>(rings.size());
   double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
-  LOOM_ASSIGN_OR_RETURN(Algorithm a, RingAlgorithm(t, ring, coll, 1, cb));
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(t, rings, coll, cb));
   LOOM_RETURN_IF_ERROR(CheckAlgorithm(a, t));
   LOOM_ASSIGN_OR_RETURN(Program p, Lower(a, t));
   return Simulate(p, t, bytes, sim);
