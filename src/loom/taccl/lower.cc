@@ -88,7 +88,7 @@ class Lowerer {
         s.srcoff = a_.coll == Collective::kBroadcast ? c : c % k_;
         s.dstbuf = 'o';
         s.dstoff = c;
-        Append(r, Tb(r, -1, -1, 0), s, {});
+        last_write_[At(r, c)] = Append(r, Tb(r, -1, -1, 0), s, {});
       }
     }
     if (a_.coll == Collective::kAllToAll) {
@@ -206,12 +206,12 @@ class Lowerer {
   // scratch), and reductions accumulate in the input slot (a private copy in the runtimes)
   // until the owner's last reducing receive, which writes the output.
   std::pair<char, int> SrcLoc(const Transfer& t) {
-    const int j = t.chunk % k_;
     switch (a_.coll) {
       case Collective::kAllGather:
-        return t.src == t.chunk / k_ ? std::pair<char, int>{'i', j} : std::pair<char, int>{'o', t.chunk};
       case Collective::kBroadcast:
-        return t.src == a_.root ? std::pair<char, int>{'i', t.chunk} : std::pair<char, int>{'o', t.chunk};
+        // Origins send from their output after the local copy, so a contiguity group mixing an
+        // origin's own chunk with relayed ones stays one contiguous range.
+        return {'o', t.chunk};
       case Collective::kReduceScatter: return {'i', t.chunk};
       case Collective::kAllReduce: return t.phase == 0 ? std::pair<char, int>{'i', t.chunk} : std::pair<char, int>{'o', t.chunk};
       case Collective::kAllToAll: return Loc(t.chunk, t.src);
