@@ -30,6 +30,7 @@ struct Transfer {
   bool reduce = false;  // dst reduces the incoming partial sum into its own (RS / AR phase 0)
   int phase = 0;        // AllReduce: 0 reduce-scatter, 1 allgather
   double start_us = 0, end_us = 0;  // stage-2 schedule at the algorithm's chunk size
+  int group = -1;  // transfers sharing a group id (adjacent, same link) are one send of cnt > 1
 };
 
 struct Algorithm {

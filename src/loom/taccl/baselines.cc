@@ -46,7 +46,7 @@ StatusOr<Algorithm> Finish(const Topology& t, Algorithm a, const std::vector<Sch
 
 }  // namespace
 
-StatusOr<std::vector<int>> FindRing(const Topology& t) {
+StatusOr<std::vector<int>> FindRing(const Topology& t, int nic) {
   const int G = t.gpus_per_node, M = t.num_nodes;
   if (M == 1) {
     // Hamiltonian cycle: a path 0 -> x with a link x -> 0.
@@ -58,15 +58,18 @@ StatusOr<std::vector<int>> FindRing(const Topology& t) {
     return NotFoundError(StrCat(t.name, ": no ring through all GPUs over the node's links"));
   }
   // Per node: entry e_n, exit x_n with a network link x_n -> e_{n+1}; the last exits to node 0.
+  auto on_nic = [&](int g) { return nic < 0 || t.gpu_nic[t.LocalOf(g)] == nic; };
   for (int e0 = 0; e0 < G; ++e0) {
+    if (!on_nic(e0)) continue;
     std::vector<int> ring;
     std::function<bool(int, int)> walk = [&](int n, int entry) -> bool {
       for (int x = n * G; x < (n + 1) * G; ++x) {
-        if (G > 1 && x == entry) continue;
+        if ((G > 1 && x == entry) || !on_nic(x)) continue;
         int next_node = (n + 1) % M;
         int next_entry = -1;
         for (int li : t.out_links[x])
           if (t.links[li].kind == LinkKind::kNetwork && t.NodeOf(t.links[li].dst) == next_node &&
+              on_nic(t.links[li].dst) &&
               (next_node != 0 || t.links[li].dst == e0)) {
             next_entry = t.links[li].dst;
             break;
@@ -88,14 +91,24 @@ StatusOr<std::vector<int>> FindRing(const Topology& t) {
 
 StatusOr<Algorithm> RingAlgorithm(const Topology& t, const std::vector<int>& ring, Collective coll,
                                   int k, double chunk_bytes) {
+  std::vector<std::vector<int>> rings(k, ring);
+  return MultiRingAlgorithm(t, rings, coll, chunk_bytes);
+}
+
+StatusOr<Algorithm> MultiRingAlgorithm(const Topology& t, const std::vector<std::vector<int>>& rings,
+                                       Collective coll, double chunk_bytes) {
   const int N = t.num_ranks();
-  if (static_cast<int>(ring.size()) != N) return InvalidArgumentError("ring must list every rank once");
-  std::vector<int> pos(N, -1);
-  for (int i = 0; i < N; ++i) pos[ring[i]] = i;
-  std::vector<int> next_link(N);
-  for (int i = 0; i < N; ++i) {
-    next_link[i] = t.FindLink(ring[i], ring[(i + 1) % N]);
-    if (next_link[i] < 0 && N > 1) return InvalidArgumentError(StrCat("ring hop ", ring[i], "->", ring[(i + 1) % N], " has no link"));
+  const int k = static_cast<int>(rings.size());
+  if (k < 1) return InvalidArgumentError("no rings");
+  std::vector<std::vector<int>> pos_of(k, std::vector<int>(N, -1)), next_of(k, std::vector<int>(N, -1));
+  for (int j = 0; j < k; ++j) {
+    const auto& ring = rings[j];
+    if (static_cast<int>(ring.size()) != N) return InvalidArgumentError("ring must list every rank once");
+    for (int i = 0; i < N; ++i) pos_of[j][ring[i]] = i;
+    for (int i = 0; i < N; ++i) {
+      next_of[j][i] = t.FindLink(ring[i], ring[(i + 1) % N]);
+      if (next_of[j][i] < 0 && N > 1) return InvalidArgumentError(StrCat("ring hop ", ring[i], "->", ring[(i + 1) % N], " has no link"));
+    }
   }
   Algorithm a;
   a.name = "ring";
@@ -109,6 +122,8 @@ StatusOr<Algorithm> RingAlgorithm(const Topology& t, const std::vector<int>& rin
   if (coll == Collective::kReduceScatter || coll == Collective::kAllReduce) {
     for (int c = 0; c < C; ++c) {
       int owner = c / k;
+      const auto& pos = pos_of[c % k];
+      const auto& next_link = next_of[c % k];
       int prev = -1;
       for (int h = 1; h < N; ++h) {  // start right after the owner, end at it
         int from = (pos[owner] + h) % N;
@@ -126,6 +141,8 @@ StatusOr<Algorithm> RingAlgorithm(const Topology& t, const std::vector<int>& rin
   if (coll == Collective::kAllGather || coll == Collective::kAllReduce) {
     for (int c = 0; c < C; ++c) {
       int owner = c / k;
+      const auto& pos = pos_of[c % k];
+      const auto& next_link = next_of[c % k];
       int prev = -1;
       for (int h = 0; h < N - 1; ++h) {
         ScheduleEdge e;

@@ -14,11 +14,16 @@ namespace loom::taccl {
 
 // A ring visiting every rank once, nodes in order 0, 1, ..., crossing nodes on network links and
 // staying on intra-node links inside a node. NotFound if the links admit none.
-StatusOr<std::vector<int>> FindRing(const Topology& topo);
+// With nic >= 0, every node is left and entered through GPUs on its local NIC `nic` (NCCL
+// builds one ring per NIC).
+StatusOr<std::vector<int>> FindRing(const Topology& topo, int nic = -1);
 
 // Ring algorithm over `ring` (as NCCL's: each chunk walks the ring; AR = RS then AG).
 StatusOr<Algorithm> RingAlgorithm(const Topology& topo, const std::vector<int>& ring, Collective coll,
                                   int chunkup, double chunk_bytes);
+// Several rings (NCCL channels): chunkup = rings.size(), chunk j of every rank walks ring j.
+StatusOr<Algorithm> MultiRingAlgorithm(const Topology& topo, const std::vector<std::vector<int>>& rings,
+                                       Collective coll, double chunk_bytes);
 
 // Every chunk sent straight from its source to each destination. NotFound if a link is missing.
 StatusOr<Algorithm> DirectAlgorithm(const Topology& topo, Collective coll, int chunkup, int root,

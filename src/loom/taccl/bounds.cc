@@ -11,7 +11,8 @@ namespace {
 
 // Bytes per microsecond that can cross into (ingress) or out of S, bounded per resource on S's
 // side: an NVLink by itself, a switch port by its port rate, a NIC by its rate.
-double CutRate(const Topology& t, const std::vector<bool>& in_s, bool ingress) {
+double CutRate(const Topology& t, const std::vector<bool>& in_s, bool ingress, double* min_alpha) {
+  *min_alpha = 1e300;
   std::map<int, double> sum;  // resource -> sum of link rates through it
   std::map<int, double> cap;
   std::vector<int> res;
@@ -19,6 +20,7 @@ double CutRate(const Topology& t, const std::vector<bool>& in_s, bool ingress) {
     const Link& l = t.links[li];
     bool crosses = ingress ? (!in_s[l.src] && in_s[l.dst]) : (in_s[l.src] && !in_s[l.dst]);
     if (!crosses) continue;
+    *min_alpha = std::min(*min_alpha, l.alpha_us);
     t.ResourcesOf(static_cast<int>(li), &res);
     // Resource on S's side: for two-resource links, index 1 is the receiver's, 0 the sender's.
     int r = res.size() == 1 ? res[0] : (ingress ? res[1] : res[0]);
@@ -91,8 +93,11 @@ Bound CutBound(const Topology& t, Collective coll, uint64_t bytes_u, int root) {
       for (bool ingress : {true, false}) {
         double need_bytes = need(c, s, ingress);
         if (need_bytes <= 0) continue;
-        double rate = CutRate(t, s, ingress);
-        double tb = rate > 0 ? need_bytes / rate : 1e300;
+        // Every message occupies its resource for alpha + beta * bytes (the simulator's and
+        // TACCL's model), and at least one message crosses: T >= min alpha + bytes / rate.
+        double alpha = 0;
+        double rate = CutRate(t, s, ingress, &alpha);
+        double tb = rate > 0 ? alpha + need_bytes / rate : 1e300;
         if (tb > best) {
           best = tb;
           *which = StrCat(name, ingress ? " ingress" : " egress");

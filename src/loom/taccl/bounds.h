@@ -1,6 +1,8 @@
 // Lower bounds on a collective's time on a topology (ForestColl-style cut bound, brief 3.9):
 // for every candidate cut S (each GPU, each node, and their complements) the bytes that must
-// cross into S (or out of S) divided by the bandwidth of the resources on S's side of the cut;
+// cross into S (or out of S) divided by the bandwidth of the resources on S's side of the cut,
+// plus the smallest alpha of a crossing link (some message must cross, and messages occupy their
+// resource for alpha + beta * bytes);
 // plus a latency bound (the alpha-only shortest path between the farthest pair that must talk).
 // The bound is max of the two. Thread-safe (pure functions).
 #pragma once

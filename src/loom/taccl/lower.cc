@@ -1,6 +1,7 @@
 // Lowering of a scheduled Algorithm to an MSCCL Program, and the XML writer.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "loom/base/strings.h"
@@ -56,6 +57,40 @@ class Lowerer {
     scratch_.assign(static_cast<size_t>(N_) * C, -1);
     nscratch_.assign(N_, 0);
     prog_ = &p;
+    // The owner's last reducing receive of each chunk (RS, AR phase 0) writes the output.
+    if (a_.coll == Collective::kReduceScatter || a_.coll == Collective::kAllReduce) {
+      std::vector<const Transfer*> last(C, nullptr);
+      for (const Transfer& t : a_.transfers)
+        if (t.reduce && t.dst == t.chunk / k_) last[t.chunk] = &t;
+      for (int c = 0; c < C; ++c) {
+        if (last[c]) {
+          final_.insert(last[c]);
+        } else {
+          // Nothing arrives (one rank): copy the input into the output.
+          int r = c / k_;
+          Step s;
+          s.type = StepType::kCopy;
+          s.srcbuf = 'i';
+          s.srcoff = c;
+          s.dstbuf = 'o';
+          s.dstoff = a_.coll == Collective::kReduceScatter ? c % k_ : c;
+          last_write_[At(r, c)] = Append(r, Tb(r, -1, -1, 0), s, {});
+        }
+      }
+    }
+    // Origins copy their own input into their output (a no-op when run in place).
+    if (a_.coll == Collective::kAllGather || a_.coll == Collective::kBroadcast) {
+      for (int c = 0; c < C; ++c) {
+        int r = a_.coll == Collective::kBroadcast ? a_.root : c / k_;
+        Step s;
+        s.type = StepType::kCopy;
+        s.srcbuf = 'i';
+        s.srcoff = a_.coll == Collective::kBroadcast ? c : c % k_;
+        s.dstbuf = 'o';
+        s.dstoff = c;
+        last_write_[At(r, c)] = Append(r, Tb(r, -1, -1, 0), s, {});
+      }
+    }
     if (a_.coll == Collective::kAllToAll) {
       for (int r = 0; r < N_; ++r)
         for (int j = 0; j < k_; ++j) {
@@ -71,36 +106,29 @@ class Lowerer {
         }
     }
     std::map<std::pair<int, int>, int> pair_count;
-    for (const Transfer& tr : a_.transfers) {
-      int idx = pair_count[{tr.src, tr.dst}]++;
-      int chan = idx / kStepsPerChannel;
-      p.nchannels = std::max(p.nchannels, chan + 1);
-      auto [sbuf, soff] = Loc(tr.chunk, tr.src);
-      auto [dbuf, doff] = Loc(tr.chunk, tr.dst);
-      // Sender: reads its copy once it was last written.
-      Step s;
-      s.type = StepType::kSend;
-      s.srcbuf = sbuf;
-      s.srcoff = soff;
-      s.dstbuf = dbuf;
-      s.dstoff = doff;
-      std::vector<StepRef> sdeps;
-      if (last_write_[At(tr.src, tr.chunk)].valid()) sdeps.push_back(last_write_[At(tr.src, tr.chunk)]);
-      StepRef sref = Append(tr.src, Tb(tr.src, tr.dst, -1, chan), s, sdeps);
-      last_read_[At(tr.src, tr.chunk)] = sref;
-      // Receiver: after its previous write (reduction chain) and its last read (the AllReduce
-      // phase-1 overwrite of a value it sent in phase 0).
-      Step r;
-      r.type = tr.reduce ? StepType::kRecvReduceCopy : StepType::kRecv;
-      r.srcbuf = tr.reduce ? dbuf : sbuf;
-      r.srcoff = tr.reduce ? doff : soff;
-      r.dstbuf = dbuf;
-      r.dstoff = doff;
-      std::vector<StepRef> rdeps;
-      if (last_write_[At(tr.dst, tr.chunk)].valid()) rdeps.push_back(last_write_[At(tr.dst, tr.chunk)]);
-      if (last_read_[At(tr.dst, tr.chunk)].valid()) rdeps.push_back(last_read_[At(tr.dst, tr.chunk)]);
-      StepRef rref = Append(tr.dst, Tb(tr.dst, -1, tr.src, chan), r, rdeps);
-      last_write_[At(tr.dst, tr.chunk)] = rref;
+    const auto& trs = a_.transfers;
+    for (size_t i = 0; i < trs.size();) {
+      // A contiguity group: adjacent transfers with one group id on one link, sent as one step
+      // when their buffer locations are consecutive on both sides.
+      size_t j = i + 1;
+      if (trs[i].group >= 0)
+        while (j < trs.size() && trs[j].group == trs[i].group && trs[j].link == trs[i].link) ++j;
+      std::vector<const Transfer*> members;
+      for (size_t x = i; x < j; ++x) members.push_back(&trs[x]);
+      std::sort(members.begin(), members.end(), [](const Transfer* x, const Transfer* y) { return x->chunk < y->chunk; });
+      bool contiguous = true;
+      for (size_t x = 1; x < members.size(); ++x) {
+        auto ps = SrcLoc(*members[x - 1]), cs = SrcLoc(*members[x]);
+        auto pd = DstLoc(*members[x - 1]), cd = DstLoc(*members[x]);
+        if (ps.first != cs.first || cs.second != ps.second + 1 || pd.first != cd.first || cd.second != pd.second + 1)
+          contiguous = false;
+      }
+      if (!contiguous) {
+        for (const Transfer* m : members) Emit({m}, &p, &pair_count);
+      } else {
+        Emit(members, &p, &pair_count);
+      }
+      i = j;
     }
     for (int g = 0; g < N_; ++g) {
       GpuProgram& gp = p.gpus[g];
@@ -117,9 +145,95 @@ class Lowerer {
   }
 
  private:
+  // One send step on the source and one receive step on the destination for `ms` (one chunk,
+  // or a contiguous group sent with cnt > 1).
+  void Emit(const std::vector<const Transfer*>& ms, Program* p, std::map<std::pair<int, int>, int>* pair_count) {
+    const Transfer& tr = *ms.front();
+    int idx = (*pair_count)[{tr.src, tr.dst}]++;
+    int chan = idx / kStepsPerChannel;
+    p->nchannels = std::max(p->nchannels, chan + 1);
+    auto [sbuf, soff] = SrcLoc(tr);
+    auto [dbuf, doff] = DstLoc(tr);
+    const int cnt = static_cast<int>(ms.size());
+    Step s;
+    s.type = StepType::kSend;
+    s.srcbuf = sbuf;
+    s.srcoff = soff;
+    s.dstbuf = dbuf;
+    s.dstoff = doff;
+    s.cnt = cnt;
+    std::vector<StepRef> sdeps;
+    for (const Transfer* m : ms) AddDep(&sdeps, last_write_[At(tr.src, m->chunk)]);
+    StepRef sref = Append(tr.src, Tb(tr.src, tr.dst, -1, chan), s, sdeps);
+    for (const Transfer* m : ms) last_read_[At(tr.src, m->chunk)] = sref;
+    // Receiver: after its previous write (reduction chain) and its last read (the AllReduce
+    // phase-1 overwrite of a value it sent in phase 0).
+    Step r;
+    r.type = tr.reduce ? StepType::kRecvReduceCopy : StepType::kRecv;
+    // A reducing receive adds the local partial sum (the chunk's input slot) to what arrives.
+    auto [pbuf, poff] = tr.reduce ? PartialLoc(tr.chunk, tr.dst) : std::pair<char, int>{sbuf, soff};
+    r.srcbuf = pbuf;
+    r.srcoff = poff;
+    r.dstbuf = dbuf;
+    r.dstoff = doff;
+    r.cnt = cnt;
+    std::vector<StepRef> rdeps;
+    for (const Transfer* m : ms) {
+      AddDep(&rdeps, last_write_[At(tr.dst, m->chunk)]);
+      AddDep(&rdeps, last_read_[At(tr.dst, m->chunk)]);
+    }
+    StepRef rref = Append(tr.dst, Tb(tr.dst, -1, tr.src, chan), r, rdeps);
+    for (const Transfer* m : ms) last_write_[At(tr.dst, m->chunk)] = rref;
+  }
+
+  static void AddDep(std::vector<StepRef>* deps, StepRef ref) {
+    if (!ref.valid()) return;
+    for (const StepRef& d : *deps)
+      if (d.tb == ref.tb && d.step == ref.step) return;
+    // Within one TB a later step implies the earlier ones: keep only the latest per TB.
+    for (StepRef& d : *deps)
+      if (d.tb == ref.tb) {
+        d.step = std::max(d.step, ref.step);
+        return;
+      }
+    deps->push_back(ref);
+  }
+
   size_t At(int r, int c) const { return static_cast<size_t>(r) * a_.num_chunks() + c; }
 
-  // Where chunk c lives on rank r.
+  // Where a transfer reads on its source and writes on its destination. Programs run in place
+  // and out of place: origins read the input, everything received lands in the output (or
+  // scratch), and reductions accumulate in the input slot (a private copy in the runtimes)
+  // until the owner's last reducing receive, which writes the output.
+  std::pair<char, int> SrcLoc(const Transfer& t) {
+    switch (a_.coll) {
+      case Collective::kAllGather:
+      case Collective::kBroadcast:
+        // Origins send from their output after the local copy, so a contiguity group mixing an
+        // origin's own chunk with relayed ones stays one contiguous range.
+        return {'o', t.chunk};
+      case Collective::kReduceScatter: return {'i', t.chunk};
+      case Collective::kAllReduce: return t.phase == 0 ? std::pair<char, int>{'i', t.chunk} : std::pair<char, int>{'o', t.chunk};
+      case Collective::kAllToAll: return Loc(t.chunk, t.src);
+    }
+    return {'i', t.chunk};
+  }
+  std::pair<char, int> DstLoc(const Transfer& t) {
+    const int j = t.chunk % k_;
+    switch (a_.coll) {
+      case Collective::kAllGather:
+      case Collective::kBroadcast: return {'o', t.chunk};
+      case Collective::kReduceScatter:
+        return final_.count(&t) ? std::pair<char, int>{'o', j} : std::pair<char, int>{'i', t.chunk};
+      case Collective::kAllReduce:
+        return t.phase == 1 || final_.count(&t) ? std::pair<char, int>{'o', t.chunk} : std::pair<char, int>{'i', t.chunk};
+      case Collective::kAllToAll: return Loc(t.chunk, t.dst);
+    }
+    return {'o', t.chunk};
+  }
+  std::pair<char, int> PartialLoc(int c, int r) { return {'i', c}; }
+
+  // AllToAll: where chunk c lives on rank r.
   std::pair<char, int> Loc(int c, int r) {
     switch (a_.coll) {
       case Collective::kAllGather:
@@ -180,6 +294,7 @@ class Lowerer {
   std::map<std::tuple<int, int, int, int>, int> tbs_;
   std::vector<StepRef> last_write_, last_read_;
   std::vector<int> scratch_, nscratch_;
+  std::set<const Transfer*> final_;
 };
 
 }  // namespace
@@ -203,7 +318,7 @@ std::string WriteXml(const Program& p, Dialect dialect) {
                            p.nchannels, "\" nchunksperloop=\"", p.nchunksperloop, "\" ngpus=\"",
                            p.ngpus(), "\" coll=\"", coll, "\" inplace=\"", p.inplace ? 1 : 0, "\"");
   if (dialect == Dialect::kExecutor)
-    out += StrCat(" outofplace=\"", p.inplace ? 0 : 1, "\" minBytes=\"", p.min_bytes,
+    out += StrCat(" outofplace=\"1\" minBytes=\"", p.min_bytes,
                   "\" maxBytes=\"", p.max_bytes, "\"");
   out += ">\n";
   for (int g = 0; g < p.ngpus(); ++g) {

@@ -1,6 +1,7 @@
 #include "loom/taccl/ordering.h"
 
 #include <algorithm>
+#include <map>
 #include <queue>
 #include <tuple>
 
@@ -59,6 +60,54 @@ std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
   return root_in;
 }
 
+std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
+                                          int max_contig) {
+  const int E = static_cast<int>(edges.size());
+  std::vector<int> leader(E);
+  for (int i = 0; i < E; ++i) leader[i] = i;
+  if (max_contig > 1) {
+    std::map<int, std::vector<int>> by_link;
+    for (int i = 0; i < E; ++i)
+      if (topo.links[edges[i].link].kind == LinkKind::kNetwork && edges[i].count == 1) by_link[edges[i].link].push_back(i);
+    for (auto& [li, ids] : by_link) {
+      std::sort(ids.begin(), ids.end(), [&](int a, int b) {
+        return std::make_tuple(edges[a].phase, edges[a].reduce, edges[a].chunk) <
+               std::make_tuple(edges[b].phase, edges[b].reduce, edges[b].chunk);
+      });
+      int run_start = -1, run_len = 0;
+      for (size_t x = 0; x < ids.size(); ++x) {
+        const ScheduleEdge& e = edges[ids[x]];
+        bool extend = run_start >= 0 && run_len < max_contig && e.phase == edges[run_start].phase &&
+                      e.reduce == edges[run_start].reduce && e.chunk == edges[run_start].chunk + run_len;
+        if (extend) {
+          leader[ids[x]] = run_start;
+          ++run_len;
+        } else {
+          run_start = ids[x];
+          run_len = 1;
+        }
+      }
+    }
+  }
+  std::vector<int> index(E, -1);
+  std::vector<ScheduleEdge> out;
+  for (int i = 0; i < E; ++i)
+    if (leader[i] == i) {
+      index[i] = static_cast<int>(out.size());
+      out.push_back(edges[i]);
+      out.back().preds.clear();
+    }
+  for (int i = 0; i < E; ++i) {
+    ScheduleEdge& m = out[index[leader[i]]];
+    if (leader[i] != i) m.count = std::max(m.count, edges[i].chunk - m.chunk + 1);
+    for (int p : edges[i].preds) {
+      int q = index[leader[p]];
+      if (q != index[leader[i]] && std::find(m.preds.begin(), m.preds.end(), q) == m.preds.end()) m.preds.push_back(q);
+    }
+  }
+  return out;
+}
+
 StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
                                               const std::vector<ScheduleEdge>& edges,
                                               const OrderOptions& opt) {
@@ -72,7 +121,7 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
       ++pending[i];
     }
   std::vector<double> cost(E);
-  for (int i = 0; i < E; ++i) cost[i] = topo.links[edges[i].link].Cost(opt.chunk_bytes);
+  for (int i = 0; i < E; ++i) cost[i] = topo.links[edges[i].link].Cost(opt.chunk_bytes * edges[i].count);
   // Critical path to the end, via Kahn order reversed.
   std::vector<int> order;
   {
@@ -136,16 +185,19 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
   std::vector<Transfer> out;
   out.reserve(E);
   for (int i : done_order) {
-    Transfer tr;
-    tr.chunk = edges[i].chunk;
-    tr.link = edges[i].link;
-    tr.src = topo.links[tr.link].src;
-    tr.dst = topo.links[tr.link].dst;
-    tr.reduce = edges[i].reduce;
-    tr.phase = edges[i].phase;
-    tr.start_us = start[i];
-    tr.end_us = end[i];
-    out.push_back(tr);
+    for (int x = 0; x < edges[i].count; ++x) {
+      Transfer tr;
+      tr.chunk = edges[i].chunk + x;
+      tr.link = edges[i].link;
+      tr.src = topo.links[tr.link].src;
+      tr.dst = topo.links[tr.link].dst;
+      tr.reduce = edges[i].reduce;
+      tr.phase = edges[i].phase;
+      tr.start_us = start[i];
+      tr.end_us = end[i];
+      tr.group = edges[i].count > 1 ? i : -1;
+      out.push_back(tr);
+    }
   }
   // done_order is already by start time (each pop is the earliest feasible); keep it stable.
   return out;

@@ -15,6 +15,7 @@ namespace loom::taccl {
 
 struct ScheduleEdge {
   int chunk = 0;
+  int count = 1;              // chunks [chunk, chunk + count) sent together (contiguity stage)
   int link = 0;
   bool reduce = false;
   int phase = 0;
@@ -31,6 +32,12 @@ struct OrderOptions {
 StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
                                               const std::vector<ScheduleEdge>& edges,
                                               const OrderOptions& options);
+
+// Stage 3, contiguity (TACCL's scheduler.py, greedy instead of a MILP): on network links, edges
+// of consecutive chunks (same phase and kind) become one send of up to `max_contig` chunks,
+// cost alpha + k * beta, paying the IB alpha once. The simulator decides whether it pays off.
+std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
+                                          int max_contig);
 
 // Edges of broadcast-style trees (each link's source holds the chunk once its in-edge ends).
 // `trees[c]` are link ids, parents first; `root_ready[c]` (optional) are edge ids every edge

@@ -59,6 +59,47 @@ std::vector<int> ParentLinks(const Topology& t, const std::vector<int>& level, i
   return out;
 }
 
+// Switch relay trees (TACCL's uc-min spirit): on a switch every destination is one hop away, so
+// BFS levels force the root to send every copy itself and its out-port becomes the bottleneck.
+// Here each destination attaches to the tree member with the least-loaded out-port (depth at
+// most opt.switch_depth), spreading the forwarding over the switch. Fills parent / depth;
+// false when the segment is not entirely on one switch.
+bool SwitchRelayTree(const Topology& t, const Segment& seg, const RouteOptions& opt, std::vector<double>* load,
+                     std::vector<int>* depth, std::vector<int>* parent) {
+  int sw = t.SwitchOf(seg.root);
+  if (sw < 0) return false;
+  for (int d : seg.dsts)
+    if (t.SwitchOf(d) != sw) return false;
+  std::vector<int> tmp;
+  const int N = t.num_ranks();
+  std::vector<int> members{seg.root};
+  std::fill(depth->begin(), depth->end(), -1);
+  (*depth)[seg.root] = 0;
+  // Destinations in rotated order from the root, so symmetric segments build symmetric trees.
+  std::vector<int> order = seg.dsts;
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return (a - seg.root + N) % N < (b - seg.root + N) % N; });
+  for (int v : order) {
+    int best = -1;
+    double best_load = 0;
+    for (int u : members) {
+      if ((*depth)[u] >= opt.switch_depth) continue;
+      int li = t.FindLink(u, v);
+      if (li < 0) continue;
+      double l = LinkLoadAfter(t, li, t.links[li].Cost(opt.chunk_bytes), *load, &tmp) + 1e-9 * (*depth)[u];
+      if (best < 0 || l < best_load - 1e-12) {
+        best = li;
+        best_load = l;
+      }
+    }
+    if (best < 0) return false;
+    (*parent)[v] = best;
+    (*depth)[v] = (*depth)[t.links[best].src] + 1;
+    members.push_back(v);
+    AddLoad(t, best, t.links[best].Cost(opt.chunk_bytes), load, &tmp);
+  }
+  return true;
+}
+
 // Routes the segments of one node: greedy, then (if small enough) the MILP warm-started from it.
 // Returns per segment its tree (link ids, parents first).
 StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::vector<Segment>& segs,
@@ -74,6 +115,7 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
     const Segment& seg = segs[s];
     levels[s] = IntraLevels(t, seg.root);
     parent[s].assign(t.num_ranks(), -1);
+    if (opt.switch_relay && SwitchRelayTree(t, seg, opt, &gload, &levels[s], &parent[s])) continue;
     std::vector<int> order = seg.dsts;
     for (int d : order)
       if (levels[s][d] < 0)
@@ -115,7 +157,7 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   for (size_t s = 0; s < segs.size(); ++s)
     for (int v = 0; v < t.num_ranks(); ++v)
       if (levels[s][v] > 0) binaries += static_cast<int>(ParentLinks(t, levels[s], v).size()) + 1;
-  bool milp = opt.use_milp && binaries <= opt.max_milp_binaries && !segs.empty();
+  bool milp = opt.use_milp && !opt.switch_relay && binaries <= opt.max_milp_binaries && !segs.empty();
   if (milp) {
     Milp m;
     std::vector<double> start;

@@ -22,6 +22,8 @@ struct RouteOptions {
   int max_milp_binaries = 6000;  // larger node models use the greedy routing (decomposition)
   int max_nodes = 400;           // CBC branch-and-bound nodes per model (determinism)
   double max_seconds = 30;       // CBC wall-clock backstop per model
+  bool switch_relay = false;     // relay trees inside switches instead of BFS levels (greedy)
+  int switch_depth = 3;
 };
 
 struct Routing {

@@ -36,10 +36,11 @@ void SetMakespan(Algorithm* a) {
   for (const auto& tr : a->transfers) a->makespan_us = std::max(a->makespan_us, tr.end_us);
 }
 
-// Routing + ordering for one collective; `use_milp` selects the MILP or greedy routing.
-StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
-                           bool use_milp, Routing* stats) {
+// Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
+StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
+                                               double cb, bool use_milp, Routing* stats, bool switch_relay = false) {
   RouteOptions ro;
+  ro.switch_relay = switch_relay;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -51,8 +52,13 @@ StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptio
     LOOM_ASSIGN_OR_RETURN(r, RouteChunks(t, sk, o.coll, k, o.root, ro));
     AppendTreeEdges(t, r.trees, Sources(o.coll, N, k, o.root), 0, nullptr, &edges);
   } else {
+    // Reductions route AllGather trees on the transpose. The relay map's sender -> chunks rule
+    // names senders of the forward direction, which receive in the transpose, so it is dropped
+    // there (the relay links themselves still constrain the routes).
     Topology tt = Transposed(t);
-    LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, sk, Collective::kAllGather, k, 0, ro));
+    Sketch rsk = sk;
+    rsk.sender_rev_map.clear();
+    LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, rsk, Collective::kAllGather, k, 0, ro));
     auto ready = AppendReduceEdges(t, rr.trees, &edges);
     r = rr;
     if (o.coll == Collective::kAllReduce) {
@@ -65,13 +71,25 @@ StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptio
     }
   }
   if (stats) *stats = r;
-  Algorithm a = NewAlgo(use_milp ? "taccl-milp" : "taccl-greedy", t, o.coll, k, o.root, cb);
+  return edges;
+}
+
+// Stages 2 and 3: contiguity merge on network links, then list scheduling.
+StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
+                             const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name) {
+  Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
   oo.enforce_ordering = sk.enforce_ordering;
-  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, edges, oo));
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig), oo));
   SetMakespan(&a);
   return a;
+}
+
+StatusOr<Algorithm> Routed(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
+                           bool use_milp, Routing* stats) {
+  LOOM_ASSIGN_OR_RETURN(auto edges, RouteEdges(t, sk, o, k, cb, use_milp, stats));
+  return Schedule(t, sk, o, k, cb, edges, 1, use_milp ? "taccl-milp" : "taccl-greedy");
 }
 
 // TACCL's AllReduce by inversion: an AllGather schedule on the transposed topology, time-reversed
@@ -80,7 +98,9 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   SynthOptions ag = o;
   ag.coll = Collective::kAllGather;
   Topology tt = Transposed(t);
-  LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, sk, ag, k, cb, o.use_milp, nullptr));
+  Sketch rsk = sk;
+  rsk.sender_rev_map.clear();  // as in RouteEdges: the map names forward-direction senders
+  LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, rsk, ag, k, cb, o.use_milp, nullptr));
   LOOM_ASSIGN_OR_RETURN(Algorithm fwd, Routed(t, sk, ag, k, cb, o.use_milp, nullptr));
   Algorithm a = NewAlgo("inversion", t, Collective::kAllReduce, k, 0, cb);
   double m = rev.makespan_us;
@@ -96,6 +116,7 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   }
   for (Transfer tr : fwd.transfers) {
     tr.phase = 1;
+    if (tr.group >= 0) tr.group += 1 << 24;
     tr.start_us += m;
     tr.end_us += m;
     a.transfers.push_back(tr);
@@ -149,14 +170,29 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     }
     return OkStatus();
   };
+  // Each routing is scheduled without merging and with contiguity groups of 6 (TACCL's
+  // max_contig) and of any length; the simulator picks.
+  auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
+                       const Routing* stats) -> Status {
+    std::vector<int> sizes{1, 6, 1 << 20};
+    if (t.num_ranks() <= 32) sizes = {1, 2, 3, 4, 6, 1 << 20};
+    for (int contig : sizes) {
+      std::string name = contig == 1 ? base : contig < (1 << 20) ? StrCat(base, "+contig", contig) : base + "+contig";
+      StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, contig, name)
+                                          : StatusOr<Algorithm>(routed.status());
+      LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
+      if (t.num_nodes == 1) break;  // contiguity applies to network links only
+    }
+    return OkStatus();
+  };
   Routing milp_stats;
-  if (o.use_milp) {
-    auto a = Routed(t, sk, o, k, cb, true, &milp_stats);
-    LOOM_RETURN_IF_ERROR(consider("taccl-milp", std::move(a), &milp_stats));
-  }
+  if (o.use_milp) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
   Routing greedy_stats;
-  auto g = Routed(t, sk, o, k, cb, false, &greedy_stats);
-  LOOM_RETURN_IF_ERROR(consider("taccl-greedy", std::move(g), &greedy_stats));
+  LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
+  if (!t.switches.empty()) {
+    Routing relay_stats;
+    LOOM_RETURN_IF_ERROR(scheduled("taccl-relay", RouteEdges(t, sk, o, k, cb, false, &relay_stats, true), &relay_stats));
+  }
   if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
   if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
                          o.coll == Collective::kAllReduce)) {
@@ -188,10 +224,16 @@ StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Coll
   Sketch s = DefaultSketch(profile, nodes);
   s.conn_mode = "fully-connected";
   LOOM_ASSIGN_OR_RETURN(Topology t, BuildTopology(profile, s));
-  LOOM_ASSIGN_OR_RETURN(std::vector<int> ring, FindRing(t));
-  const int L = t.num_ranks();
+  // One ring per NIC, as NCCL builds its channels; a single ring on one node.
+  std::vector<std::vector<int>> rings;
+  for (int nic = 0; nic < (nodes > 1 ? profile.nics : 1); ++nic) {
+    auto ring = FindRing(t, nodes > 1 ? nic : -1);
+    if (ring.ok()) rings.push_back(*ring);
+  }
+  if (rings.empty()) return NotFoundError(StrCat(t.name, ": no ring for the NCCL baseline"));
+  const int L = t.num_ranks() * static_cast<int>(rings.size());
   double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
-  LOOM_ASSIGN_OR_RETURN(Algorithm a, RingAlgorithm(t, ring, coll, 1, cb));
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(t, rings, coll, cb));
   LOOM_RETURN_IF_ERROR(CheckAlgorithm(a, t));
   LOOM_ASSIGN_OR_RETURN(Program p, Lower(a, t));
   return Simulate(p, t, bytes, sim);

@@ -58,7 +58,8 @@ StatusOr<SynthResult> Synthesize(const Topology& topo, const Sketch& sketch,
                                  const SynthOptions& options, Progress* progress = nullptr);
 
 // The NCCL ring baseline on the same physical nodes (network links rebuilt fully connected, as
-// NCCL picks its own NIC paths), simulated at `bytes`. NotFound when no ring exists.
+// NCCL picks its own NIC paths; one ring per NIC, data split evenly over them, as NCCL's
+// channels), simulated at `bytes`. NotFound when no ring exists.
 StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll,
                                      uint64_t bytes, const SimOptions& sim = {});
 

@@ -80,6 +80,34 @@ TEST(TacclSynth, DeterministicXml) {
   EXPECT_EQ(a->method, b->method);
 }
 
+TEST(TacclSynth, TinyTimeLimitStillReturnsAScheduleWithItsGap) {
+  Fixture s = Load("sk1-ndv2-n4.json");
+  SynthOptions o;
+  o.coll = Collective::kAllToAll;
+  o.time_limit_s = 1e-6;
+  o.max_nodes = 1;
+  auto r = Synthesize(s.topo, s.sketch, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectSound(*r, "time-limited alltoall");
+  EXPECT_GT(r->bound.time_us, 0);
+}
+
+TEST(TacclSynth, AllReduceIsNoWorseThanTheInversion) {
+  Fixture s = Load("sk1-ndv2-n2.json");
+  for (uint64_t bytes : {uint64_t{1} << 16, uint64_t{1} << 24}) {
+    SynthOptions o;
+    o.coll = Collective::kAllReduce;
+    o.bytes = bytes;
+    auto r = Synthesize(s.topo, s.sketch, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    double inversion = 0;
+    for (const auto& c : r->candidates)
+      if (c.name == "inversion") inversion = c.sim_us;
+    ASSERT_GT(inversion, 0);
+    EXPECT_LE(r->sim.time_us, inversion);
+  }
+}
+
 TEST(TacclSynth, BeatsNcclRingOnTwoNdv2AtOneGigabyte) {
   Fixture s = Load("sk1-ndv2-n2.json");
   SynthOptions o;
