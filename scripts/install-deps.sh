@@ -22,6 +22,8 @@ packages=(
   coinor-libcbc-dev libz3-dev
   # cryptographic randomness (ckks keys and noise)
   libsodium-dev
+  # phi: SentencePiece tokenizer.model (Phi-3)
+  libsentencepiece-dev
 )
 
 missing=()
