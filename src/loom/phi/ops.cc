@@ -61,6 +61,15 @@ void LinearForward(const Linear& l, const float* x, int64_t t, float* y) {
         for (int64_t j = 0; j < l.out; ++j) y[r * l.out + j] += l.b[j];
     return;
   }
+  if (t == 1) {
+    // Decode: a GEMV split by rows over the pool streams W once at full bandwidth.
+    ParallelFor(l.out, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        y[r] = tensor::Dot(l.w.data() + r * l.in, x, static_cast<size_t>(l.in)) +
+               (l.b.empty() ? 0.0f : l.b[r]);
+    });
+    return;
+  }
   tensor::Gemm(tensor::Transpose::kNo, tensor::Transpose::kYes, static_cast<int>(t),
                static_cast<int>(l.out), static_cast<int>(l.in), 1.0f, x, static_cast<int>(l.in),
                l.w.data(), static_cast<int>(l.in), 0.0f, y, static_cast<int>(l.out));
