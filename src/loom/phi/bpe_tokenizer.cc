@@ -79,10 +79,14 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
     std::string key;
     const JsonValue& m = merge_list[r];
     if (m.IsString()) {
-      key = *m.AsString();  // "left right"
+      LOOM_ASSIGN_OR_RETURN(key, m.AsString());  // "left right"
     } else {
-      LOOM_ASSIGN_OR_RETURN(std::string a, m.At(0)->AsString());
-      LOOM_ASSIGN_OR_RETURN(std::string b, m.At(1)->AsString());
+      if (!m.IsArray() || m.size() != 2)
+        return InvalidArgumentError(StrCat(m.path(), ": a merge is \"a b\" or [a, b]"));
+      LOOM_ASSIGN_OR_RETURN(JsonValue left, m.At(0));
+      LOOM_ASSIGN_OR_RETURN(JsonValue right, m.At(1));
+      LOOM_ASSIGN_OR_RETURN(std::string a, left.AsString());
+      LOOM_ASSIGN_OR_RETURN(std::string b, right.AsString());
       key = a + " " + b;
     }
     t->merge_rank_.emplace(std::move(key), static_cast<int32_t>(r));
