@@ -53,6 +53,10 @@ if(LOOM_Z3_LIB AND LOOM_Z3_INCLUDE)
   set(LOOM_HAVE_Z3 ON)
 endif()
 
+# SentencePiece (phi: Phi-3's tokenizer.model).
+pkg_check_modules(LOOM_SENTENCEPIECE IMPORTED_TARGET sentencepiece)
+set(LOOM_HAVE_SENTENCEPIECE ${LOOM_SENTENCEPIECE_FOUND})
+
 # libsodium (ckks CSPRNG expansion).
 pkg_check_modules(LOOM_SODIUM IMPORTED_TARGET libsodium)
 set(LOOM_HAVE_SODIUM ${LOOM_SODIUM_FOUND})

@@ -24,6 +24,8 @@ packages=(
   libsodium-dev
   # real English text for the w2v demo stage (perl's pod documentation, ~8 MB)
   perl-doc
+  # phi: SentencePiece tokenizer.model (Phi-3)
+  libsentencepiece-dev
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "loom/phi/chat_template.h"
 #include "loom/phi/generate.h"
 #include "loom/phi/model.h"
+#include "loom/phi/quant.h"
 #include "loom/phi/random_checkpoint.h"
 #include "loom/phi/reference.h"
 #include "loom/phi/safetensors.h"
@@ -41,6 +42,7 @@ struct GenOpts {
   float repetition_penalty = 1.0f;
   bool chat = false;
   std::string system;
+  std::string weights = "f32";
 };
 
 void AddGenFlags(CLI::App* cmd, GenOpts& o) {
@@ -52,6 +54,14 @@ void AddGenFlags(CLI::App* cmd, GenOpts& o) {
   cmd->add_option("--top-p", o.top_p, "Nucleus mass (1 = off)");
   cmd->add_option("--repetition-penalty", o.repetition_penalty, "HF repetition penalty");
   cmd->add_option("--system", o.system, "System message (chat formats)");
+  cmd->add_option("--weights", o.weights, "Weight format at run time: f32 | f16 | q8_0 | q4_0");
+}
+
+StatusOr<std::unique_ptr<PhiModel>> LoadModel(const std::string& dir, const std::string& weights) {
+  LOOM_ASSIGN_OR_RETURN(phi::WeightType type, phi::ParseWeightType(weights));
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(dir));
+  LOOM_RETURN_IF_ERROR(model->Quantize(type));
+  return model;
 }
 
 // Picks the chat format from the tokenizer's special tokens.
@@ -99,7 +109,7 @@ struct Streamer {
 };
 
 Status RunGenerate(Context& ctx, const GenOpts& o) {
-  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  LOOM_ASSIGN_OR_RETURN(auto model, LoadModel(o.model, o.weights));
   LOOM_ASSIGN_OR_RETURN(auto tok, phi::LoadTokenizer(o.model));
   const phi::ChatFormat format = FormatFor(*tok);
   std::string prompt = o.prompt;
@@ -130,7 +140,7 @@ Status RunGenerate(Context& ctx, const GenOpts& o) {
 }
 
 Status RunChat(Context& ctx, const GenOpts& o) {
-  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  LOOM_ASSIGN_OR_RETURN(auto model, LoadModel(o.model, o.weights));
   LOOM_ASSIGN_OR_RETURN(auto tok, phi::LoadTokenizer(o.model));
   const phi::ChatFormat format = FormatFor(*tok);
   std::vector<phi::ChatMessage> history;
@@ -212,9 +222,11 @@ struct BenchOpts {
   int64_t prompt_tokens = 64;
   int64_t gen_tokens = 16;
   bool verify = true;
+  std::string weights = "f32";
 };
 
 Status RunBench(Context& ctx, const BenchOpts& o) {
+  LOOM_ASSIGN_OR_RETURN(phi::WeightType wtype, phi::ParseWeightType(o.weights));
   LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
   const phi::PhiConfig& c = model->config();
   Prng rng(ctx.globals.seed);
@@ -235,6 +247,8 @@ Status RunBench(Context& ctx, const BenchOpts& o) {
     if (max_d > 1e-4 * max_r)
       return InternalError(StrCat("bench: fast logits differ from the reference by ", max_d));
   }
+  // Quantize after the fp32 check (the oracle needs the fp32 weights).
+  LOOM_RETURN_IF_ERROR(model->Quantize(wtype));
   phi::KvCache cache = model->NewCache();
   std::vector<float> logits;
   Stopwatch sw;
@@ -248,11 +262,8 @@ Status RunBench(Context& ctx, const BenchOpts& o) {
   }
   const double decode_s = dw.ElapsedSeconds();
   // Bytes one decode step streams: every weight except the embedding table (one row), plus
-  // the KV cache at the mean context length. Weights are held in fp32.
-  double weight_bytes = 0;
-  for (const auto& l : model->weights().layers)
-    weight_bytes += 4.0 * (l.qkv.w.size() + l.o.w.size() + l.up.w.size() + l.down.w.size());
-  weight_bytes += 4.0 * model->weights().lm_head.w.size();
+  // the KV cache (fp32) at the mean context length.
+  const double weight_bytes = phi::StreamedWeightBytes(model->weights());
   const double mean_ctx = o.prompt_tokens + o.gen_tokens / 2.0;
   const double kv_bytes = 4.0 * 2 * c.layers * c.kv_heads * c.head_dim * mean_ctx;
   const int threads = DefaultThreadPool().num_threads();
@@ -260,7 +271,7 @@ Status RunBench(Context& ctx, const BenchOpts& o) {
   const double prefill_tps = o.prompt_tokens / prefill_s;
   const double decode_tps = o.gen_tokens / decode_s;
   const double roofline_tps = bw * 1e9 / (weight_bytes + kv_bytes);
-  ctx.Emit({{"model", o.model}, {"threads", threads}, {"prompt_tokens", o.prompt_tokens},
+  ctx.Emit({{"model", o.model}, {"weights", o.weights}, {"threads", threads}, {"prompt_tokens", o.prompt_tokens},
             {"gen_tokens", o.gen_tokens}, {"prefill_tok_s", prefill_tps},
             {"decode_tok_s", decode_tps}, {"read_bandwidth_gb_s", bw},
             {"decode_bytes_per_token", weight_bytes + kv_bytes},
@@ -295,6 +306,7 @@ void Register(CLI::App& app, Context& ctx) {
   b->add_option("--prompt-tokens", bench->prompt_tokens, "Prefill length");
   b->add_option("--gen-tokens", bench->gen_tokens, "Decode steps");
   b->add_flag("!--no-verify", bench->verify, "Skip the oracle check");
+  b->add_option("--weights", bench->weights, "f32 | f16 | q8_0 | q4_0 (quantized at load)");
   ctx.SetVerb(b, [&ctx, bench] { return RunBench(ctx, *bench); });
 
   struct RandomOpts {

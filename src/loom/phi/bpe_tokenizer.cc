@@ -79,10 +79,14 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
     std::string key;
     const JsonValue& m = merge_list[r];
     if (m.IsString()) {
-      key = *m.AsString();  // "left right"
+      LOOM_ASSIGN_OR_RETURN(key, m.AsString());  // "left right"
     } else {
-      LOOM_ASSIGN_OR_RETURN(std::string a, m.At(0)->AsString());
-      LOOM_ASSIGN_OR_RETURN(std::string b, m.At(1)->AsString());
+      if (!m.IsArray() || m.size() != 2)
+        return InvalidArgumentError(StrCat(m.path(), ": a merge is \"a b\" or [a, b]"));
+      LOOM_ASSIGN_OR_RETURN(JsonValue left, m.At(0));
+      LOOM_ASSIGN_OR_RETURN(JsonValue right, m.At(1));
+      LOOM_ASSIGN_OR_RETURN(std::string a, left.AsString());
+      LOOM_ASSIGN_OR_RETURN(std::string b, right.AsString());
       key = a + " " + b;
     }
     t->merge_rank_.emplace(std::move(key), static_cast<int32_t>(r));
@@ -90,7 +94,7 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
   if (auto added = doc.Find("added_tokens"); added && added->IsArray()) {
     LOOM_ASSIGN_OR_RETURN(auto list, added->Elements());
     for (const auto& a : list) {
-      Added x;
+      AddedToken x;
       LOOM_ASSIGN_OR_RETURN(x.content, a.GetString("content"));
       LOOM_ASSIGN_OR_RETURN(int64_t id, a.GetInt("id"));
       if (id < 0 || id >= (1 << 24) || x.content.empty())
@@ -104,7 +108,7 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
     }
   }
   std::stable_sort(t->added_.begin(), t->added_.end(),
-                   [](const Added& a, const Added& b) { return a.content.size() > b.content.size(); });
+                   [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
   t->id_to_token_.resize(static_cast<size_t>(max_id + 1));
   t->is_special_.assign(static_cast<size_t>(max_id + 1), false);
   for (const auto& [tok, id] : t->vocab_) t->id_to_token_[id] = tok;
@@ -127,30 +131,10 @@ std::optional<int32_t> BpeTokenizer::TokenId(std::string_view token) const {
 
 std::vector<int32_t> BpeTokenizer::Encode(std::string_view text) const {
   std::vector<int32_t> out;
-  size_t pos = 0, start = 0;  // [start, pos) is ordinary text not yet encoded
-  while (pos < text.size()) {
-    const Added* hit = nullptr;
-    for (const Added& a : added_)  // longest first, so the first hit is the longest here
-      if (text.compare(pos, a.content.size(), a.content) == 0) {
-        hit = &a;
-        break;
-      }
-    if (!hit) {
-      ++pos;
-      continue;
-    }
-    size_t left_end = pos;
-    if (hit->lstrip)
-      while (left_end > start && IsSpace(static_cast<unsigned char>(text[left_end - 1])))
-        --left_end;
-    EncodeOrdinary(text.substr(start, left_end - start), out);
-    out.push_back(hit->id);
-    pos += hit->content.size();
-    if (hit->rstrip)
-      while (pos < text.size() && IsSpace(static_cast<unsigned char>(text[pos]))) ++pos;
-    start = pos;
+  for (const TextSegment& seg : SplitAddedTokens(text, added_)) {
+    if (seg.is_added) out.push_back(seg.id);
+    else EncodeOrdinary(seg.text, out);
   }
-  EncodeOrdinary(text.substr(start), out);
   return out;
 }
 
@@ -212,7 +196,7 @@ std::string BpeTokenizer::Decode(std::span<const int32_t> ids, bool skip_special
       continue;
     }
     bool is_added = false;
-    for (const Added& a : added_)
+    for (const AddedToken& a : added_)
       if (a.id == id) {
         out += a.content;
         is_added = true;
@@ -225,15 +209,6 @@ std::string BpeTokenizer::Decode(std::span<const int32_t> ids, bool skip_special
     }
   }
   return out;
-}
-
-StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir) {
-  const std::string path = model_dir + "/tokenizer.json";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    return NotFoundError(StrCat(model_dir, ": no tokenizer.json"));
-  LOOM_ASSIGN_OR_RETURN(auto t, BpeTokenizer::FromFile(path));
-  return std::unique_ptr<Tokenizer>(std::move(t));
 }
 
 }  // namespace loom::phi

@@ -43,6 +43,9 @@ class PhiModel {
   const PhiConfig& config() const { return config_; }
   const PhiWeights& weights() const { return weights_; }
   KvCache NewCache() const;
+  // Converts the projection and head weights to F16 / Q8_0 / Q4_0 (call before serving;
+  // ReferenceForward needs the fp32 weights, so run it first).
+  Status Quantize(WeightType type) { return QuantizeWeights(weights_, type); }
 
   // Runs `tokens` after the cached prefix; writes logits of the last token ([vocab]) or of
   // every new token ([T x vocab]) when all_logits.

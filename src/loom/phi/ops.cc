@@ -10,7 +10,66 @@
 
 namespace loom::phi {
 
+namespace {
+
+// Decode: one matrix-vector product per token over packed rows, activations quantized to
+// Q8_0 for the Q types (as ggml-cpu does), rows split across the default pool.
+void PackedMatVec(const Linear& l, const float* x, float* y) {
+  const size_t row = RowBytes(l.type, l.in);
+  std::vector<uint8_t> xq;
+  const void* act = x;
+  if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
+    xq.resize(RowBytes(WeightType::kQ8_0, l.in));
+    QuantizeRowQ8_0(x, l.in, xq.data());
+    act = xq.data();
+  }
+  ParallelFor(l.out, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      y[r] = DotRow(l.type, l.packed.data() + r * row, act, l.in);
+  });
+}
+
+// Prefill: dequantize blocks of rows to fp32 and run them through the GEMM.
+void PackedGemm(const Linear& l, const float* x, int64_t t, float* y) {
+  constexpr int64_t kRows = 128;
+  const size_t row = RowBytes(l.type, l.in);
+  std::vector<float> tile(static_cast<size_t>(kRows * l.in));
+  for (int64_t r0 = 0; r0 < l.out; r0 += kRows) {
+    const int64_t rows = std::min(kRows, l.out - r0);
+    ParallelFor(rows, 8, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r)
+        DequantizeRow(l.type, l.packed.data() + (r0 + r) * row, l.in, tile.data() + r * l.in);
+    });
+    tensor::Gemm(tensor::Transpose::kNo, tensor::Transpose::kYes, static_cast<int>(t),
+                 static_cast<int>(rows), static_cast<int>(l.in), 1.0f, x,
+                 static_cast<int>(l.in), tile.data(), static_cast<int>(l.in), 0.0f, y + r0,
+                 static_cast<int>(l.out));
+  }
+}
+
+}  // namespace
+
 void LinearForward(const Linear& l, const float* x, int64_t t, float* y) {
+  if (l.type != WeightType::kF32) {
+    if (t <= 4) {
+      for (int64_t r = 0; r < t; ++r) PackedMatVec(l, x + r * l.in, y + r * l.out);
+    } else {
+      PackedGemm(l, x, t, y);
+    }
+    if (!l.b.empty())
+      for (int64_t r = 0; r < t; ++r)
+        for (int64_t j = 0; j < l.out; ++j) y[r * l.out + j] += l.b[j];
+    return;
+  }
+  if (t == 1) {
+    // Decode: a GEMV split by rows over the pool streams W once at full bandwidth.
+    ParallelFor(l.out, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        y[r] = tensor::Dot(l.w.data() + r * l.in, x, static_cast<size_t>(l.in)) +
+               (l.b.empty() ? 0.0f : l.b[r]);
+    });
+    return;
+  }
   tensor::Gemm(tensor::Transpose::kNo, tensor::Transpose::kYes, static_cast<int>(t),
                static_cast<int>(l.out), static_cast<int>(l.in), 1.0f, x, static_cast<int>(l.in),
                l.w.data(), static_cast<int>(l.in), 0.0f, y, static_cast<int>(l.out));

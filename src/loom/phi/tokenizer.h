@@ -18,6 +18,7 @@
 
 #include "loom/base/json.h"
 #include "loom/base/status.h"
+#include "loom/phi/added_tokens.h"
 
 namespace loom::phi {
 
@@ -31,8 +32,16 @@ class Tokenizer {
   virtual int64_t vocab_size() const = 0;  // largest id + 1 (real tokens, without padding)
 };
 
-// tokenizer.json in model_dir (byte-level BPE).
+// tokenizer.json in model_dir (byte-level BPE), else tokenizer.model (SentencePiece) with the
+// added tokens of tokenizer_config.json.
 StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir);
+
+// SentencePiece tokenizer.model (Phi-3 / 3.5; Llama-2 vocabulary with byte fallback) through
+// Debian's libsentencepiece, with HF LlamaTokenizer's legacy=False rules around added tokens:
+// only the first text segment gets SentencePiece's dummy "▁" prefix. Unavailable when loom
+// was built without libsentencepiece.
+StatusOr<std::unique_ptr<Tokenizer>> LoadSentencePiece(const std::string& model_path,
+                                                       const std::string& config_path);
 
 class BpeTokenizer final : public Tokenizer {
  public:
@@ -47,11 +56,6 @@ class BpeTokenizer final : public Tokenizer {
   Split split() const { return split_; }
 
  private:
-  struct Added {
-    std::string content;
-    int32_t id;
-    bool special, lstrip, rstrip;
-  };
   void EncodeOrdinary(std::string_view text, std::vector<int32_t>& out) const;
   void EncodeWord(std::string_view word, std::vector<int32_t>& out) const;
 
@@ -61,7 +65,7 @@ class BpeTokenizer final : public Tokenizer {
   std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
   std::vector<std::string> id_to_token_;
   std::vector<bool> is_special_;
-  std::vector<Added> added_;  // longest first
+  std::vector<AddedToken> added_;  // longest first
 };
 
 // The GPT-2 byte <-> printable-code-point map used by ByteLevel.

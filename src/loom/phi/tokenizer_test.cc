@@ -76,5 +76,29 @@ TEST(TokenizerTest, RejectsNonByteLevelFiles) {
   EXPECT_FALSE(BpeTokenizer::FromJson(*doc).ok());
 }
 
+TEST(SentencePieceTest, IdsMatchSentencePieceAndLlamaTokenizer) {
+  auto tok = LoadTokenizer(kDir + "spm");
+  if (!tok.ok() && tok.status().code() == StatusCode::kUnavailable)
+    GTEST_SKIP() << tok.status();
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto golden = ReadJsonFile(kDir + "spm/golden.json");
+  ASSERT_TRUE(golden.ok());
+  int n = 0;
+  for (const auto& c : golden->raw()["ordinary"]) {
+    const std::string text = c["text"].get<std::string>();
+    const auto want = c["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ((*tok)->Encode(text), want) << "text: " << text;
+    EXPECT_EQ((*tok)->Decode(want), c["decoded"].get<std::string>()) << "text: " << text;
+    ++n;
+  }
+  for (const auto& c : golden->raw()["special"]) {
+    const std::string text = c["text"].get<std::string>();
+    EXPECT_EQ((*tok)->Encode(text), c["ids"].get<std::vector<int32_t>>()) << "text: " << text;
+    ++n;
+  }
+  EXPECT_GE(n, 20);
+  EXPECT_EQ((*tok)->TokenId("<|end|>").value_or(-1), 407);
+}
+
 }  // namespace
 }  // namespace loom::phi

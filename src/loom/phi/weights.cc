@@ -128,7 +128,7 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
   const int64_t f = c.intermediate, v = c.vocab_size;
   auto linear = [&](const std::string& w, const std::string& b, int64_t out,
                     int64_t in) -> StatusOr<Linear> {
-    Linear l{out, in, {}, {}};
+    Linear l{out, in, {}, {}, WeightType::kF32, {}};
     LOOM_ASSIGN_OR_RETURN(l.w, Load(ckpt, w, {out, in}));
     if (!b.empty()) {
       LOOM_ASSIGN_OR_RETURN(l.b, Load(ckpt, b, {out}));
@@ -166,7 +166,7 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
                                               p + "self_attn.k_proj.bias", kv, h));
       LOOM_ASSIGN_OR_RETURN(Linear lv, linear(p + "self_attn.v_proj.weight",
                                               p + "self_attn.v_proj.bias", kv, h));
-      L.qkv = {q + 2 * kv, h, {}, {}};
+      L.qkv = {q + 2 * kv, h, {}, {}, WeightType::kF32, {}};
       for (const Linear* part : {&lq, &lk, &lv}) {
         L.qkv.w.insert(L.qkv.w.end(), part->w.begin(), part->w.end());
         L.qkv.b.insert(L.qkv.b.end(), part->b.begin(), part->b.end());
@@ -182,7 +182,7 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
   if (!top.final_b.empty()) {
     LOOM_ASSIGN_OR_RETURN(w.final_norm_b, Load(ckpt, top.final_b, {h}));
   }
-  w.lm_head = {v, h, {}, {}};
+  w.lm_head = {v, h, {}, {}, WeightType::kF32, {}};
   if (HeadTied(c, &ckpt)) {
     w.lm_head.w = w.embed;
   } else {
@@ -192,6 +192,40 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
     LOOM_ASSIGN_OR_RETURN(w.lm_head.b, Load(ckpt, top.head_b, {v}));
   }
   return w;
+}
+
+Status QuantizeWeights(PhiWeights& weights, WeightType type) {
+  if (type == WeightType::kF32) return OkStatus();
+  std::vector<Linear*> all;
+  for (auto& l : weights.layers)
+    for (Linear* x : {&l.qkv, &l.o, &l.up, &l.down}) all.push_back(x);
+  all.push_back(&weights.lm_head);
+  for (Linear* l : all) {
+    if (l->type != WeightType::kF32)
+      return FailedPreconditionError("weights are already quantized");
+    if (type != WeightType::kF16 && l->in % kQBlock != 0)
+      return InvalidArgumentError(StrCat("input width ", l->in, " is not a multiple of 32; ",
+                                         WeightTypeName(type), " needs whole blocks"));
+  }
+  for (Linear* l : all) {
+    const size_t row = RowBytes(type, l->in);
+    l->packed.resize(row * static_cast<size_t>(l->out));
+    for (int64_t r = 0; r < l->out; ++r)
+      QuantizeRow(type, l->w.data() + r * l->in, l->in, l->packed.data() + r * row);
+    l->type = type;
+    std::vector<float>().swap(l->w);
+  }
+  return OkStatus();
+}
+
+double StreamedWeightBytes(const PhiWeights& weights) {
+  auto bytes = [](const Linear& l) {
+    return l.type == WeightType::kF32 ? 4.0 * l.w.size() : double(l.packed.size());
+  };
+  double total = bytes(weights.lm_head);
+  for (const auto& l : weights.layers)
+    total += bytes(l.qkv) + bytes(l.o) + bytes(l.up) + bytes(l.down);
+  return total;
 }
 
 }  // namespace loom::phi

@@ -12,15 +12,19 @@
 
 #include "loom/base/status.h"
 #include "loom/phi/config.h"
+#include "loom/phi/quant.h"
 #include "loom/phi/safetensors.h"
 
 namespace loom::phi {
 
-// y = x W^T + b with W stored row-major [out x in], as in PyTorch's nn.Linear.
+// y = x W^T + b with W stored row-major [out x in], as in PyTorch's nn.Linear. After
+// QuantizeWeights the rows live in `packed` (type F16/Q8_0/Q4_0) and `w` is empty.
 struct Linear {
   int64_t out = 0, in = 0;
   std::vector<float> w;
   std::vector<float> b;  // empty when the layer has no bias
+  WeightType type = WeightType::kF32;
+  std::vector<uint8_t> packed;  // out rows of RowBytes(type, in) bytes
 };
 
 struct LayerWeights {
@@ -47,6 +51,13 @@ struct ExpectedTensor {
 std::vector<ExpectedTensor> ExpectedTensors(const PhiConfig& config);
 
 StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& config);
+
+// Converts every projection and the head to `type` (the embedding table stays fp32: decode
+// reads one row of it). Q types need every input width to be a multiple of 32.
+Status QuantizeWeights(PhiWeights& weights, WeightType type);
+
+// Bytes a decode step streams from the projection and head weights.
+double StreamedWeightBytes(const PhiWeights& weights);
 
 // Checks presence, float dtype and shape of every expected tensor without converting data.
 Status ValidateCheckpoint(const Checkpoint& ckpt, const PhiConfig& config);
