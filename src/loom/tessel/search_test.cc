@@ -157,3 +157,67 @@ TEST(Search, LatencyObjectiveReachesTheCriticalPathForInference) {
 
 }  // namespace
 }  // namespace loom::tessel
+
+namespace loom::tessel {
+namespace {
+
+TEST(Search, RealValuedDurationsMatchTheScaledIntegerSearchWithinTwoPercent) {
+  for (const char* name : {"vshape", "mshape", "nnshape"}) {
+    PlacementOptions o;
+    auto pi = MakePlacement(name, o);
+    o.f *= 0.37;
+    o.b *= 0.37;
+    o.tp_span *= 0.37;
+    auto pr = MakePlacement(name, o);
+    ASSERT_TRUE(pi.ok() && pr.ok());
+    SearchOptions so;
+    so.num_micro = 32;
+    so.bnb_nodes = 20000;
+    auto ri = Search(*pi, so);
+    auto rr = Search(*pr, so);
+    ASSERT_TRUE(ri.ok() && rr.ok()) << rr.status();
+    EXPECT_TRUE(ValidateSchedule(*pr, rr->schedule).ok());
+    EXPECT_LE(rr->makespan, ri->makespan * 0.37 * 1.02) << name;
+    EXPECT_GE(rr->makespan, rr->makespan_bound - 1e-9) << name;
+  }
+}
+
+TEST(Search, CommunicationLatencyIsRespectedAndBoundedByTheCriticalPath) {
+  PlacementOptions o;
+  auto p = MakePlacement("vshape", o);
+  ASSERT_TRUE(p.ok());
+  for (Edge& e : p->edges) e.latency = 0.5;
+  SearchOptions so;
+  so.num_micro = 16;
+  so.bnb_nodes = 20000;
+  auto r = Search(*p, so);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(ValidateSchedule(*p, r->schedule).ok());
+  auto a = Analyze(*p);
+  EXPECT_DOUBLE_EQ(a->critical_path, 16 + 7 * 0.5);
+  EXPECT_GE(r->makespan, r->makespan_bound - 1e-9);
+  EXPECT_GT(r->makespan, (16 + 4 - 1) * 4.0);  // latency costs time over the G1 optimum
+  EXPECT_DOUBLE_EQ(r->period, 4);
+}
+
+TEST(Search, ParetoSweepTradesMemoryForTime) {
+  PlacementOptions o;
+  auto p = MakePlacement("vshape", o);
+  ASSERT_TRUE(p.ok());
+  SearchOptions so;
+  so.num_micro = 16;
+  so.bnb_nodes = 20000;
+  so.objective = Objective::kMakespan;
+  so.repetend_nodes = 20000;
+  auto front = ParetoSweep(*p, so, {2, 3, 4, 8});
+  ASSERT_TRUE(front.ok()) << front.status();
+  ASSERT_GE(front->size(), 2u);
+  for (size_t i = 1; i < front->size(); ++i) {
+    EXPECT_GT((*front)[i].peak, (*front)[i - 1].peak);
+    EXPECT_LT((*front)[i].makespan, (*front)[i - 1].makespan);
+  }
+  EXPECT_DOUBLE_EQ(front->back().makespan, 19 * 4.0);  // 1F1B's memory reaches the G1 bound
+}
+
+}  // namespace
+}  // namespace loom::tessel
