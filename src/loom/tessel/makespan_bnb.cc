@@ -13,7 +13,8 @@ namespace {
 
 constexpr double kEps = 1e-9;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Devices with more blocks than this use the plain per-device bound (the subset bound is cubic).
+// Devices with more blocks than this, and large instances, use the plain per-device bound (the
+// subset bound is cubic in the blocks per device and pays off only where proofs are in reach).
 constexpr size_t kMaxSubsetBlocks = 12;
 
 struct Cand {
@@ -42,6 +43,9 @@ class Tree {
       }
     est_.assign(static_cast<size_t>(n_), 0.0);
     remaining_ = static_cast<int64_t>(n_) * m_;
+    // The table pays off where proofs are within reach; on large instances its keys cost more
+    // than the duplicates it removes.
+    use_table_ = remaining_ <= kMaxTableInstances;
   }
 
   // Children of the current node, ordered, after bound and dominance pruning.
@@ -151,7 +155,7 @@ class Tree {
       }
       return true;
     }
-    if (Seen()) return true;
+    if (use_table_ && Seen()) return true;
     for (const Cand& c : Children()) {
       Push(c);
       bool ok = Dfs(budget);
@@ -204,6 +208,8 @@ class Tree {
     }
   };
   static constexpr size_t kMaxSeen = 1 << 18;
+  static constexpr int64_t kMaxTableInstances = 500;
+  bool use_table_ = true;
   std::vector<double> key_;
   std::unordered_map<std::vector<double>, double, KeyHash> seen_;
 
@@ -238,7 +244,7 @@ class Tree {
     for (size_t d = 0; d < free_.size(); ++d) {
       if (rem_[d] <= kEps) continue;
       const auto& bs = a_.device_blocks[d];
-      if (bs.size() > kMaxSubsetBlocks) {
+      if (bs.size() > kMaxSubsetBlocks || !use_table_) {
         double resume = kInf, after = kInf;
         for (int b : bs) {
           if (next_[static_cast<size_t>(b)] >= m_) continue;
