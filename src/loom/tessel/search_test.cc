@@ -76,10 +76,10 @@ TEST(Search, ZeroBubbleSplitFindsZbH1AndH2WithinTheirFormulas) {
       SCOPED_TRACE(::testing::Message() << "p=" << p << " m=" << m);
       pl->memory_cap.clear();
       for (int i = 0; i < p; ++i) pl->memory_cap.push_back(p - i);  // 1F1B's memory
-      SearchResult h1 = MustSearch(*pl, m, 300000);
+      SearchResult h1 = MustSearch(*pl, m, 100000);
       EXPECT_LE(h1.makespan, m * 3.0 + (p - 1) * (o.f + o.b - o.w));
       for (int i = 0; i < p; ++i) pl->memory_cap[static_cast<size_t>(i)] = 2 * (p - i) - 1;
-      SearchResult h2 = MustSearch(*pl, m, 300000);
+      SearchResult h2 = MustSearch(*pl, m, 100000);
       EXPECT_LE(h2.metrics.window_idle[0], (p - 1) * (o.f + o.b - 2 * o.w) + 1e-9);
       EXPECT_LE(h2.makespan, h1.makespan);
     }
@@ -90,7 +90,7 @@ TEST(Search, MShapeMemorySixIsNoWorseThanTesselsLazySearch) {
   o.cap = 6;
   auto p = MakePlacement("mshape", o);
   ASSERT_TRUE(p.ok());
-  SearchResult r = MustSearch(*p, 6);
+  SearchResult r = MustSearch(*p, 6, 50000);
   EXPECT_DOUBLE_EQ(r.period, 6);
   EXPECT_LE(r.makespan, 48);
   for (double peak : r.metrics.peak_memory) EXPECT_LE(peak, 6);
