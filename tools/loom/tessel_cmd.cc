@@ -19,6 +19,7 @@
 #include "loom/tessel/tessel_json.h"
 #include "loom/tessel/validator.h"
 #include "loom/tessel/views.h"
+#include "loom/tessel/z3_verify.h"
 
 namespace loom::cli {
 namespace {
@@ -39,6 +40,8 @@ struct Opts {
   int64_t nodes = 2000000;
   int64_t repetend_nodes = 200000;
   bool infer = false;
+  bool verify = false;
+  int verify_timeout_s = 60;
   std::string file;
   std::string baseline;
   std::string caps;
@@ -112,7 +115,14 @@ Status RunSearch(Context& ctx, const Opts& o) {
                 r.repetend.period_proven ? ", optimal" : "", r.makespan, r.makespan_bound,
                 100 * r.gap, r.makespan_proven ? " (proven optimal)" : "",
                 100 * r.metrics.bubble_ratio, static_cast<long long>(r.nodes), r.seconds);
-  ctx.Emit(rec, line);
+  std::string human = line;
+  if (o.verify) {
+    LOOM_ASSIGN_OR_RETURN(Z3Verdict v, VerifyWithZ3(p, o.micro, r.makespan, o.verify_timeout_s * 1000));
+    rec["z3"] = v.ToString();
+    rec["z3_seconds"] = v.seconds;
+    human += StrCat("\n", v.ToString(), " in ", v.seconds, " s");
+  }
+  ctx.Emit(rec, human);
   return OkStatus();
 }
 
@@ -221,6 +231,8 @@ LOOM_REGISTER_COMMANDS(tessel, "Pipeline schedule search for any operator placem
   search->add_option("--nodes", so->nodes, "Branch-and-bound node budget");
   search->add_option("--repetend-nodes", so->repetend_nodes, "Repetend DFS node budget");
   search->add_flag("--infer", so->infer, "Forward blocks only (inference)");
+  search->add_flag("--verify", so->verify, "Certify the makespan with Z3 (small instances)");
+  search->add_option("--verify-timeout", so->verify_timeout_s, "Z3 time limit in seconds");
   AddShapeFlags(search, *so);
   AddOutputFlags(search, so->out);
   ctx.SetVerb(search, [&ctx, so] { return RunSearch(ctx, *so); });

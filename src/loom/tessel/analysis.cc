@@ -62,21 +62,28 @@ StatusOr<Analysis> Analyze(const Placement& p) {
 }
 
 double Analysis::MakespanBound(const Placement& p, int num_micro) const {
+  // One-machine bound with heads and tails, per device: for every threshold pair (R, Q), the
+  // blocks with head >= R and after-tail >= Q run M times each between R and C − Q, so
+  // C >= R + M·Σ duration + Q. R = Q = min gives the plain per-device bound.
   double bound = critical_path;
   for (int d = 0; d < num_devices; ++d) {
     const auto& bs = device_blocks[static_cast<size_t>(d)];
-    if (bs.empty()) continue;
-    double min_head = head[static_cast<size_t>(bs[0])];
-    double min_after = tail[static_cast<size_t>(bs[0])];
+    std::vector<double> r, q, dur;
     for (int b : bs) {
       const Block& blk = p.blocks[static_cast<size_t>(b)];
-      // After the device's last block ends, at least its remaining path runs; a multi-device
-      // block ends on this device after duration[d] but its successors wait for the span.
-      double dur_here = blk.duration[static_cast<size_t>(blk.DeviceSlot(d))];
-      min_head = std::min(min_head, head[static_cast<size_t>(b)]);
-      min_after = std::min(min_after, tail[static_cast<size_t>(b)] - dur_here);
+      double here = blk.duration[static_cast<size_t>(blk.DeviceSlot(d))];
+      r.push_back(head[static_cast<size_t>(b)]);
+      // After this block ends on the device, its remaining path (successors wait for the span).
+      q.push_back(tail[static_cast<size_t>(b)] - here);
+      dur.push_back(here);
     }
-    bound = std::max(bound, min_head + num_micro * work[static_cast<size_t>(d)] + min_after);
+    for (double rr : r)
+      for (double qq : q) {
+        double work_sum = 0;
+        for (size_t i = 0; i < bs.size(); ++i)
+          if (r[i] >= rr && q[i] >= qq) work_sum += dur[i];
+        if (work_sum > 0) bound = std::max(bound, rr + num_micro * work_sum + qq);
+      }
   }
   return bound;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "loom/base/strings.h"
 
@@ -11,6 +13,9 @@ namespace {
 
 constexpr double kEps = 1e-9;
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Devices with more blocks than this, and large instances, use the plain per-device bound (the
+// subset bound is cubic in the blocks per device and pays off only where proofs are in reach).
+constexpr size_t kMaxSubsetBlocks = 12;
 
 struct Cand {
   double start;
@@ -38,6 +43,9 @@ class Tree {
       }
     est_.assign(static_cast<size_t>(n_), 0.0);
     remaining_ = static_cast<int64_t>(n_) * m_;
+    // The table pays off where proofs are within reach; on large instances its keys cost more
+    // than the duplicates it removes.
+    use_table_ = remaining_ <= kMaxTableInstances;
   }
 
   // Children of the current node, ordered, after bound and dominance pruning.
@@ -147,6 +155,7 @@ class Tree {
       }
       return true;
     }
+    if (use_table_ && Seen()) return true;
     for (const Cand& c : Children()) {
       Push(c);
       bool ok = Dfs(budget);
@@ -167,6 +176,42 @@ class Tree {
     double max_end;
     std::vector<double> free;
   };
+
+  // Transposition table: two nodes with the same remaining instances, device free times and
+  // ends of the scheduled predecessors of unscheduled instances have the same completions;
+  // the one reached with a larger (or equal) current makespan is dominated. Exact keys only.
+  bool Seen() {
+    key_.clear();
+    for (int x : next_) key_.push_back(static_cast<double>(x));
+    for (double f : free_) key_.push_back(f);
+    for (const Edge& e : p_.edges)
+      for (int j = next_[static_cast<size_t>(e.to)]; j < next_[static_cast<size_t>(e.from)]; ++j)
+        key_.push_back(End(e.from, j));
+    auto it = seen_.find(key_);
+    if (it != seen_.end()) {
+      if (cur_max_ >= it->second - kEps) return true;
+      it->second = cur_max_;
+      return false;
+    }
+    if (seen_.size() < kMaxSeen) seen_.emplace(key_, cur_max_);
+    return false;
+  }
+
+  struct KeyHash {
+    size_t operator()(const std::vector<double>& k) const {
+      size_t h = 1469598103934665603ull;
+      for (double x : k) {
+        h ^= std::hash<double>()(x);
+        h *= 1099511628211ull;
+      }
+      return h;
+    }
+  };
+  static constexpr size_t kMaxSeen = 1 << 18;
+  static constexpr int64_t kMaxTableInstances = 500;
+  bool use_table_ = true;
+  std::vector<double> key_;
+  std::unordered_map<std::vector<double>, double, KeyHash> seen_;
 
   double& End(int b, int j) {
     return end_[static_cast<size_t>(j) * static_cast<size_t>(n_) + static_cast<size_t>(b)];
@@ -192,17 +237,40 @@ class Tree {
       est_[static_cast<size_t>(b)] = e;
       lb = std::max(lb, e + a_.tail[static_cast<size_t>(b)]);
     }
-    // Per device: it resumes no earlier than its earliest remaining block can start, then runs
-    // all its remaining work, and its last block is followed by at least the shortest path left.
+    // Per device, the one-machine bound with heads and tails over the remaining instances:
+    // for thresholds (R, Q), the remaining instances of blocks whose next instance cannot
+    // start before R and whose after-path is at least Q all run between max(free, R) and
+    // C − Q. R and Q range over the blocks' own values (R = Q = min is the plain bound).
     for (size_t d = 0; d < free_.size(); ++d) {
       if (rem_[d] <= kEps) continue;
-      double resume = kInf, after = kInf;
-      for (int b : a_.device_blocks[d]) {
-        if (next_[static_cast<size_t>(b)] >= m_) continue;
-        resume = std::min(resume, est_[static_cast<size_t>(b)]);
-        after = std::min(after, after_[d][static_cast<size_t>(b)]);
+      const auto& bs = a_.device_blocks[d];
+      if (bs.size() > kMaxSubsetBlocks || !use_table_) {
+        double resume = kInf, after = kInf;
+        for (int b : bs) {
+          if (next_[static_cast<size_t>(b)] >= m_) continue;
+          resume = std::min(resume, est_[static_cast<size_t>(b)]);
+          after = std::min(after, after_[d][static_cast<size_t>(b)]);
+        }
+        lb = std::max(lb, std::max(free_[d], resume) + rem_[d] + after);
+        continue;
       }
-      lb = std::max(lb, std::max(free_[d], resume) + rem_[d] + after);
+      for (int rb : bs) {
+        if (next_[static_cast<size_t>(rb)] >= m_) continue;
+        double r = est_[static_cast<size_t>(rb)];
+        for (int qb : bs) {
+          if (next_[static_cast<size_t>(qb)] >= m_) continue;
+          double q = after_[d][static_cast<size_t>(qb)];
+          double work = 0;
+          for (int b : bs) {
+            int left = m_ - next_[static_cast<size_t>(b)];
+            if (left <= 0 || est_[static_cast<size_t>(b)] < r || after_[d][static_cast<size_t>(b)] < q)
+              continue;
+            const Block& blk = p_.blocks[static_cast<size_t>(b)];
+            work += left * blk.duration[static_cast<size_t>(blk.DeviceSlot(static_cast<int>(d)))];
+          }
+          if (work > 0) lb = std::max(lb, std::max(free_[d], r) + work + q);
+        }
+      }
     }
     return lb;
   }

@@ -1,6 +1,6 @@
 // The placement library: parameterised per-micro-batch block DAGs (Tessel's cases plus
 // multi-chunk and zero-bubble B/W split variants). Every block structure is drawn in
-// docs/formats/placements.md; names below are what `loom tessel --placement` accepts.
+// docs/formats/tessel-placements.md; names below are what `loom tessel --placement` accepts.
 // Thread-safety: pure functions.
 #pragma once
 

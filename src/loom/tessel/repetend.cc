@@ -12,6 +12,9 @@ namespace {
 
 bool Integral(double x) { return std::fabs(x - std::round(x)) < 1e-9; }
 
+// Periods longer than this many grid steps fall back to justified slots.
+constexpr double kMaxGrid = 64;
+
 double Mod(double x, double lambda) {
   double r = std::fmod(x, lambda);
   if (r < 0) r += lambda;
@@ -21,15 +24,22 @@ double Mod(double x, double lambda) {
 
 class CyclicDfs {
  public:
-  CyclicDfs(const Placement& p, const Analysis& a, const RepetendOptions& o, double lambda)
-      : p_(p), a_(a), o_(o), lambda_(lambda) {
+  // grid > 0: integral inputs; every start on the grid within one period of the release is a
+  // candidate, which makes the enumeration complete. grid == 0: justified slots only.
+  CyclicDfs(const Placement& p, const Analysis& a, const RepetendOptions& o, double lambda,
+            double grid)
+      : p_(p), a_(a), o_(o), lambda_(lambda), grid_(grid) {
     offset_.assign(static_cast<size_t>(a.num_blocks), 0.0);
     phases_.resize(static_cast<size_t>(p.num_devices));
+    fixed_phase_.assign(static_cast<size_t>(a.num_blocks), -1.0);
+    placed_.assign(static_cast<size_t>(a.num_blocks), 0);
+    for (int b : a.topo)
+      if (p.blocks[static_cast<size_t>(b)].devices.size() > 1) multi_.push_back(b);
   }
 
   // Returns true when a memory-feasible leaf was found.
   bool Run() {
-    Dfs(0, 0.0);
+    PhaseDfs(0);
     return found_;
   }
   bool exhausted() const { return nodes_ < o_.node_budget; }
@@ -51,6 +61,82 @@ class CyclicDfs {
     return false;
   }
 
+  // Multi-device (TP/SPMD) blocks need one phase free on all their devices at once; greedy
+  // placement of the single-device blocks first rarely leaves one (Tessel-fast packs them
+  // first for the same reason), so their phases are chosen before the main search.
+  void PhaseDfs(size_t i) {
+    if (i == multi_.size()) {
+      Dfs(0, 0.0);
+      return;
+    }
+    if (++nodes_ > o_.node_budget) return;
+    int b = multi_[i];
+    const Block& blk = p_.blocks[static_cast<size_t>(b)];
+    std::vector<double> cand = {0.0};
+    if (b != a_.topo[0]) {
+      if (grid_ > 0 && lambda_ / grid_ <= kMaxGrid) {
+        for (double ph = grid_; ph < lambda_ - 1e-9; ph += grid_) cand.push_back(ph);
+      } else {
+        for (size_t k = 0; k < blk.devices.size(); ++k)
+          for (const Phase& ph : phases_[static_cast<size_t>(blk.devices[k])]) {
+            cand.push_back(Mod(ph.start + ph.dur, lambda_));
+            cand.push_back(Mod(ph.start - blk.duration[k], lambda_));
+          }
+        std::sort(cand.begin(), cand.end());
+      }
+    }
+    double last = -1;
+    for (double ph : cand) {
+      if (ph - last < 1e-9) continue;
+      last = ph;
+      bool ok = true;
+      for (size_t k = 0; k < blk.devices.size() && ok; ++k)
+        ok = !Overlaps(blk.devices[k], ph, blk.duration[k]);
+      if (!ok) continue;
+      fixed_phase_[static_cast<size_t>(b)] = ph;
+      for (size_t k = 0; k < blk.devices.size(); ++k)
+        phases_[static_cast<size_t>(blk.devices[k])].push_back({ph, blk.duration[k]});
+      PhaseDfs(i + 1);
+      for (int d : blk.devices) phases_[static_cast<size_t>(d)].pop_back();
+      fixed_phase_[static_cast<size_t>(b)] = -1;
+      if (nodes_ > o_.node_budget) return;
+    }
+  }
+
+  // Forward check: the blocks not yet placed on `device` must still pack into its free gaps
+  // modulo the period (first-fit decreasing; a heuristic filter, like the slot set itself).
+  // Without it, chronological backtracking is exponential in the device count.
+  bool RestFits(int device) {
+    std::vector<double> rest;
+    for (int b : a_.device_blocks[static_cast<size_t>(device)]) {
+      if (placed_[static_cast<size_t>(b)] || fixed_phase_[static_cast<size_t>(b)] >= 0) continue;
+      const Block& blk = p_.blocks[static_cast<size_t>(b)];
+      rest.push_back(blk.duration[static_cast<size_t>(blk.DeviceSlot(device))]);
+    }
+    if (rest.empty()) return true;
+    std::vector<Phase> ph = phases_[static_cast<size_t>(device)];
+    if (ph.empty()) return true;
+    std::sort(ph.begin(), ph.end(), [](const Phase& x, const Phase& y) { return x.start < y.start; });
+    std::vector<double> gaps;
+    for (size_t i = 0; i < ph.size(); ++i) {
+      double end = ph[i].start + ph[i].dur;
+      double next = i + 1 < ph.size() ? ph[i + 1].start : ph[0].start + lambda_;
+      if (next - end > 1e-9) gaps.push_back(next - end);
+    }
+    std::sort(rest.begin(), rest.end(), std::greater<double>());
+    for (double r : rest) {
+      bool put = false;
+      for (double& g : gaps)
+        if (g >= r - 1e-9) {
+          g -= r;
+          put = true;
+          break;
+        }
+      if (!put) return false;
+    }
+    return true;
+  }
+
   void Dfs(size_t depth, double bound) {
     if (++nodes_ > o_.node_budget) return;
     if (depth == a_.topo.size()) {
@@ -63,8 +149,14 @@ class CyclicDfs {
     for (const InEdge& e : a_.preds[static_cast<size_t>(b)])
       release = std::max(release, offset_[static_cast<size_t>(e.from)] +
                                       p_.blocks[static_cast<size_t>(e.from)].Span() + e.latency);
+    double fixed = fixed_phase_[static_cast<size_t>(b)];
     std::vector<double> cand = {release};
-    if (depth > 0) {  // the first block fixes the time origin at 0
+    if (fixed >= 0) {
+      cand[0] = release + Mod(fixed - release, lambda_);
+      if (depth == 0 && cand[0] != 0) return;  // the first block fixes the time origin at 0
+    } else if (depth > 0 && grid_ > 0 && lambda_ / grid_ <= kMaxGrid) {
+      for (double dt = grid_; dt < lambda_ - 1e-9; dt += grid_) cand.push_back(release + dt);
+    } else if (depth > 0) {
       // Left-justified slots (right after a placed interval) and right-justified ones (ending
       // where a placed interval starts): the latter delay forwards, which is what lowers the
       // number of micro-batches in flight when a memory cap binds.
@@ -82,14 +174,21 @@ class CyclicDfs {
       double child_bound = std::max(bound, t + a_.tail[static_cast<size_t>(b)]);
       if (found_ && child_bound >= best_span_ - 1e-9) break;  // later slots only grow
       bool ok = true;
-      for (size_t k = 0; k < blk.devices.size() && ok; ++k)
+      for (size_t k = 0; k < blk.devices.size() && ok && fixed < 0; ++k)
         ok = !Overlaps(blk.devices[k], t, blk.duration[k]);
       if (!ok) continue;
       offset_[static_cast<size_t>(b)] = t;
-      for (size_t k = 0; k < blk.devices.size(); ++k)
-        phases_[static_cast<size_t>(blk.devices[k])].push_back({Mod(t, lambda_), blk.duration[k]});
-      Dfs(depth + 1, child_bound);
-      for (int d : blk.devices) phases_[static_cast<size_t>(d)].pop_back();
+      if (fixed < 0)
+        for (size_t k = 0; k < blk.devices.size(); ++k)
+          phases_[static_cast<size_t>(blk.devices[k])].push_back({Mod(t, lambda_), blk.duration[k]});
+      placed_[static_cast<size_t>(b)] = 1;
+      bool fits = true;
+      for (size_t k = 0; k < blk.devices.size() && fits && fixed < 0; ++k)
+        fits = RestFits(blk.devices[k]);
+      if (fits) Dfs(depth + 1, child_bound);
+      placed_[static_cast<size_t>(b)] = 0;
+      if (fixed < 0)
+        for (int d : blk.devices) phases_[static_cast<size_t>(d)].pop_back();
       if (nodes_ > o_.node_budget) return;
     }
   }
@@ -115,7 +214,11 @@ class CyclicDfs {
   const Analysis& a_;
   const RepetendOptions& o_;
   double lambda_;
+  double grid_;
   std::vector<double> offset_;
+  std::vector<double> fixed_phase_;  // per block: reserved phase of a multi-device block, or -1
+  std::vector<int> multi_;
+  std::vector<char> placed_;
   std::vector<std::vector<Phase>> phases_;
   int64_t nodes_ = 0;
   bool found_ = false;
@@ -167,8 +270,8 @@ Schedule UnrollRepetend(const Placement& p, const Repetend& r, int num_micro) {
 StatusOr<Repetend> SearchRepetend(const Placement& p, const Analysis& a,
                                   const RepetendOptions& o) {
   double g = o.granularity;
+  bool integral = true;
   if (g <= 0) {
-    bool integral = true;
     for (const Block& b : p.blocks)
       for (double d : b.duration) integral = integral && Integral(d);
     for (const Edge& e : p.edges) integral = integral && Integral(e.latency);
@@ -178,7 +281,7 @@ StatusOr<Repetend> SearchRepetend(const Placement& p, const Analysis& a,
   best.period_bound = a.period_bound;
   double lambda = a.period_bound;
   for (int step = 0; step < o.max_periods; ++step, lambda = a.period_bound + step * g) {
-    CyclicDfs dfs(p, a, o, lambda);
+    CyclicDfs dfs(p, a, o, lambda, integral && g == 1.0 ? 1.0 : 0.0);
     bool found = dfs.Run();
     best.nodes += dfs.nodes();
     best.periods_tried = step + 1;

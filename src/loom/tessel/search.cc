@@ -90,7 +90,9 @@ StatusOr<std::vector<ParetoPoint>> ParetoSweep(const Placement& p, const SearchO
       if (y.peak <= x.peak && y.makespan <= x.makespan &&
           (y.peak < x.peak || y.makespan < x.makespan))
         dominated = true;
-    if (!dominated) front.push_back(x);
+    bool duplicate = !front.empty() && front.back().peak == x.peak &&
+                     front.back().makespan == x.makespan;  // keep the smallest cap
+    if (!dominated && !duplicate) front.push_back(x);
   }
   return front;
 }
