@@ -194,4 +194,17 @@ void Attention(const float* q, int64_t t, int64_t pos0, const float* k, const fl
   });
 }
 
+void SplitQkvWithRope(float* qkv, int64_t qkv_stride, int64_t t, int64_t pos0,
+                      const PhiConfig& c, const RopeParams& rope, float* q, float* k, float* v) {
+  const int64_t d = c.head_dim, qd = c.heads * d, kvd = c.kv_heads * d;
+  for (int64_t r = 0; r < t; ++r) {
+    float* row = qkv + r * qkv_stride;
+    ApplyRope(row, c.heads, d, c.rotary_dim, pos0 + r, rope);
+    ApplyRope(row + qd, c.kv_heads, d, c.rotary_dim, pos0 + r, rope);
+    std::copy_n(row, qd, q + r * qd);
+    std::copy_n(row + qd, kvd, k + (pos0 + r) * kvd);
+    std::copy_n(row + qd + kvd, kvd, v + (pos0 + r) * kvd);
+  }
+}
+
 }  // namespace loom::phi

@@ -44,6 +44,12 @@ RopeParams RopeFor(const PhiConfig& c, int64_t max_pos);
 void ApplyRope(float* x, int64_t heads, int64_t head_dim, int64_t rotary_dim, int64_t pos,
                const RopeParams& rope);
 
+// Splits T fused [q | k | v] rows (stride qkv_stride) at positions pos0.. into q [T x H x d]
+// and the KV cache rows k, v [positions x KV x d], rotating q and k on the way. Shared by both
+// block types, whose attention input differs only in the norm before it.
+void SplitQkvWithRope(float* qkv, int64_t qkv_stride, int64_t t, int64_t pos0,
+                      const PhiConfig& c, const RopeParams& rope, float* q, float* k, float* v);
+
 // Causal attention of T queries at positions pos0..pos0+T-1 against keys/values 0..pos0+T-1.
 // q: [T x H x d]; k, v: [positions x KV x d]; out: [T x H x d]. Query i sees keys j with
 // i - window < j <= i when window is set.

@@ -7,20 +7,13 @@ namespace loom::phi {
 
 void PhiBlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
                      int64_t pos0, int64_t t, float* h, float* k, float* v) {
-  const int64_t n = c.hidden, d = c.head_dim, qd = c.heads * d, kvd = c.kv_heads * d;
+  const int64_t n = c.hidden, d = c.head_dim, qd = c.heads * d;
   std::vector<float> x(static_cast<size_t>(t * n));
   LayerNormRows(h, t, n, w.norm1_w.data(), w.norm1_b.data(), c.norm_eps, x.data());
   std::vector<float> qkv(static_cast<size_t>(t * w.qkv.out));
   LinearForward(w.qkv, x.data(), t, qkv.data());
   std::vector<float> q(static_cast<size_t>(t * qd));
-  for (int64_t r = 0; r < t; ++r) {
-    float* row = qkv.data() + r * w.qkv.out;
-    ApplyRope(row, c.heads, d, c.rotary_dim, pos0 + r, rope);
-    ApplyRope(row + qd, c.kv_heads, d, c.rotary_dim, pos0 + r, rope);
-    std::copy_n(row, qd, q.data() + r * qd);
-    std::copy_n(row + qd, kvd, k + (pos0 + r) * kvd);
-    std::copy_n(row + qd + kvd, kvd, v + (pos0 + r) * kvd);
-  }
+  SplitQkvWithRope(qkv.data(), w.qkv.out, t, pos0, c, rope, q.data(), k, v);
   std::vector<float> attn(static_cast<size_t>(t * qd));
   Attention(q.data(), t, pos0, k, v, c.heads, c.kv_heads, d, std::nullopt, attn.data());
   std::vector<float> out(static_cast<size_t>(t * n));
