@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "loom/base/strings.h"
@@ -16,6 +17,25 @@ std::vector<size_t> Iota(size_t count, size_t start = 0) {
   std::vector<size_t> v(count);
   std::iota(v.begin(), v.end(), start);
   return v;
+}
+
+// A fresh RLWE sample over the chain's first `primes` primes: a uniform, e from the error
+// distribution, b = e - a*s, all in NTT form. a and b hold primes * n words each; s is the
+// secret in NTT form. Public keys and key-switching keys both start from this.
+void SampleRlwe(const Context& c, Sampler& sampler, size_t primes, const uint64_t* s,
+                uint64_t* a, uint64_t* b) {
+  const size_t n = c.n();
+  auto index = Iota(primes);
+  sampler.Uniform(c, index, a);
+  sampler.Error(c, index, b);
+  for (size_t i = 0; i < primes; ++i) {
+    const Modulus& m = c.modulus(i);
+    uint64_t* bi = b + i * n;
+    const uint64_t* ai = a + i * n;
+    const uint64_t* si = s + i * n;
+    c.ntt(i).Forward(bi);
+    for (size_t k = 0; k < n; ++k) bi[k] = SubMod(bi[k], m.Mul(ai[k], si[k]), m.value);
+  }
 }
 
 }  // namespace
@@ -44,17 +64,7 @@ PublicKey KeyGenerator::CreatePublicKey() const {
   pk.data.resize(2 * l1 * n);
   uint64_t* b = pk.data.data();
   uint64_t* a = b + l1 * n;
-  auto data = Iota(l1);
-  sampler.Uniform(c, data, a);
-  sampler.Error(c, data, b);
-  for (size_t i = 0; i < l1; ++i) {
-    const Modulus& m = c.modulus(i);
-    uint64_t* bi = b + i * n;
-    const uint64_t* ai = a + i * n;
-    const uint64_t* si = sk_.data.data() + i * n;
-    c.ntt(i).Forward(bi);
-    for (size_t k = 0; k < n; ++k) bi[k] = SubMod(bi[k], m.Mul(ai[k], si[k]), m.value);
-  }
+  SampleRlwe(c, sampler, l1, sk_.data.data(), a, b);
   return pk;
 }
 
@@ -68,26 +78,19 @@ KSwitchKey KeyGenerator::CreateSwitchKey(const std::vector<uint64_t>& from) cons
   key.fingerprint = c.fingerprint();
   key.digits = digits;
   key.data.resize(static_cast<size_t>(digits) * 2 * np * n);
-  auto all = Iota(np);
   for (int j = 0; j < digits; ++j) {
     uint64_t* b = key.data.data() + (static_cast<size_t>(j) * 2) * np * n;
     uint64_t* a = b + np * n;
-    sampler.Uniform(c, all, a);
-    sampler.Error(c, all, b);
-    for (size_t i = 0; i < np; ++i) {
+    SampleRlwe(c, sampler, np, sk_.data.data(), a, b);
+    // P * s' lands only on this digit's data primes (the CRT idempotent of digit j).
+    const size_t first = static_cast<size_t>(j) * alpha;
+    for (size_t i = first; i < std::min(l1, first + alpha); ++i) {
       const Modulus& m = c.modulus(i);
+      uint64_t p_mod = 1;
+      for (size_t k = 0; k < alpha; ++k) p_mod = m.Mul(p_mod, m.Reduce(c.primes()[l1 + k]));
       uint64_t* bi = b + i * n;
-      const uint64_t* ai = a + i * n;
-      const uint64_t* si = sk_.data.data() + i * n;
-      c.ntt(i).Forward(bi);
-      for (size_t k = 0; k < n; ++k) bi[k] = SubMod(bi[k], m.Mul(ai[k], si[k]), m.value);
-      // P * s' lands only on this digit's data primes (the CRT idempotent of digit j).
-      if (i < l1 && i / alpha == static_cast<size_t>(j)) {
-        uint64_t p_mod = 1;
-        for (size_t k = 0; k < alpha; ++k) p_mod = m.Mul(p_mod, m.Reduce(c.primes()[l1 + k]));
-        const uint64_t* fi = from.data() + i * n;
-        for (size_t k = 0; k < n; ++k) bi[k] = AddMod(bi[k], m.Mul(p_mod, fi[k]), m.value);
-      }
+      const uint64_t* fi = from.data() + i * n;
+      for (size_t k = 0; k < n; ++k) bi[k] = AddMod(bi[k], m.Mul(p_mod, fi[k]), m.value);
     }
   }
   return key;
