@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "loom/adasum/internal/kernels.h"
 #include "loom/base/strings.h"
 
 namespace loom::adasum {
@@ -26,91 +27,9 @@ Status CheckType(DataType t) {
   }
 }
 
-inline double Load(DataType t, const std::byte* p, size_t i) {
-  switch (t) {
-    case DataType::kF32: { float f; std::memcpy(&f, p + 4 * i, 4); return f; }
-    case DataType::kF64: { double d; std::memcpy(&d, p + 8 * i, 8); return d; }
-    case DataType::kF16: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return comm::HalfToFloat(h); }
-    case DataType::kBF16: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return comm::BFloat16ToFloat(h); }
-    default: return 0;
-  }
-}
-
-struct Stats {
-  double dot = 0, aa = 0, bb = 0;
-};
-
-// Partial a·b, ‖a‖², ‖b‖² in double over elements [0, n) of a typed array, with four
-// independent accumulator sets so the additions pipeline instead of waiting on one chain.
-template <typename T>
-Stats DotsOf(const T* x, const T* y, size_t n) {
-  double d[4] = {0, 0, 0, 0}, p[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (int k = 0; k < 4; ++k) {
-      double u = x[i + static_cast<size_t>(k)], v = y[i + static_cast<size_t>(k)];
-      d[k] += u * v;
-      p[k] += u * u;
-      q[k] += v * v;
-    }
-  }
-  for (; i < n; ++i) {
-    double u = x[i], v = y[i];
-    d[0] += u * v;
-    p[0] += u * u;
-    q[0] += v * v;
-  }
-  return {(d[0] + d[1]) + (d[2] + d[3]), (p[0] + p[1]) + (p[2] + p[3]), (q[0] + q[1]) + (q[2] + q[3])};
-}
-
-Stats Dots(DataType t, const std::byte* a, const std::byte* b, size_t n) {
-  if (t == DataType::kF32)
-    return DotsOf(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b), n);
-  if (t == DataType::kF64)
-    return DotsOf(reinterpret_cast<const double*>(a), reinterpret_cast<const double*>(b), n);
-  Stats s;
-  for (size_t i = 0; i < n; ++i) {
-    double u = Load(t, a, i), v = Load(t, b, i);
-    s.dot += u * v;
-    s.aa += u * u;
-    s.bb += v * v;
-  }
-  return s;
-}
-
-// a = ca·a + cb·b over [0, n).
-void ScaledAdd(DataType t, std::byte* a, double ca, const std::byte* b, double cb, size_t n) {
-  switch (t) {
-    case DataType::kF32: {
-      float* x = reinterpret_cast<float*>(a);
-      const float* y = reinterpret_cast<const float*>(b);
-      for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(ca * x[i] + cb * y[i]);
-      break;
-    }
-    case DataType::kF64: {
-      double* x = reinterpret_cast<double*>(a);
-      const double* y = reinterpret_cast<const double*>(b);
-      for (size_t i = 0; i < n; ++i) x[i] = ca * x[i] + cb * y[i];
-      break;
-    }
-    case DataType::kF16:
-    case DataType::kBF16: {
-      const bool half = t == DataType::kF16;
-      const float fa = static_cast<float>(ca), fb = static_cast<float>(cb);
-      uint16_t* x = reinterpret_cast<uint16_t*>(a);
-      const uint16_t* y = reinterpret_cast<const uint16_t*>(b);
-      for (size_t i = 0; i < n; ++i) {
-        float u = half ? comm::HalfToFloat(x[i]) : comm::BFloat16ToFloat(x[i]);
-        float v = half ? comm::HalfToFloat(y[i]) : comm::BFloat16ToFloat(y[i]);
-        float r = fa * u + fb * v;
-        x[i] = half ? comm::FloatToHalf(r) : comm::FloatToBFloat16(r);
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
+using internal::Dots;
+using internal::ScaledAdd;
+using internal::Stats;
 
 double Coefficient(double dot, double norm_sq) {
   return norm_sq >= kNormGuard ? 1.0 - dot / (2.0 * norm_sq) : 1.0;
@@ -173,15 +92,27 @@ Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, b
     n += tensors[t].count;
   }
   offsets.push_back(n);
-  // The fusion buffer: one contiguous vector, as Horovod's.
-  fusion_.resize(n * es);
-  for (size_t t = 0; t < tensors.size(); ++t)
-    if (tensors[t].count > 0)
-      std::memcpy(fusion_.data() + offsets[t] * es, tensors[t].data, tensors[t].count * es);
+  // The fusion buffer: one contiguous vector, as Horovod's. Tensors that already lie back to
+  // back in memory (one tensor, or a caller's own fusion buffer) are reduced in place.
+  std::byte* buf = nullptr;
+  bool contiguous = true;
+  for (size_t t = 0; t < tensors.size() && contiguous; ++t) {
+    if (tensors[t].count == 0) continue;
+    auto* d = static_cast<std::byte*>(tensors[t].data);
+    if (buf == nullptr) buf = d - offsets[t] * es;
+    else contiguous = d == buf + offsets[t] * es;
+  }
+  if (!contiguous || buf == nullptr) {
+    fusion_.resize(n * es);
+    buf = fusion_.data();
+    for (size_t t = 0; t < tensors.size(); ++t)
+      if (tensors[t].count > 0)
+        std::memcpy(buf + offsets[t] * es, tensors[t].data, tensors[t].count * es);
+  }
   const int p = comm_.size(), r = comm_.rank();
   const int tag = comm_.NextTagBase();
   comm::Transport& tr = comm_.transport();
-  const std::span<std::byte> whole(fusion_.data(), n * es);
+  const std::span<std::byte> whole(buf, n * es);
   if (fold_ && p != pow2_) {
     if (r >= pow2_) {
       LOOM_RETURN_IF_ERROR(tr.Send(r - pow2_, tag, whole));
@@ -189,7 +120,7 @@ Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, b
       recv_.resize(n * es);
       LOOM_RETURN_IF_ERROR(tr.Recv(r + pow2_, tag, {recv_.data(), n * es}));
       for (size_t t = 0; t + 1 < offsets.size(); ++t) {
-        std::byte* a = fusion_.data() + offsets[t] * es;
+        std::byte* a = buf + offsets[t] * es;
         const std::byte* b = recv_.data() + offsets[t] * es;
         size_t len = offsets[t + 1] - offsets[t];
         if (adasum) LOOM_RETURN_IF_ERROR(AdasumPair(dtype, a, b, len));
@@ -197,14 +128,15 @@ Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, b
       }
     }
   }
-  if (vrank_ >= 0) LOOM_RETURN_IF_ERROR(Vhdd(fusion_.data(), n, offsets, dtype, adasum));
+  if (vrank_ >= 0) LOOM_RETURN_IF_ERROR(Vhdd(buf, n, offsets, dtype, adasum));
   if (fold_ && p != pow2_) {
     if (r >= pow2_) LOOM_RETURN_IF_ERROR(tr.Recv(r - pow2_, tag + 1, whole));
     else if (r + pow2_ < p) LOOM_RETURN_IF_ERROR(tr.Send(r + pow2_, tag + 1, whole));
   }
-  for (size_t t = 0; t < tensors.size(); ++t)
-    if (tensors[t].count > 0)
-      std::memcpy(tensors[t].data, fusion_.data() + offsets[t] * es, tensors[t].count * es);
+  if (buf == fusion_.data())
+    for (size_t t = 0; t < tensors.size(); ++t)
+      if (tensors[t].count > 0)
+        std::memcpy(tensors[t].data, buf + offsets[t] * es, tensors[t].count * es);
   return OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "loom/adasum/delta_sync.h"
+#include "loom/adasum/internal/kernels.h"
 #include "loom/adasum/reference.h"
 #include "loom/base/random.h"
 #include "loom/base/strings.h"
@@ -79,17 +80,40 @@ double RelError(const Vec& want, const Vec& got) {
 // Runs Adasum on p thread ranks over `tensors` tensors; checks every rank against the tree
 // (built from the dtype-rounded inputs) and that all ranks agree bitwise. Returns the worst
 // relative error.
-double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = false) {
+// With `contiguous`, the tensors lie back to back in one buffer (the in-place path) instead of
+// in separate vectors (the fusion-copy path); `results_out` receives rank 0's tensors.
+double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = false,
+                   bool contiguous = false,
+                   std::vector<std::vector<std::byte>>* results_out = nullptr) {
   std::vector<std::vector<std::vector<std::byte>>> results(static_cast<size_t>(p));
   Status s = comm::thread::RunRanks(p, [&](Communicator& c) -> Status {
     std::vector<std::vector<std::byte>> data;
     std::vector<TensorView> views;
     for (int k = 0; k < tensors; ++k) data.push_back(Encode(t, gen(c.rank(), k)));
-    for (auto& d : data) views.push_back({d.data(), d.size() / comm::DataTypeSize(t)});
+    const size_t es = comm::DataTypeSize(t);
+    std::vector<std::byte> whole;
+    if (contiguous) {
+      for (auto& d : data) whole.insert(whole.end(), d.begin(), d.end());
+      size_t off = 0;
+      for (auto& d : data) {
+        views.push_back({whole.data() + off, d.size() / es});
+        off += d.size();
+      }
+    } else {
+      for (auto& d : data) views.push_back({d.data(), d.size() / es});
+    }
     LOOM_RETURN_IF_ERROR(AdasumAllreduce(c, views, {.dtype = t, .fold_non_power_of_two = fold}));
+    if (contiguous) {
+      size_t off = 0;
+      for (auto& d : data) {
+        std::memcpy(d.data(), whole.data() + off, d.size());
+        off += d.size();
+      }
+    }
     results[static_cast<size_t>(c.rank())] = std::move(data);
     return OkStatus();
   });
+  if (results_out != nullptr) *results_out = results[0];
   EXPECT_TRUE(s.ok()) << s;
   if (!s.ok()) return 1e9;
   double worst = 0;
@@ -277,6 +301,36 @@ TEST(Adasum, ThousandSmallTensorsCutByHalvingBoundaries) {
     return Gaussian(static_cast<size_t>(1 + k % 7), 23)(rank, k);
   };
   EXPECT_LT(RunAndCheck(8, 1000, DataType::kF32, gen) / 100, FLT_EPSILON);
+}
+
+TEST(Adasum, TensorsAlreadyBackToBackAreReducedInPlaceWithTheSameResult) {
+  Gen gen = [](int rank, int k) { return Gaussian(static_cast<size_t>(3 + k % 11), 41)(rank, k); };
+  for (int p : {2, 8}) {
+    for (DataType t : {DataType::kF32, DataType::kF16}) {
+      std::vector<std::vector<std::byte>> copied, in_place;
+      double e1 = RunAndCheck(p, 50, t, gen, false, false, &copied);
+      double e2 = RunAndCheck(p, 50, t, gen, false, true, &in_place);
+      EXPECT_LT(e2 / 100, Eps(t));
+      EXPECT_EQ(e1, e2);
+      EXPECT_EQ(copied, in_place) << "p=" << p << " " << comm::DataTypeName(t);
+    }
+  }
+  // Folded ranks too (the in-place buffer is also what the extra ranks send and receive).
+  std::vector<std::vector<std::byte>> copied, in_place;
+  RunAndCheck(6, 20, DataType::kF32, gen, true, false, &copied);
+  EXPECT_LT(RunAndCheck(6, 20, DataType::kF32, gen, true, true, &in_place) / 100, FLT_EPSILON);
+  EXPECT_EQ(copied, in_place);
+}
+
+TEST(Adasum, PortableKernelsMeetHorovodsCriterionToo) {
+  // The CPU-dispatched kernels run in every other test; force the portable build here.
+  ASSERT_TRUE(internal::SetKernelBuild(internal::KernelBuild::kPortable));
+  for (DataType t : {DataType::kF32, DataType::kF16, DataType::kF64, DataType::kBF16})
+    for (int p : {2, 8})
+      EXPECT_LT(RunAndCheck(p, 3, t, Gaussian(static_cast<size_t>(20 * p - 17), 43)) / 100, Eps(t))
+          << comm::DataTypeName(t) << " p=" << p;
+  internal::SetKernelBuild(internal::CpuHasAvx2() ? internal::KernelBuild::kAvx2
+                                                  : internal::KernelBuild::kPortable);
 }
 
 TEST(Adasum, NonPowerOfTwoIsRefusedOrFoldedAsDocumented) {
