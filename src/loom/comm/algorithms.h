@@ -36,6 +36,12 @@ Status AllReduceRecursiveDoubling(Transport& t, int tag, void* buffer, size_t co
 // recv (size·count) gets every rank's `count` elements in rank order. allgather_ring.cc
 Status AllGatherRing(Transport& t, int tag, const void* send, void* recv, size_t count,
                      DataType dtype);
+// Any p, small messages: ⌈lg p⌉ steps then one local rotation. allgather_bruck.cc
+Status AllGatherBruck(Transport& t, int tag, const void* send, void* recv, size_t count,
+                      DataType dtype);
+// p = 2^k only (InvalidArgument otherwise): lg p exchanges. allgather_recursive_doubling.cc
+Status AllGatherRecursiveDoubling(Transport& t, int tag, const void* send, void* recv,
+                                  size_t count, DataType dtype);
 // send has size·count elements; recv gets block rank reduced. reduce_scatter_ring.cc
 Status ReduceScatterRing(Transport& t, int tag, const void* send, void* recv, size_t count,
                          DataType dtype, ReduceOp op);
@@ -52,6 +58,9 @@ Status AllToAllPairwise(Transport& t, int tag, const void* send, std::span<const
 // gather_scatter_linear.cc
 Status GatherLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
 Status ScatterLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
+// ⌈lg p⌉ messages at the root; inner nodes forward subtrees. gather_scatter_binomial.cc
+Status GatherBinomial(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
+Status ScatterBinomial(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
 // barrier_dissemination.cc
 Status BarrierDissemination(Transport& t, int tag);
 

@@ -19,13 +19,15 @@ std::string_view AlgorithmName(Algorithm a) {
     case Algorithm::kBinomial: return "binomial";
     case Algorithm::kPairwise: return "pairwise";
     case Algorithm::kLinear: return "linear";
+    case Algorithm::kBruck: return "bruck";
   }
   return "?";
 }
 
 StatusOr<Algorithm> ParseAlgorithm(std::string_view text) {
   for (Algorithm a : {Algorithm::kAuto, Algorithm::kRing, Algorithm::kHalvingDoubling,
-                      Algorithm::kRecursiveDoubling, Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear})
+                      Algorithm::kRecursiveDoubling, Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear,
+                      Algorithm::kBruck})
     if (AlgorithmName(a) == text) return a;
   return InvalidArgumentError(StrCat("unknown algorithm '", text,
                                      "' (auto ring halving_doubling recursive_doubling binomial pairwise linear)"));
@@ -112,13 +114,41 @@ Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes) {
       return bytes <= (size_t{256} << 10) && ranks > 2 ? Algorithm::kHalvingDoubling
                                                        : Algorithm::kRing;
     case CollectiveKind::kAllGather:
+      // Small: lg p steps instead of p − 1 (recursive doubling needs no rotation but 2^k ranks).
+      if (bytes <= (size_t{256} << 10) && ranks > 2)
+        return (ranks & (ranks - 1)) == 0 ? Algorithm::kRecursiveDoubling : Algorithm::kBruck;
+      return Algorithm::kRing;
     case CollectiveKind::kReduceScatter: return Algorithm::kRing;
     case CollectiveKind::kBroadcast:
     case CollectiveKind::kReduce: return Algorithm::kBinomial;
     case CollectiveKind::kAllToAll:
     case CollectiveKind::kAllToAllV: return Algorithm::kPairwise;
+    case CollectiveKind::kGather:
+    case CollectiveKind::kScatter:
+      // The root's lg p messages win while latency dominates; linear posts everything at once.
+      return bytes <= (size_t{256} << 10) && ranks > 2 ? Algorithm::kBinomial : Algorithm::kLinear;
     default: return Algorithm::kLinear;
   }
+}
+
+bool Implements(Algorithm a, CollectiveKind kind, int ranks) {
+  switch (kind) {
+    case CollectiveKind::kAllReduce:
+      return a == Algorithm::kRing || a == Algorithm::kHalvingDoubling ||
+             a == Algorithm::kRecursiveDoubling;
+    case CollectiveKind::kAllGather:
+      return a == Algorithm::kRing || a == Algorithm::kBruck ||
+             (a == Algorithm::kRecursiveDoubling && (ranks & (ranks - 1)) == 0);
+    case CollectiveKind::kReduceScatter: return a == Algorithm::kRing;
+    case CollectiveKind::kAllToAll:
+    case CollectiveKind::kAllToAllV: return a == Algorithm::kPairwise;
+    case CollectiveKind::kBroadcast:
+    case CollectiveKind::kReduce: return a == Algorithm::kBinomial;
+    case CollectiveKind::kGather:
+    case CollectiveKind::kScatter: return a == Algorithm::kBinomial || a == Algorithm::kLinear;
+    case CollectiveKind::kBarrier: return false;
+  }
+  return false;
 }
 
 namespace {
@@ -163,9 +193,16 @@ Status Communicator::AllGather(const void* send, void* recv, size_t count, DataT
   if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kRing : options.algorithm;
-  if (a != Algorithm::kRing) return Unsupported(kind, a);
-  return algo::AllGatherRing(*transport_, tag, send, recv, count, dtype);
+  const size_t bytes = count * DataTypeSize(dtype) * static_cast<size_t>(size());
+  Algorithm a = options.algorithm == Algorithm::kAuto ? SelectAlgorithm(kind, size(), bytes)
+                                                      : options.algorithm;
+  switch (a) {
+    case Algorithm::kRing: return algo::AllGatherRing(*transport_, tag, send, recv, count, dtype);
+    case Algorithm::kBruck: return algo::AllGatherBruck(*transport_, tag, send, recv, count, dtype);
+    case Algorithm::kRecursiveDoubling:
+      return algo::AllGatherRecursiveDoubling(*transport_, tag, send, recv, count, dtype);
+    default: return Unsupported(kind, a);
+  }
 }
 
 Status Communicator::ReduceScatter(const void* send, void* recv, size_t count, DataType dtype,
@@ -267,9 +304,13 @@ Status Communicator::Gather(const void* send, void* recv, size_t count, DataType
     return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kLinear : options.algorithm;
-  if (a != Algorithm::kLinear) return Unsupported(kind, a);
-  return algo::GatherLinear(*transport_, tag, send, recv, count * DataTypeSize(dtype), root);
+  const size_t bytes = count * DataTypeSize(dtype);
+  Algorithm a = options.algorithm == Algorithm::kAuto
+                    ? SelectAlgorithm(kind, size(), bytes * static_cast<size_t>(size()))
+                    : options.algorithm;
+  if (a == Algorithm::kLinear) return algo::GatherLinear(*transport_, tag, send, recv, bytes, root);
+  if (a == Algorithm::kBinomial) return algo::GatherBinomial(*transport_, tag, send, recv, bytes, root);
+  return Unsupported(kind, a);
 }
 
 Status Communicator::Scatter(const void* send, void* recv, size_t count, DataType dtype, int root,
@@ -279,9 +320,13 @@ Status Communicator::Scatter(const void* send, void* recv, size_t count, DataTyp
     return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kLinear : options.algorithm;
-  if (a != Algorithm::kLinear) return Unsupported(kind, a);
-  return algo::ScatterLinear(*transport_, tag, send, recv, count * DataTypeSize(dtype), root);
+  const size_t bytes = count * DataTypeSize(dtype);
+  Algorithm a = options.algorithm == Algorithm::kAuto
+                    ? SelectAlgorithm(kind, size(), bytes * static_cast<size_t>(size()))
+                    : options.algorithm;
+  if (a == Algorithm::kLinear) return algo::ScatterLinear(*transport_, tag, send, recv, bytes, root);
+  if (a == Algorithm::kBinomial) return algo::ScatterBinomial(*transport_, tag, send, recv, bytes, root);
+  return Unsupported(kind, a);
 }
 
 Status Communicator::Barrier() {

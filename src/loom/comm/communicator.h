@@ -33,10 +33,11 @@ enum class Algorithm {
   kAuto,             // selection.cc: by collective, rank count and bytes
   kRing,             // allreduce, allgather, reduce-scatter
   kHalvingDoubling,  // allreduce (Rabenseifner; folds non-powers of two)
-  kRecursiveDoubling,  // allreduce, short vectors (folds non-powers of two)
-  kBinomial,         // broadcast, reduce
+  kRecursiveDoubling,  // allreduce (folds non-powers of two); allgather (2^k ranks only)
+  kBinomial,         // broadcast, reduce, gather, scatter
   kPairwise,         // alltoall(v)
-  kLinear,           // gather, scatter, broadcast, reduce (root talks to everyone)
+  kLinear,           // gather, scatter (root talks to everyone)
+  kBruck,            // allgather, any rank count, small messages
 };
 std::string_view AlgorithmName(Algorithm a);
 StatusOr<Algorithm> ParseAlgorithm(std::string_view text);
@@ -51,8 +52,13 @@ struct CollectiveOptions {
   Algorithm algorithm = Algorithm::kAuto;
 };
 
-// kAuto's choice (selection.cc).
+// kAuto's built-in choice (communicator.cc). `bytes` is the largest buffer of one rank: the
+// vector for allreduce/broadcast/reduce, the size()·count side for allgather, reduce-scatter,
+// alltoall, gather and scatter.
 Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes);
+
+// Whether `a` implements `kind` at `ranks` ranks (recursive-doubling allgather needs 2^k).
+bool Implements(Algorithm a, CollectiveKind kind, int ranks);
 
 class Communicator {
  public:

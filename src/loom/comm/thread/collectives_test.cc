@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "loom/base/strings.h"
 #include "loom/comm/communicator.h"
 #include "loom/comm/dtype.h"
 #include "loom/comm/thread/thread_transport.h"
@@ -168,6 +169,90 @@ TEST(Collectives, DataMovementMatchesReference) {
       });
       ASSERT_TRUE(s.ok()) << s << " p=" << p << " n=" << count;
     }
+}
+
+// Allgather (ring, Bruck, recursive doubling), gather and scatter (linear, binomial) at three
+// roots, out of place and in place, every dtype, against the concatenation of the inputs.
+TEST(Collectives, GatherFamilyEveryAlgorithmMatchesReference) {
+  const Algorithm kAllGather[] = {Algorithm::kAuto, Algorithm::kRing, Algorithm::kBruck,
+                                  Algorithm::kRecursiveDoubling};
+  const Algorithm kRooted[] = {Algorithm::kAuto, Algorithm::kLinear, Algorithm::kBinomial};
+  for (int p : kRankCounts)
+    for (size_t count : Counts(p)) {
+      const size_t pc = static_cast<size_t>(p);
+      Status s = thread::RunRanks(p, [&](Communicator& c) -> Status {
+        const int r = c.rank();
+        for (DataType t : kTypes) {
+          const size_t es = DataTypeSize(t), blk = count * es;
+          Bytes all;  // the sequential reference: every rank's block in rank order
+          for (int q = 0; q < p; ++q) {
+            Bytes b = Input(t, ReduceOp::kSum, q, count, 5);
+            all.insert(all.end(), b.begin(), b.end());
+          }
+          const Bytes mine = Input(t, ReduceOp::kSum, r, count, 5);
+          auto where = [&](Algorithm a) {
+            return StrCat(DataTypeName(t), " ", AlgorithmName(a), " rank ", r);
+          };
+          for (Algorithm a : kAllGather) {
+            const bool pow2 = (p & (p - 1)) == 0;
+            Bytes out(pc * blk, std::byte{0x5a});
+            Status st = c.AllGather(mine.data(), out.data(), count, t, {.algorithm = a});
+            if (a == Algorithm::kRecursiveDoubling && !pow2) {
+              // Defined behaviour: refused, never substituted (every rank gets the same answer).
+              if (st.code() != StatusCode::kInvalidArgument) return InternalError("rd accepted " + where(a));
+              continue;
+            }
+            LOOM_RETURN_IF_ERROR(st.WithContext(where(a)));
+            if (out != all) return InternalError("allgather " + where(a));
+            // In place: this rank's block already sits at its place in recv.
+            Bytes inplace(pc * blk, std::byte{0x33});
+            std::copy(mine.begin(), mine.end(), inplace.begin() + static_cast<long>(static_cast<size_t>(r) * blk));
+            LOOM_RETURN_IF_ERROR(c.AllGather(inplace.data() + static_cast<size_t>(r) * blk, inplace.data(),
+                                             count, t, {.algorithm = a}));
+            if (inplace != all) return InternalError("in-place allgather " + where(a));
+          }
+          for (int root : {0, p / 2, p - 1}) {
+            for (Algorithm a : kRooted) {
+              Bytes g(r == root ? pc * blk : 0, std::byte{0x11});
+              LOOM_RETURN_IF_ERROR(c.Gather(mine.data(), r == root ? g.data() : nullptr, count, t, root,
+                                            {.algorithm = a}).WithContext(where(a)));
+              if (r == root && g != all) return InternalError(StrCat("gather root ", root, " ", where(a)));
+              Bytes piece(blk, std::byte{0x22});
+              LOOM_RETURN_IF_ERROR(c.Scatter(r == root ? all.data() : nullptr, piece.data(), count, t, root,
+                                             {.algorithm = a}).WithContext(where(a)));
+              if (piece != mine) return InternalError(StrCat("scatter root ", root, " ", where(a)));
+              // In place at the root: gather's own block already in recv, scatter's left in send.
+              Bytes g2(pc * blk, std::byte{0x44});
+              if (r == root) std::copy(mine.begin(), mine.end(), g2.begin() + static_cast<long>(static_cast<size_t>(r) * blk));
+              const void* gsend = r == root ? static_cast<const void*>(g2.data() + static_cast<size_t>(r) * blk) : mine.data();
+              LOOM_RETURN_IF_ERROR(c.Gather(gsend, g2.data(), count, t, root, {.algorithm = a}));
+              if (r == root && g2 != all) return InternalError(StrCat("in-place gather ", where(a)));
+              Bytes s2 = all;
+              void* srecv = r == root ? static_cast<void*>(s2.data() + static_cast<size_t>(r) * blk) : piece.data();
+              LOOM_RETURN_IF_ERROR(c.Scatter(s2.data(), srecv, count, t, root, {.algorithm = a}));
+              if (r == root && s2 != all) return InternalError(StrCat("in-place scatter ", where(a)));
+            }
+          }
+        }
+        return OkStatus();
+      });
+      ASSERT_TRUE(s.ok()) << s << " p=" << p << " n=" << count;
+    }
+}
+
+TEST(Collectives, AutoSelectsTheNewAlgorithmsWhereTheyApply) {
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllGather, 8, 1024), Algorithm::kRecursiveDoubling);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllGather, 6, 1024), Algorithm::kBruck);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllGather, 8, size_t{64} << 20), Algorithm::kRing);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kGather, 8, 1024), Algorithm::kBinomial);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kScatter, 8, size_t{64} << 20), Algorithm::kLinear);
+  for (int p : kRankCounts)
+    for (CollectiveKind k : {CollectiveKind::kAllReduce, CollectiveKind::kAllGather,
+                             CollectiveKind::kReduceScatter, CollectiveKind::kAllToAll,
+                             CollectiveKind::kBroadcast, CollectiveKind::kReduce,
+                             CollectiveKind::kGather, CollectiveKind::kScatter})
+      for (size_t b : {size_t{0}, size_t{4096}, size_t{1} << 30})
+        EXPECT_TRUE(Implements(SelectAlgorithm(k, p, b), k, p)) << CollectiveKindName(k) << " p=" << p;
 }
 
 TEST(Collectives, AllToAllVWithRaggedCounts) {
