@@ -12,6 +12,7 @@
 #include "loom/base/timer.h"
 #include "loom/comm/communicator.h"
 #include "loom/comm/thread/thread_transport.h"
+#include "loom/comm/tuning.h"
 #ifdef LOOM_HAVE_MPI
 #include "loom/comm/mpi/mpi_transport.h"
 #endif
@@ -59,6 +60,7 @@ struct Point {
   size_t bytes;
   double loom_s = 0, native_s = 0;
   bool has_native = false;
+  std::string chosen;  // what the call's algorithm resolved to (kAuto: tuning table or built-in)
 };
 
 Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_t bytes,
@@ -83,6 +85,12 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   }
   pt.bytes = out_n * 4;
   if (coll == "alltoall" || coll == "allreduce" || coll == "adasum") pt.bytes = in_n * 4;
+  if (coll != "adasum") {
+    const auto kind = coll == "allreduce" ? comm::CollectiveKind::kAllReduce
+                      : coll == "allgather" ? comm::CollectiveKind::kAllGather
+                                            : comm::CollectiveKind::kAllToAll;
+    pt.chosen = comm::AlgorithmName(c.Choose(kind, std::max(in_n, out_n) * 4, {.algorithm = algo}));
+  }
   std::vector<float> in(in_n), out(out_n), check(out_n);
   for (size_t i = 0; i < in_n; ++i) in[i] = Val(r, i);
   std::unique_ptr<adasum::AdasumReducer> red;
@@ -186,6 +194,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
       Json rec = {{"collective", a.collective}, {"backend", a.backend}, {"ranks", n},
                   {"bytes", pt.bytes}, {"algorithm", a.algorithm}, {"loom_us", pt.loom_s * 1e6},
                   {"algbw_GBps", algbw}, {"busbw_GBps", busbw}, {"verified", true}};
+      if (!pt.chosen.empty()) rec["chosen"] = pt.chosen;
       char line[256];
       if (pt.has_native) {
         rec[baseline + "_us"] = pt.native_s * 1e6;
@@ -203,11 +212,22 @@ Status Bench(Context& ctx, const BenchArgs& a) {
     }
     return OkStatus();
   };
-  if (a.backend == "thread") {
-    if (a.ranks < 1) return InvalidArgumentError("--ranks must be at least 1");
-    return comm::thread::RunRanks(a.ranks, [&](Communicator& c) { return body(c, nullptr); });
+  return RunOnBackend(a.backend, a.ranks, body);
+}
+
+}  // namespace
+
+Status RunOnBackend(const std::string& backend, int ranks,
+                    const std::function<Status(Communicator&, void*)>& body) {
+  LOOM_ASSIGN_OR_RETURN(std::shared_ptr<const comm::TuningTable> tuning, comm::TuningFromEnvironment());
+  if (backend == "thread") {
+    if (ranks < 1) return InvalidArgumentError("--ranks must be at least 1");
+    return comm::thread::RunRanks(ranks, [&](Communicator& c) {
+      c.set_tuning(tuning);
+      return body(c, nullptr);
+    });
   }
-  if (a.backend == "mpi") {
+  if (backend == "mpi") {
 #ifdef LOOM_HAVE_MPI
     LOOM_RETURN_IF_ERROR(comm::mpi::InitMpi());
     Status s;
@@ -216,6 +236,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
       if (!t.ok()) return t.status();
       Communicator c(std::move(*t));
       c.set_timeout_ms(0);  // block in MPI_Waitall: no spinning on oversubscribed cores
+      c.set_tuning(tuning);
       MPI_Comm native;
       MPI_Comm_dup(MPI_COMM_WORLD, &native);
       s = body(c, &native);
@@ -227,10 +248,8 @@ Status Bench(Context& ctx, const BenchArgs& a) {
     return FailedPreconditionError("this loom was built without MPI");
 #endif
   }
-  return InvalidArgumentError(StrCat("--backend ", a.backend, ": thread or mpi"));
+  return InvalidArgumentError(StrCat("--backend ", backend, ": thread or mpi"));
 }
-
-}  // namespace
 
 void RegisterCommBench(CLI::App& group, Context& ctx) {
   auto a = std::make_shared<BenchArgs>();

@@ -6,9 +6,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 
 #include "cli.h"
+#include "loom/comm/communicator.h"
 
 namespace loom::cli {
 
@@ -17,5 +19,14 @@ namespace loom::cli {
 double BusFactor(const std::string& collective, int ranks);
 
 void RegisterCommBench(CLI::App& group, Context& ctx);
+
+// `loom comm tune` (comm_tune.cc).
+void RegisterCommTune(CLI::App& group, Context& ctx);
+
+// Runs `body(comm, native)` on every rank of `backend`: "thread" (`ranks` threads, native
+// null) or "mpi" (the mpirun world; native points at an MPI_Comm duplicate of
+// MPI_COMM_WORLD). The table named by LOOM_COMM_TUNING, if set, is loaded on every rank.
+Status RunOnBackend(const std::string& backend, int ranks,
+                    const std::function<Status(comm::Communicator&, void*)>& body);
 
 }  // namespace loom::cli

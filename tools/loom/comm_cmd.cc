@@ -355,6 +355,7 @@ LOOM_REGISTER_COMMANDS(comm, "Collectives, MSCCL programs and Adasum", [](CLI::A
   ctx.SetVerb(g, [&ctx, ga] { return Generate(ctx, *ga); });
 
   RegisterCommBench(app, ctx);
+  RegisterCommTune(app, ctx);
 });
 
 LOOM_REGISTER_DEMO_STAGE(comm, 20, CommDemo);

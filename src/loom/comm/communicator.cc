@@ -2,11 +2,14 @@
 #include "loom/comm/communicator.h"
 
 #include <cstring>
+#include <algorithm>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "loom/base/strings.h"
 #include "loom/comm/algorithms.h"
+#include "loom/comm/tuning.h"
 
 namespace loom::comm {
 
@@ -151,6 +154,15 @@ bool Implements(Algorithm a, CollectiveKind kind, int ranks) {
   return false;
 }
 
+Algorithm Communicator::Choose(CollectiveKind kind, size_t bytes,
+                               const CollectiveOptions& options) const {
+  if (options.algorithm != Algorithm::kAuto) return options.algorithm;
+  if (tuning_) {
+    if (std::optional<Algorithm> a = tuning_->Lookup(kind, size(), bytes)) return *a;
+  }
+  return SelectAlgorithm(kind, size(), bytes);
+}
+
 namespace {
 Status Unsupported(CollectiveKind k, Algorithm a) {
   return InvalidArgumentError(StrCat("algorithm ", AlgorithmName(a), " does not implement ",
@@ -167,8 +179,7 @@ Status Communicator::AllReduce(const void* send, void* recv, size_t count, DataT
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
   const size_t bytes = count * DataTypeSize(dtype);
   if (send != recv && bytes > 0) std::memmove(recv, send, bytes);
-  Algorithm a = options.algorithm == Algorithm::kAuto ? SelectAlgorithm(kind, size(), bytes)
-                                                      : options.algorithm;
+  Algorithm a = Choose(kind, bytes, options);
   switch (a) {
     case Algorithm::kRing:
       LOOM_RETURN_IF_ERROR(algo::AllReduceRing(*transport_, tag, recv, count, dtype, op));
@@ -194,8 +205,7 @@ Status Communicator::AllGather(const void* send, void* recv, size_t count, DataT
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
   const size_t bytes = count * DataTypeSize(dtype) * static_cast<size_t>(size());
-  Algorithm a = options.algorithm == Algorithm::kAuto ? SelectAlgorithm(kind, size(), bytes)
-                                                      : options.algorithm;
+  Algorithm a = Choose(kind, bytes, options);
   switch (a) {
     case Algorithm::kRing: return algo::AllGatherRing(*transport_, tag, send, recv, count, dtype);
     case Algorithm::kBruck: return algo::AllGatherBruck(*transport_, tag, send, recv, count, dtype);
@@ -211,7 +221,7 @@ Status Communicator::ReduceScatter(const void* send, void* recv, size_t count, D
   if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kRing : options.algorithm;
+  Algorithm a = Choose(kind, count * DataTypeSize(dtype) * static_cast<size_t>(size()), options);
   if (a != Algorithm::kRing) return Unsupported(kind, a);
   LOOM_RETURN_IF_ERROR(algo::ReduceScatterRing(*transport_, tag, send, recv, count, dtype, op));
   FinishAverage(dtype, op, recv, count, size());
@@ -226,7 +236,7 @@ Status Communicator::AllToAll(const void* send, void* recv, size_t count, DataTy
     return Bad(*this, kind, "in-place alltoall is not supported (send == recv)");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kPairwise : options.algorithm;
+  Algorithm a = Choose(kind, count * DataTypeSize(dtype) * static_cast<size_t>(size()), options);
   if (a != Algorithm::kPairwise) return Unsupported(kind, a);
   std::vector<size_t> counts(static_cast<size_t>(size()), count), displs(counts.size());
   for (size_t i = 0; i < displs.size(); ++i) displs[i] = i * count;
@@ -266,7 +276,7 @@ Status Communicator::AllToAllV(const void* send, std::span<const size_t> send_co
         return Bad(*this, kind, StrCat("checked mode: rank ", i, " sends ", incoming[i],
                                        " elements but this rank expects ", recv_counts[i]));
   }
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kPairwise : options.algorithm;
+  Algorithm a = Choose(kind, std::max(send_total, recv_total) * DataTypeSize(dtype), options);
   if (a != Algorithm::kPairwise) return Unsupported(kind, a);
   return algo::AllToAllPairwise(*transport_, tag, send, send_counts, send_displs, recv, recv_counts,
                                 recv_displs, dtype);
@@ -278,7 +288,7 @@ Status Communicator::Broadcast(void* buffer, size_t count, DataType dtype, int r
   if (!NeedPtr(buffer, count)) return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kBinomial : options.algorithm;
+  Algorithm a = Choose(kind, count * DataTypeSize(dtype), options);
   if (a != Algorithm::kBinomial) return Unsupported(kind, a);
   return algo::BroadcastBinomial(*transport_, tag, buffer, count * DataTypeSize(dtype), root);
 }
@@ -290,7 +300,7 @@ Status Communicator::Reduce(const void* send, void* recv, size_t count, DataType
     return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, root, tag));
-  Algorithm a = options.algorithm == Algorithm::kAuto ? Algorithm::kBinomial : options.algorithm;
+  Algorithm a = Choose(kind, count * DataTypeSize(dtype), options);
   if (a != Algorithm::kBinomial) return Unsupported(kind, a);
   LOOM_RETURN_IF_ERROR(algo::ReduceBinomial(*transport_, tag, send, recv, count, dtype, op, root));
   if (rank() == root) FinishAverage(dtype, op, recv, count, size());
@@ -305,9 +315,7 @@ Status Communicator::Gather(const void* send, void* recv, size_t count, DataType
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
   const size_t bytes = count * DataTypeSize(dtype);
-  Algorithm a = options.algorithm == Algorithm::kAuto
-                    ? SelectAlgorithm(kind, size(), bytes * static_cast<size_t>(size()))
-                    : options.algorithm;
+  Algorithm a = Choose(kind, bytes * static_cast<size_t>(size()), options);
   if (a == Algorithm::kLinear) return algo::GatherLinear(*transport_, tag, send, recv, bytes, root);
   if (a == Algorithm::kBinomial) return algo::GatherBinomial(*transport_, tag, send, recv, bytes, root);
   return Unsupported(kind, a);
@@ -321,9 +329,7 @@ Status Communicator::Scatter(const void* send, void* recv, size_t count, DataTyp
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, root, tag));
   const size_t bytes = count * DataTypeSize(dtype);
-  Algorithm a = options.algorithm == Algorithm::kAuto
-                    ? SelectAlgorithm(kind, size(), bytes * static_cast<size_t>(size()))
-                    : options.algorithm;
+  Algorithm a = Choose(kind, bytes * static_cast<size_t>(size()), options);
   if (a == Algorithm::kLinear) return algo::ScatterLinear(*transport_, tag, send, recv, bytes, root);
   if (a == Algorithm::kBinomial) return algo::ScatterBinomial(*transport_, tag, send, recv, bytes, root);
   return Unsupported(kind, a);
@@ -339,6 +345,7 @@ StatusOr<std::unique_ptr<Communicator>> Communicator::Split(int color, int key) 
   if (!t) return std::unique_ptr<Communicator>();
   auto c = std::make_unique<Communicator>(std::move(t));
   c->set_checked(checked_);
+  c->set_tuning(tuning_);
   return c;
 }
 

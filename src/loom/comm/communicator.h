@@ -48,6 +48,8 @@ enum class CollectiveKind {
 };
 std::string_view CollectiveKindName(CollectiveKind k);
 
+class TuningTable;  // tuning.h
+
 struct CollectiveOptions {
   Algorithm algorithm = Algorithm::kAuto;
 };
@@ -71,6 +73,14 @@ class Communicator {
   void set_checked(bool checked) { checked_ = checked; }
   bool checked() const { return checked_; }
   void set_timeout_ms(int64_t ms) { transport_->set_timeout_ms(ms); }
+
+  // A measured selection table for kAuto (tuning.h); nullptr restores the built-in choice.
+  // Communicators made by Split inherit it. Every rank must use the same table.
+  void set_tuning(std::shared_ptr<const TuningTable> table) { tuning_ = std::move(table); }
+  const TuningTable* tuning() const { return tuning_.get(); }
+  // The algorithm a call of `kind` with `bytes` (as SelectAlgorithm) runs: options.algorithm
+  // unless kAuto, else the tuning table's entry for this size, else SelectAlgorithm.
+  Algorithm Choose(CollectiveKind kind, size_t bytes, const CollectiveOptions& options) const;
 
   Status AllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op,
                    const CollectiveOptions& options = {});
@@ -108,6 +118,7 @@ class Communicator {
                int tag_base);
 
   std::unique_ptr<Transport> transport_;
+  std::shared_ptr<const TuningTable> tuning_;
   bool checked_ = false;
   int64_t sequence_ = 0;
 };
