@@ -59,7 +59,9 @@ class AdasumReducer {
   static StatusOr<std::unique_ptr<AdasumReducer>> Create(comm::Communicator& comm,
                                                          bool fold_non_power_of_two = false);
 
-  // Adasum-allreduces the fused list of tensors in place (per-tensor coefficients).
+  // Adasum-allreduces the fused list of tensors in place (per-tensor coefficients). Tensors
+  // that already lie back to back in memory are reduced where they are; others are copied
+  // into the reducer's fusion buffer and back.
   Status Allreduce(std::span<const TensorView> tensors, comm::DataType dtype);
 
   // Plain sum over the same VHDD schedule and buffers (the cost baseline of benchmarks).
