@@ -26,6 +26,13 @@ TEST(ModArith, BarrettAndShoupMatchU128Remainder) {
       ASSERT_EQ(m.Reduce128(z), static_cast<uint64_t>(z % q)) << q << " " << a << " " << b;
       u128 big = (static_cast<u128>(rng() >> 1) << 64) | rng();  // up to 2^127 (lazy sums)
       ASSERT_EQ(m.Reduce128(big), static_cast<uint64_t>(big % q));
+      uint64_t x64 = rng();  // any 64-bit word, and the extremes
+      for (uint64_t v : {x64, ~uint64_t{0}, uint64_t{0}, q - 1, q, 4 * q - 1}) {
+        uint64_t lazy64 = m.ReduceLazy(v);
+        ASSERT_LT(lazy64, 2 * q);
+        ASSERT_EQ(lazy64 % q, v % q);
+        ASSERT_EQ(m.Reduce(v), v % q);
+      }
       uint64_t w = rng() % q, x = rng();
       uint64_t lazy = MulShoupLazy(x, w, ShoupPrecompute(w, q), q);
       ASSERT_LT(lazy, 2 * q);
