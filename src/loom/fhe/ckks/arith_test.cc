@@ -26,6 +26,13 @@ TEST(ModArith, BarrettAndShoupMatchU128Remainder) {
       ASSERT_EQ(m.Reduce128(z), static_cast<uint64_t>(z % q)) << q << " " << a << " " << b;
       u128 big = (static_cast<u128>(rng() >> 1) << 64) | rng();  // up to 2^127 (lazy sums)
       ASSERT_EQ(m.Reduce128(big), static_cast<uint64_t>(big % q));
+      uint64_t x64 = rng();  // any 64-bit word, and the extremes
+      for (uint64_t v : {x64, ~uint64_t{0}, uint64_t{0}, q - 1, q, 4 * q - 1}) {
+        uint64_t lazy64 = m.ReduceLazy(v);
+        ASSERT_LT(lazy64, 2 * q);
+        ASSERT_EQ(lazy64 % q, v % q);
+        ASSERT_EQ(m.Reduce(v), v % q);
+      }
       uint64_t w = rng() % q, x = rng();
       uint64_t lazy = MulShoupLazy(x, w, ShoupPrecompute(w, q), q);
       ASSERT_LT(lazy, 2 * q);
@@ -202,6 +209,39 @@ TEST(Security, TablesAndRefusal) {
   EXPECT_FALSE(Context::Create(p).ok());
   p.insecure_skip_security_check_for_testing_only = true;
   EXPECT_TRUE(Context::Create(p).ok());
+}
+
+// N = 65536: the HE standard's tables stop at 32768, so no log Q bound exists to check a
+// chain against; it is refused (naming the table) unless the test-only override is set. With
+// the override the ring arithmetic still works: x^a * x^b through the NTT is the negacyclic
+// monomial +-x^((a+b) mod N) (a cheap exact oracle where the O(N^2) schoolbook is too slow).
+TEST(Context, N65536RefusedWithoutTableEntryButRingArithmeticWorks) {
+  Parameters p;
+  p.poly_degree = 65536;
+  p.prime_bits = {60, 60};
+  auto refused = Context::Create(p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("no HE-standard entry"), std::string::npos)
+      << refused.status();
+  p.insecure_skip_security_check_for_testing_only = true;
+  auto ctx = Context::Create(p);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  const size_t n = 65536;
+  const NttTables& t = (*ctx)->ntt(0);
+  const uint64_t q = t.modulus().value;
+  for (auto [a, b] : {std::pair<size_t, size_t>{3, 70000 - 65536}, {40000, 30000}, {65535, 65535}}) {
+    std::vector<uint64_t> x(n, 0), y(n, 0);
+    x[a] = 1;
+    y[b] = 2;
+    t.Forward(x.data());
+    t.Forward(y.data());
+    for (size_t k = 0; k < n; ++k) x[k] = t.modulus().Mul(x[k], y[k]);
+    t.Inverse(x.data());
+    std::vector<uint64_t> want(n, 0);
+    want[(a + b) % n] = a + b < n ? 2 : q - 2;
+    ASSERT_EQ(x, want) << a << " " << b;
+  }
 }
 
 TEST(Context, RejectsMalformedChains) {

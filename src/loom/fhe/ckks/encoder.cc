@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "loom/base/strings.h"
+#include "loom/fhe/ckks/modarith.h"
 #include "loom/fhe/ckks/rns.h"
 
 namespace loom::ckks {
@@ -17,6 +18,12 @@ void BitReversePermute(std::vector<std::complex<double>>& v) {
     j ^= bit;
     if (i < j) std::swap(v[i], v[j]);
   }
+}
+
+// Plain (a+bi)(c+di): std::complex's operator* adds C99 Annex G inf/NaN recovery (a libcall
+// on the slow path and extra compares on the fast one); every value here is finite.
+inline std::complex<double> ComplexMul(std::complex<double> x, std::complex<double> y) {
+  return {x.real() * y.real() - x.imag() * y.imag(), x.real() * y.imag() + x.imag() * y.real()};
 }
 
 }  // namespace
@@ -33,9 +40,9 @@ void Encoder::CoeffsToSlots(std::vector<std::complex<double>>& v) const {
     const size_t lenh = len >> 1, lenq = len << 2, gap = m / lenq;
     for (size_t i = 0; i < n; i += len) {
       for (size_t j = 0; j < lenh; ++j) {
-        size_t idx = (rg[j] % lenq) * gap;
+        size_t idx = (rg[j] & (lenq - 1)) * gap;  // lenq is a power of two
         std::complex<double> u = v[i + j];
-        std::complex<double> w = v[i + j + lenh] * roots[idx];
+        std::complex<double> w = ComplexMul(v[i + j + lenh], roots[idx]);
         v[i + j] = u + w;
         v[i + j + lenh] = u - w;
       }
@@ -52,9 +59,9 @@ void Encoder::SlotsToCoeffs(std::vector<std::complex<double>>& v) const {
     const size_t lenh = len >> 1, lenq = len << 2, gap = m / lenq;
     for (size_t i = 0; i < n; i += len) {
       for (size_t j = 0; j < lenh; ++j) {
-        size_t idx = (lenq - (rg[j] % lenq)) * gap;
+        size_t idx = (lenq - (rg[j] & (lenq - 1))) * gap;
         std::complex<double> u = v[i + j] + v[i + j + lenh];
-        std::complex<double> w = (v[i + j] - v[i + j + lenh]) * roots[idx];
+        std::complex<double> w = ComplexMul(v[i + j] - v[i + j + lenh], roots[idx]);
         v[i + j] = u;
         v[i + j + lenh] = w;
       }
@@ -65,7 +72,18 @@ void Encoder::SlotsToCoeffs(std::vector<std::complex<double>>& v) const {
   for (auto& x : v) x *= inv;
 }
 
-Status Encoder::PutCoefficient(Plaintext& pt, size_t index, double c) const {
+std::vector<Encoder::Two64> Encoder::Two64Table(int level) const {
+  std::vector<Two64> t(static_cast<size_t>(level) + 1);
+  for (int i = 0; i <= level; ++i) {
+    const Modulus& m = ctx_->modulus(i);
+    const uint64_t w = m.Reduce(0 - m.value);  // (2^64 - q) mod q = 2^64 mod q
+    t[i] = {w, ShoupPrecompute(w, m.value)};
+  }
+  return t;
+}
+
+Status Encoder::PutCoefficient(Plaintext& pt, size_t index, double c,
+                               std::span<const Two64> two64) const {
   const double a = std::fabs(c);
   if (!(a < 0x1p126)) return OutOfRangeError(StrCat("encoded coefficient ", c, " is not below 2^126"));
   // Split |c| = hi * 2^64 + lo exactly (c is an integer-valued double).
@@ -75,9 +93,8 @@ Status Encoder::PutCoefficient(Plaintext& pt, size_t index, double c) const {
   const bool negative = c < 0;
   for (int i = 0; i <= pt.level; ++i) {
     const Modulus& m = ctx_->modulus(i);
-    // 2^64 mod q = (2^64 - q) mod q, computed as Reduce of the wrapped difference.
-    const uint64_t two64 = m.Reduce(0 - m.value);
-    uint64_t r = m.MulAdd(m.Reduce(hi), two64, m.Reduce(lo));
+    const uint64_t hi_part = MulShoup(m.Reduce(hi), two64[i].w, two64[i].w_shoup, m.value);
+    uint64_t r = AddMod(hi_part, m.Reduce(lo), m.value);
     const uint64_t sel = -static_cast<uint64_t>(negative);  // no branch on message data
     pt.limb(i)[index] = (NegateMod(r, m.value) & sel) | (r & ~sel);
   }
@@ -115,9 +132,10 @@ StatusOr<Plaintext> Encoder::Encode(std::span<const std::complex<double>> values
   pt.scale = scale;
   pt.n = ctx_->n();
   pt.data.assign(static_cast<size_t>(level + 1) * pt.n, 0);
+  const auto two64 = Two64Table(level);
   for (size_t j = 0; j < slots; ++j) {
-    LOOM_RETURN_IF_ERROR(PutCoefficient(pt, j, std::round(v[j].real() * scale)));
-    LOOM_RETURN_IF_ERROR(PutCoefficient(pt, j + slots, std::round(v[j].imag() * scale)));
+    LOOM_RETURN_IF_ERROR(PutCoefficient(pt, j, std::round(v[j].real() * scale), two64));
+    LOOM_RETURN_IF_ERROR(PutCoefficient(pt, j + slots, std::round(v[j].imag() * scale), two64));
   }
   for (int i = 0; i <= level; ++i) ctx_->ntt(i).Forward(pt.limb(i));
   return pt;
@@ -143,7 +161,7 @@ StatusOr<Plaintext> Encoder::EncodeConstant(double value, double scale, int leve
   pt.scale = scale;
   pt.n = ctx_->n();
   pt.data.assign(static_cast<size_t>(level + 1) * pt.n, 0);
-  LOOM_RETURN_IF_ERROR(PutCoefficient(pt, 0, c));
+  LOOM_RETURN_IF_ERROR(PutCoefficient(pt, 0, c, Two64Table(level)));
   for (int i = 0; i <= level; ++i) ctx_->ntt(i).Forward(pt.limb(i));
   return pt;
 }
@@ -160,9 +178,10 @@ StatusOr<std::vector<std::complex<double>>> Encoder::Decode(const Plaintext& pt)
   for (size_t i = 0; i < limbs; ++i) ctx_->ntt(i).Inverse(coeff.data() + i * n);
   std::vector<uint64_t> residues(limbs);
   std::vector<double> real(n);
+  CrtScratch scratch;
   for (size_t j = 0; j < n; ++j) {
     for (size_t i = 0; i < limbs; ++i) residues[i] = coeff[i * n + j];
-    real[j] = CrtComposeCentered(*ctx_, pt.level, residues);
+    real[j] = CrtComposeCentered(*ctx_, pt.level, residues, scratch);
   }
   std::vector<std::complex<double>> v(slots);
   const double inv = 1.0 / pt.scale;

@@ -37,8 +37,14 @@ class Encoder {
   const ContextPtr& context() const { return ctx_; }
 
  private:
+  // 2^64 mod q_i and its Shoup quotient, per limb (PutCoefficient's split of |c|).
+  struct Two64 {
+    uint64_t w, w_shoup;
+  };
+  std::vector<Two64> Two64Table(int level) const;
   // Writes round(c) mod q_i into every limb of `pt` at coefficient `index`.
-  Status PutCoefficient(Plaintext& pt, size_t index, double c) const;
+  Status PutCoefficient(Plaintext& pt, size_t index, double c,
+                        std::span<const Two64> two64) const;
   ContextPtr ctx_;
 };
 

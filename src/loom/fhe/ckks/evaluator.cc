@@ -213,19 +213,15 @@ StatusOr<Ciphertext> Evaluator::Relinearize(const Ciphertext& a, const RelinKey&
   if (rk.key.fingerprint != ctx_->fingerprint())
     return FailedPreconditionError("relinearize: relinearization key belongs to another context");
   if (a.size == 2) return a;
-  Ciphertext r = Empty(*ctx_, a.level, 2, a.scale);
-  const size_t rows = a.limbs() * a.n;
-  std::vector<uint64_t> u0(rows), u1(rows);
-  KeySwitch(*ctx_, a.level, a.poly(2, 0), rk.key, u0.data(), u1.data());
-  for (size_t i = 0; i < a.limbs(); ++i) {
-    const uint64_t q = ctx_->modulus(i).value;
-    const uint64_t *x0 = a.poly(0, i), *x1 = a.poly(1, i);
-    uint64_t *y0 = r.poly(0, i), *y1 = r.poly(1, i);
-    for (size_t k = 0; k < a.n; ++k) {
-      y0[k] = AddMod(x0[k], u0[i * a.n + k], q);
-      y1[k] = AddMod(x1[k], u1[i * a.n + k], q);
-    }
-  }
+  // (c0, c1) += KeySwitch(c2): copy the first two components, then accumulate in place.
+  Ciphertext r;
+  r.fingerprint = a.fingerprint;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.n = a.n;
+  r.size = 2;
+  r.data.assign(a.data.begin(), a.data.begin() + 2 * a.limbs() * a.n);
+  KeySwitchAdd(*ctx_, a.level, a.poly(2, 0), rk.key, r.poly(0, 0), r.poly(1, 0));
   return r;
 }
 
@@ -246,14 +242,18 @@ StatusOr<Ciphertext> Evaluator::Rescale(const Ciphertext& a) const {
     for (size_t k = 0; k < n; ++k) last[k] = AddMod(last[k], half, ql);
     for (int i = 0; i < l; ++i) {
       const Modulus& m = ctx_->modulus(static_cast<size_t>(i));
-      const uint64_t half_i = m.Reduce(half);
-      for (size_t k = 0; k < n; ++k) tmp[k] = SubMod(m.Reduce(last[k]), half_i, m.value);
-      ctx_->ntt(static_cast<size_t>(i)).Forward(tmp.data());
+      const uint64_t q = m.value, two_q = 2 * q;
+      // [last - half]_{q_i}, lazily: [0, 2q) + (2q - half_i) stays below the NTT's 4q bound.
+      const uint64_t offset = two_q - m.Reduce(half);
+      for (size_t k = 0; k < n; ++k) tmp[k] = m.ReduceLazy(last[k]) + offset;
+      ctx_->ntt(static_cast<size_t>(i)).ForwardLazy(tmp.data());
       const uint64_t inv = ctx_->inv_q_last(l, static_cast<size_t>(i));
       const uint64_t inv_s = ctx_->inv_q_last_shoup(l, static_cast<size_t>(i));
       const uint64_t* x = a.poly(comp, static_cast<size_t>(i));
       uint64_t* y = r.poly(comp, static_cast<size_t>(i));
-      for (size_t k = 0; k < n; ++k) y[k] = MulShoup(SubMod(x[k], tmp[k], m.value), inv, inv_s, m.value);
+      // x in [0, q), tmp in [0, 4q) -> [0, 2q): x + 2q - tmp in (0, 3q), one Shoup product.
+      for (size_t k = 0; k < n; ++k)
+        y[k] = MulShoup(x[k] + two_q - ReduceOnce(tmp[k], two_q), inv, inv_s, q);
     }
   }
   return r;
@@ -292,22 +292,22 @@ StatusOr<Ciphertext> Evaluator::ApplyGalois(const Ciphertext& a, uint64_t g,
                                 " (generate keys for this exact step)"));
   const size_t n = a.n;
   auto perm = GaloisPermutation(g, ctx_->log_n());
+  // (sigma(c0), 0) + KeySwitch(sigma(c1)): sigma(c1) goes to a scratch row set (the switch's
+  // input), sigma(c0) straight into the result, whose second component starts at zero.
   Ciphertext rotated = Empty(*ctx_, a.level, 2, a.scale);
-  for (int comp = 0; comp < 2; ++comp)
-    for (size_t i = 0; i < a.limbs(); ++i) {
-      const uint64_t* x = a.poly(comp, i);
-      uint64_t* y = rotated.poly(comp, i);
-      for (size_t k = 0; k < n; ++k) y[k] = x[perm[k]];
-    }
-  Ciphertext r = Empty(*ctx_, a.level, 2, a.scale);
-  KeySwitch(*ctx_, a.level, rotated.poly(1, 0), it->second, r.poly(0, 0), r.poly(1, 0));
+  std::vector<uint64_t> c1(a.limbs() * n);
   for (size_t i = 0; i < a.limbs(); ++i) {
-    const uint64_t q = ctx_->modulus(i).value;
-    uint64_t* y = r.poly(0, i);
-    const uint64_t* x = rotated.poly(0, i);
-    for (size_t k = 0; k < n; ++k) y[k] = AddMod(y[k], x[k], q);
+    const uint64_t* x0 = a.poly(0, i);
+    const uint64_t* x1 = a.poly(1, i);
+    uint64_t* y0 = rotated.poly(0, i);
+    uint64_t* y1 = c1.data() + i * n;
+    for (size_t k = 0; k < n; ++k) {
+      y0[k] = x0[perm[k]];
+      y1[k] = x1[perm[k]];
+    }
   }
-  return r;
+  KeySwitchAdd(*ctx_, a.level, c1.data(), it->second, rotated.poly(0, 0), rotated.poly(1, 0));
+  return rotated;
 }
 
 StatusOr<Ciphertext> Evaluator::RotateLeft(const Ciphertext& a, int64_t steps,

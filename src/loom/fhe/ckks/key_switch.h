@@ -17,8 +17,10 @@
 
 namespace loom::ckks {
 
-// d: (level+1) rows of N in NTT form. out0/out1 receive (level+1) rows each (NTT form).
-void KeySwitch(const Context& ctx, int level, const uint64_t* d, const KSwitchKey& key,
-               uint64_t* out0, uint64_t* out1);
+// d: (level+1) rows of N in NTT form, values in [0, q). out0/out1: (level+1) rows each in
+// NTT form, values in [0, q); the switched pair is ADDED to them (out += (u0, u1)), which is
+// what relinearization and rotation need and saves a pass over the result.
+void KeySwitchAdd(const Context& ctx, int level, const uint64_t* d, const KSwitchKey& key,
+                  uint64_t* out0, uint64_t* out1);
 
 }  // namespace loom::ckks

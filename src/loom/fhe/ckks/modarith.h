@@ -60,7 +60,13 @@ struct Modulus {
     uint64_t r = z0 - qhat * value;
     return ReduceOnce(r, value);
   }
-  uint64_t Reduce(uint64_t x) const { return Reduce128(x); }
+  // x mod q in [0, 2q) for any 64-bit x: Barrett with floor(2^64 / q) = ratio_hi (one high
+  // multiply). x * ratio_hi / 2^64 > x/q - 1, so the quotient estimate is at most one short.
+  uint64_t ReduceLazy(uint64_t x) const {
+    uint64_t qhat = static_cast<uint64_t>((static_cast<u128>(x) * ratio_hi) >> 64);
+    return x - qhat * value;
+  }
+  uint64_t Reduce(uint64_t x) const { return ReduceOnce(ReduceLazy(x), value); }
   uint64_t Mul(uint64_t a, uint64_t b) const { return Reduce128(static_cast<u128>(a) * b); }
   // (a * b + c) mod q.
   uint64_t MulAdd(uint64_t a, uint64_t b, uint64_t c) const {

@@ -64,8 +64,15 @@ BigUint BigProduct(std::span<const uint64_t> primes) {
 }
 
 double CrtComposeCentered(const Context& ctx, int level, std::span<const uint64_t> residues) {
+  CrtScratch scratch;
+  return CrtComposeCentered(ctx, level, residues, scratch);
+}
+
+double CrtComposeCentered(const Context& ctx, int level, std::span<const uint64_t> residues,
+                          CrtScratch& scratch) {
   const BigUint& q = ctx.crt_q(level);
-  BigUint x(q.size() + 1, 0);
+  BigUint& x = scratch.x;
+  x.assign(q.size() + 1, 0);
   for (int i = 0; i <= level; ++i) {
     const Modulus& m = ctx.modulus(i);
     uint64_t y = m.Mul(residues[i], ctx.crt_qhat_inv(level, i));
@@ -73,10 +80,12 @@ double CrtComposeCentered(const Context& ctx, int level, std::span<const uint64_
   }
   // x < (level+1) * Q: subtract Q until reduced (public data: the decrypted plaintext).
   while (BigCompare(x, q) >= 0) BigSub(x, q);
-  BigUint twice = x;
+  BigUint& twice = scratch.y;
+  twice.assign(x.begin(), x.end());
   BigMulAddWord(twice, x, 1);  // 2x
   if (BigCompare(twice, q) > 0) {
-    BigUint neg = q;
+    BigUint& neg = scratch.y;  // 2x is no longer needed
+    neg.assign(q.begin(), q.end());
     neg.resize(std::max(neg.size(), x.size()), 0);
     BigSub(neg, x);
     return -BigToDouble(neg);
@@ -129,7 +138,7 @@ void BaseConverter::ConvertTo(const uint64_t* const* in, size_t t, uint64_t* out
   const size_t k = src_.size();
   const Modulus& m = dst_[t];
   if (k == 1) {  // S/s_0 = 1: the conversion is a plain reduction
-    for (size_t c = 0; c < n; ++c) out[c] = m.Reduce(in[0][c]);
+    for (size_t c = 0; c < n; ++c) out[c] = m.ReduceLazy(in[0][c]);
     return;
   }
   const uint64_t* row = &shat_mod_[t * k];

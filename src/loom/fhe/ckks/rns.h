@@ -30,6 +30,13 @@ BigUint BigProduct(std::span<const uint64_t> primes);
 
 // The value in (-Q_l/2, Q_l/2] whose residues mod q_0..q_level are `residues`, as a double.
 double CrtComposeCentered(const Context& ctx, int level, std::span<const uint64_t> residues);
+// Working storage for the overload below, reused across coefficients so that decoding a
+// polynomial allocates once instead of once per coefficient.
+struct CrtScratch {
+  BigUint x, y;
+};
+double CrtComposeCentered(const Context& ctx, int level, std::span<const uint64_t> residues,
+                          CrtScratch& scratch);
 
 class BaseConverter {
  public:
@@ -37,7 +44,8 @@ class BaseConverter {
   // in: src.size() rows of n coefficients (coefficient form, values in [0, s_i));
   // out: dst.size() rows of n values in [0, t).
   void Convert(const uint64_t* const* in, uint64_t* const* out, size_t n) const;
-  // Only destination `t` (one row of n).
+  // Only destination `t` (one row of n), lazily reduced: values in [0, 2t) (the NTT that
+  // follows in key switching accepts that). Inputs may be any value < 2^64.
   void ConvertTo(const uint64_t* const* in, size_t t, uint64_t* out, size_t n) const;
 
  private:
