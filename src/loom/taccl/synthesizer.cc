@@ -52,12 +52,10 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
     LOOM_ASSIGN_OR_RETURN(r, RouteChunks(t, sk, o.coll, k, o.root, ro));
     AppendTreeEdges(t, r.trees, Sources(o.coll, N, k, o.root), 0, nullptr, &edges);
   } else {
-    // Reductions route AllGather trees on the transpose. The relay map's sender -> chunks rule
-    // names senders of the forward direction, which receive in the transpose, so it is dropped
-    // there (the relay links themselves still constrain the routes).
+    // Reductions route AllGather trees on the transpose, with the relay map re-keyed by
+    // receiver (TransposedSketch).
     Topology tt = Transposed(t);
-    Sketch rsk = sk;
-    rsk.sender_rev_map.clear();
+    Sketch rsk = TransposedSketch(sk, t.gpus_per_node);
     LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, rsk, Collective::kAllGather, k, 0, ro));
     auto ready = AppendReduceEdges(t, rr.trees, &edges);
     r = rr;
@@ -98,8 +96,7 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   SynthOptions ag = o;
   ag.coll = Collective::kAllGather;
   Topology tt = Transposed(t);
-  Sketch rsk = sk;
-  rsk.sender_rev_map.clear();  // as in RouteEdges: the map names forward-direction senders
+  Sketch rsk = TransposedSketch(sk, t.gpus_per_node);  // as in RouteEdges
   LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, rsk, ag, k, cb, o.use_milp, nullptr));
   LOOM_ASSIGN_OR_RETURN(Algorithm fwd, Routed(t, sk, ag, k, cb, o.use_milp, nullptr));
   Algorithm a = NewAlgo("inversion", t, Collective::kAllReduce, k, 0, cb);
@@ -154,6 +151,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
       return OkStatus();
     }
     a->name = name;
+    if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
+      cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
+      best.candidates.push_back(cand);
+      return OkStatus();
+    }
     Status ok = CheckAlgorithm(*a, t);
     if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
     LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t));
