@@ -221,24 +221,49 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   return best;
 }
 
-StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
-                                     const SimOptions& sim) {
+namespace {
+
+// NCCL's view of the nodes (network links fully connected, as NCCL picks its own NIC paths) and
+// one ring per NIC, as NCCL builds its channels; a single ring on one node.
+StatusOr<std::pair<Topology, std::vector<std::vector<int>>>> NcclRings(const NodeProfile& profile, int nodes) {
   Sketch s = DefaultSketch(profile, nodes);
   s.conn_mode = "fully-connected";
   LOOM_ASSIGN_OR_RETURN(Topology t, BuildTopology(profile, s));
-  // One ring per NIC, as NCCL builds its channels; a single ring on one node.
   std::vector<std::vector<int>> rings;
   for (int nic = 0; nic < (nodes > 1 ? profile.nics : 1); ++nic) {
     auto ring = FindRing(t, nodes > 1 ? nic : -1);
     if (ring.ok()) rings.push_back(*ring);
   }
   if (rings.empty()) return NotFoundError(StrCat(t.name, ": no ring for the NCCL baseline"));
-  const int L = t.num_ranks() * static_cast<int>(rings.size());
-  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
-  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(t, rings, coll, cb));
+  return std::make_pair(std::move(t), std::move(rings));
+}
+
+StatusOr<SimResult> CheckLowerSimulate(const Algorithm& a, const Topology& t, uint64_t bytes, const SimOptions& sim) {
   LOOM_RETURN_IF_ERROR(CheckAlgorithm(a, t));
   LOOM_ASSIGN_OR_RETURN(Program p, Lower(a, t));
   return Simulate(p, t, bytes, sim);
+}
+
+}  // namespace
+
+StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim) {
+  LOOM_ASSIGN_OR_RETURN(auto tr, NcclRings(profile, nodes));
+  const int L = tr.first.num_ranks() * static_cast<int>(tr.second.size());
+  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(tr.first, tr.second, coll, cb));
+  return CheckLowerSimulate(a, tr.first, bytes, sim);
+}
+
+StatusOr<SimResult> SimulateNcclTree(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim) {
+  if (coll != Collective::kAllReduce)
+    return InvalidArgumentError(StrCat("NCCL's tree algorithm is AllReduce only, not ", CollectiveName(coll)));
+  LOOM_ASSIGN_OR_RETURN(auto tr, NcclRings(profile, nodes));
+  const int L = tr.first.num_ranks() * 2 * static_cast<int>(tr.second.size());
+  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, DoubleBinaryTreeAllReduce(tr.first, tr.second, cb));
+  return CheckLowerSimulate(a, tr.first, bytes, sim);
 }
 
 }  // namespace loom::taccl

@@ -63,4 +63,10 @@ StatusOr<SynthResult> Synthesize(const Topology& topo, const Sketch& sketch,
 StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll,
                                      uint64_t bytes, const SimOptions& sim = {});
 
+// NCCL's tree baseline (double binary trees, DoubleBinaryTreeAllReduce) on the same physical
+// nodes as SimulateNcclRing, two trees per NIC ring. NCCL runs its tree for AllReduce only, so
+// other collectives get InvalidArgument.
+StatusOr<SimResult> SimulateNcclTree(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim = {});
+
 }  // namespace loom::taccl
