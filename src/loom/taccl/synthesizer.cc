@@ -38,9 +38,10 @@ void SetMakespan(Algorithm* a) {
 
 // Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
-                                               double cb, bool use_milp, Routing* stats, bool switch_relay = false) {
+                                               double cb, bool use_milp, Routing* stats, int relay_depth = 0) {
   RouteOptions ro;
-  ro.switch_relay = switch_relay;
+  ro.switch_relay = relay_depth > 0;
+  if (relay_depth > 0) ro.switch_depth = relay_depth;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -192,8 +193,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   Routing greedy_stats;
   LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
   if (!t.switches.empty()) {
-    Routing relay_stats;
-    LOOM_RETURN_IF_ERROR(scheduled("taccl-relay", RouteEdges(t, sk, o, k, cb, false, &relay_stats, true), &relay_stats));
+    for (int depth : o.relay_depths) {
+      Routing relay_stats;
+      std::string name = depth == 3 ? "taccl-relay" : StrCat("taccl-relay-d", depth);
+      LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
+    }
   }
   if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
   if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
