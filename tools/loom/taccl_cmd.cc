@@ -159,6 +159,12 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
     human += StrCat("\n  NCCL ring (same simulator) ", Fixed(ring->algbw_gbs, 2), " GB/s -> ",
                     Fixed(ring->time_us / res.sim.time_us, 2), "x");
   }
+  if (auto tree = SimulateNcclTree(r.profile, r.topo.num_nodes, o.coll, o.bytes, o.sim); tree.ok()) {
+    rec["nccl_tree_algbw_gbs"] = tree->algbw_gbs;
+    rec["speedup_vs_tree"] = tree->time_us / res.sim.time_us;
+    human += StrCat("\n  NCCL tree (same simulator) ", Fixed(tree->algbw_gbs, 2), " GB/s -> ",
+                    Fixed(tree->time_us / res.sim.time_us, 2), "x");
+  }
   for (const auto& c : res.candidates)
     human += StrCat("\n  candidate ", c.name, ": ", c.error.empty() ? Fixed(c.sim_us, 1) + " us" : c.error);
   if (verified) human += "\n  reference interpreter: every destination element checked; comm validator: ok";

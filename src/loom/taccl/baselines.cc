@@ -160,6 +160,89 @@ StatusOr<Algorithm> MultiRingAlgorithm(const Topology& t, const std::vector<std:
   return Finish(t, std::move(a), edges);
 }
 
+StatusOr<Algorithm> DoubleBinaryTreeAllReduce(const Topology& t, const std::vector<std::vector<int>>& rings,
+                                              double chunk_bytes) {
+  const int N = t.num_ranks(), M = t.num_nodes;
+  const int k = 2 * static_cast<int>(rings.size());
+  if (k < 2) return InvalidArgumentError("tree: no rings");
+  // Node-level parents of the two trees; -1 at the root.
+  auto node_parent = [&](int tree, int b) {
+    if (tree == 0) return b == 0 ? -1 : (b - 1) / 2;
+    int m = M - 1 - b;
+    return m == 0 ? -1 : M - 1 - (m - 1) / 2;
+  };
+  // Rank-level parent per (ring, tree).
+  std::vector<std::vector<int>> parent(k, std::vector<int>(N, -1));
+  for (int j = 0; j < k / 2; ++j) {
+    const auto& ring = rings[j];
+    if (static_cast<int>(ring.size()) != N) return InvalidArgumentError("tree: ring must list every rank once");
+    std::vector<int> leader(M, -1);
+    for (int i = 0; i < N; ++i) {
+      int b = t.NodeOf(ring[i]);
+      bool first = leader[b] < 0;
+      if (first) leader[b] = ring[i];
+      for (int tree = 0; tree < 2; ++tree)
+        if (!first) parent[2 * j + tree][ring[i]] = ring[i - 1];
+      if (!first && t.NodeOf(ring[i - 1]) != b) return InvalidArgumentError("tree: ring leaves a node and comes back");
+    }
+    for (int tree = 0; tree < 2; ++tree)
+      for (int b = 0; b < M; ++b) {
+        int pb = node_parent(tree, b);
+        if (pb >= 0) parent[2 * j + tree][leader[b]] = leader[pb];
+      }
+  }
+  Algorithm a;
+  a.name = "nccl-tree";
+  a.coll = Collective::kAllReduce;
+  a.nranks = N;
+  a.chunkup = k;
+  a.chunk_bytes = chunk_bytes;
+  std::vector<ScheduleEdge> edges;
+  for (int c = 0; c < N * k; ++c) {
+    const auto& par = parent[c % k];
+    std::vector<std::vector<int>> children(N);
+    int root = -1;
+    for (int v = 0; v < N; ++v) {
+      if (par[v] < 0) root = v;
+      else children[par[v]].push_back(v);
+    }
+    // Post-order: each rank sends its partial sum up once its children's have arrived.
+    std::vector<int> order;
+    std::function<void(int)> post = [&](int v) {
+      for (int ch : children[v]) post(ch);
+      order.push_back(v);
+    };
+    post(root);
+    std::vector<std::vector<int>> arrived(N);
+    for (int v : order) {
+      if (v == root) continue;
+      ScheduleEdge e;
+      e.chunk = c;
+      e.link = t.FindLink(v, par[v]);
+      if (e.link < 0) return NotFoundError(StrCat("tree: no link ", v, "->", par[v]));
+      e.reduce = true;
+      e.preds = arrived[v];
+      arrived[par[v]].push_back(static_cast<int>(edges.size()));
+      edges.push_back(e);
+    }
+    // Broadcast down in pre-order (reverse post-order visits parents before children).
+    std::vector<int> down(N, -1);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      int v = *it;
+      if (v == root) continue;
+      ScheduleEdge e;
+      e.chunk = c;
+      e.link = t.FindLink(par[v], v);
+      if (e.link < 0) return NotFoundError(StrCat("tree: no link ", par[v], "->", v));
+      e.phase = 1;
+      e.preds = par[v] == root ? arrived[root] : std::vector<int>{down[par[v]]};
+      down[v] = static_cast<int>(edges.size());
+      edges.push_back(e);
+    }
+  }
+  return Finish(t, std::move(a), edges);
+}
+
 StatusOr<Algorithm> DirectAlgorithm(const Topology& t, Collective coll, int k, int root, double chunk_bytes) {
   const int N = t.num_ranks();
   Algorithm a;

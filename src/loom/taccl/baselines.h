@@ -25,6 +25,16 @@ StatusOr<Algorithm> RingAlgorithm(const Topology& topo, const std::vector<int>& 
 StatusOr<Algorithm> MultiRingAlgorithm(const Topology& topo, const std::vector<std::vector<int>>& rings,
                                        Collective coll, double chunk_bytes);
 
+// NCCL's double binary tree AllReduce (tree algorithm): per ring j, two trees; chunk c uses ring
+// (c % k) / 2 and tree c % 2 (k = 2 * rings.size(), NCCL's channels). Inside a node the chain
+// follows the ring's path through that node (its entry GPU leads); across nodes tree 0 is the
+// heap-ordered binary tree over nodes 0..M-1 and tree 1 the same over the mirrored order, so
+// their roots and interior nodes differ (NCCL's ncclGetDtree shape for M = 2: 0 -> 1 and
+// 1 -> 0). Partial sums reduce leaves-to-root, the result is broadcast back down.
+// NotFound if a tree hop has no link.
+StatusOr<Algorithm> DoubleBinaryTreeAllReduce(const Topology& topo, const std::vector<std::vector<int>>& rings,
+                                              double chunk_bytes);
+
 // Every chunk sent straight from its source to each destination. NotFound if a link is missing.
 StatusOr<Algorithm> DirectAlgorithm(const Topology& topo, Collective coll, int chunkup, int root,
                                     double chunk_bytes);

@@ -26,7 +26,7 @@ int32_t In(int rank, size_t x) { return static_cast<int32_t>(rank * 1000 + stati
 
 // Runs `prog` on N thread ranks and compares with the collective's definition.
 Status RunAndCheck(const comm::program::Program& prog, Collective coll, int N, size_t count, size_t slice_bytes,
-                   bool in_place) {
+                   bool in_place, int root = 0) {
   return comm::thread::RunRanks(N, [&](comm::Communicator& c) -> Status {
     const int r = c.rank();
     size_t in_n = count, out_n = count;
@@ -41,7 +41,7 @@ Status RunAndCheck(const comm::program::Program& prog, Collective coll, int N, s
     for (size_t x = 0; x < out_n; ++x) {
       switch (coll) {
         case Collective::kAllGather: want[x] = In(static_cast<int>(x / count), x % count); break;
-        case Collective::kBroadcast: want[x] = In(0, x); break;
+        case Collective::kBroadcast: want[x] = In(root, x); break;
         case Collective::kAllToAll: want[x] = In(static_cast<int>(x / count), r * count + x % count); break;
         case Collective::kReduceScatter: {
           int32_t s = 0;
@@ -142,6 +142,98 @@ TEST(TacclComm, CorruptedProgramIsCaughtByTheCheck) {
       }
   ASSERT_TRUE(changed);
   EXPECT_FALSE(RunAndCheck(*prog, Collective::kAllGather, 8, 5, 8, false).ok());
+}
+
+}  // namespace
+}  // namespace loom::taccl
+
+namespace loom::taccl {
+namespace {
+
+// Emits `res` in both dialects through comm's validator (schedule and provenance checks on),
+// reads the executor XML back with comm's reader and returns that program, so what runs is
+// what the file says.
+StatusOr<comm::program::Program> EmitValidateAndReadBack(const SynthResult& res, const std::string& what) {
+  std::string last;
+  for (Dialect d : {Dialect::kOriginal, Dialect::kExecutor}) {
+    LOOM_ASSIGN_OR_RETURN(last, EmitXml(res.program, d));
+  }
+  LOOM_ASSIGN_OR_RETURN(auto parsed, comm::program::ParseMscclXml(last, what));
+  comm::program::ValidateOptions vo;
+  vo.dialect = parsed.dialect;
+  vo.check_schedule = true;
+  vo.check_postcondition = true;
+  LOOM_RETURN_IF_ERROR(comm::program::ValidateProgram(parsed.program, vo));
+  return parsed.program;
+}
+
+TEST(TacclComm, BroadcastFromANonZeroRootIsEmittedAndRunsFromThatRoot) {
+  auto sk = ReadTacclSketch(Data("sk1-ndv2-n2.json"));
+  ASSERT_TRUE(sk.ok()) << sk.status();
+  auto topo = BuildTopology(Ndv2Profile(), *sk);
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  for (int root : {3, 9, 15}) {  // same node as rank 0's, the other node, the last rank
+    std::string what = StrCat("broadcast root ", root);
+    SynthOptions o;
+    o.coll = Collective::kBroadcast;
+    o.root = root;
+    o.bytes = 1 << 20;
+    auto res = Synthesize(*topo, *sk, o);
+    ASSERT_TRUE(res.ok()) << what << ": " << res.status();
+    EXPECT_EQ(res->algo.root, root);
+    auto prog = EmitValidateAndReadBack(*res, what);
+    ASSERT_TRUE(prog.ok()) << what << ": " << prog.status();
+    // Only the root reads its input: every other rank's input is never touched.
+    for (const auto& gpu : prog->gpus)
+      for (const auto& tb : gpu.tbs)
+        for (const auto& st : tb.steps)
+          if (comm::program::TraitsOf(st.op).reads_src && st.src_buffer == comm::program::Buffer::kInput) {
+            EXPECT_EQ(gpu.rank, root) << what << ": rank " << gpu.rank << " reads its input";
+          }
+    size_t count = static_cast<size_t>(prog->chunks_per_loop) * 3;
+    for (bool in_place : {false, true}) {
+      Status s = RunAndCheck(*prog, Collective::kBroadcast, topo->num_ranks(), count, 8, in_place, root);
+      EXPECT_TRUE(s.ok()) << what << (in_place ? " in place" : "") << ": " << s;
+    }
+  }
+}
+
+TEST(TacclComm, ReductionsHonourTheSendersReverseMap) {
+  // DGX-2 sk1: odd GPU 2k+1 relays to remote GPU 2k, and only the chunks of GPUs 2k, 2k+1.
+  auto sk = ReadTacclSketch(Data("sk1-dgx2-n2.json"));
+  ASSERT_TRUE(sk.ok()) << sk.status();
+  ASSERT_FALSE(sk->sender_rev_map.empty());
+  auto topo = BuildTopology(Dgx2Profile(), *sk);
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  const int N = topo->num_ranks(), G = topo->gpus_per_node;
+  for (Collective coll : {Collective::kReduceScatter, Collective::kAllReduce}) {
+    std::string what = StrCat("sk1-dgx2-n2 ", CollectiveName(coll));
+    SynthOptions o;
+    o.coll = coll;
+    o.bytes = 1 << 20;
+    auto res = Synthesize(*topo, *sk, o);
+    ASSERT_TRUE(res.ok()) << what << ": " << res.status();
+    const int k = res->algo.chunkup;
+    int network = 0;
+    for (const Transfer& tr : res->algo.transfers) {
+      if (topo->links[tr.link].kind != LinkKind::kNetwork) continue;
+      ++network;
+      // The chunk's owner (where its sum ends up) is a GPU the sender's map lists, on the node
+      // the partial sum goes to (reducing) or comes from (the AllGather phase).
+      int owner = tr.chunk / k, x = tr.src % G;
+      const auto& allowed = sk->sender_rev_map.at(x);
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), owner % G), allowed.end())
+          << what << ": GPU " << tr.src << " carries chunk " << tr.chunk << " of GPU " << owner;
+      EXPECT_EQ(owner / G, (tr.reduce ? tr.dst : tr.src) / G) << what << ": chunk " << tr.chunk;
+    }
+    EXPECT_GT(network, 0) << what;
+    auto prog = EmitValidateAndReadBack(*res, what);
+    ASSERT_TRUE(prog.ok()) << what << ": " << prog.status();
+    size_t count = static_cast<size_t>(k) * 3;
+    if (coll == Collective::kAllReduce) count = static_cast<size_t>(prog->chunks_per_loop) * 2;
+    Status s = RunAndCheck(*prog, coll, N, count, 8, false);
+    EXPECT_TRUE(s.ok()) << what << ": " << s;
+  }
 }
 
 }  // namespace

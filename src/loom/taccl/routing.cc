@@ -294,6 +294,40 @@ Topology Transposed(const Topology& topo) {
   return t;
 }
 
+Sketch TransposedSketch(const Sketch& sketch, int gpus_per_node) {
+  Sketch out = sketch;
+  out.sender_rev_map.clear();
+  if (sketch.sender_rev_map.empty()) return out;
+  std::map<int, std::set<int>> by_receiver;
+  for (const auto& [x, ys] : ResolvedConn(sketch, gpus_per_node)) {
+    auto it = sketch.sender_rev_map.find(x);
+    if (it == sketch.sender_rev_map.end()) continue;
+    for (int y : ys) by_receiver[y].insert(it->second.begin(), it->second.end());
+  }
+  for (const auto& [y, owners] : by_receiver) out.sender_rev_map[y] = {owners.begin(), owners.end()};
+  return out;
+}
+
+Status CheckSenderMap(const Algorithm& a, const Topology& t, const Sketch& sketch) {
+  if (sketch.sender_rev_map.empty()) return OkStatus();
+  const int N = t.num_ranks(), k = a.chunkup;
+  for (const Transfer& tr : a.transfers) {
+    if (t.links[tr.link].kind != LinkKind::kNetwork) continue;
+    int owner = a.coll == Collective::kBroadcast ? a.root
+                : a.coll == Collective::kAllToAll ? tr.chunk / k / N
+                                                  : tr.chunk / k;
+    int x = t.LocalOf(tr.src);
+    auto it = sketch.sender_rev_map.find(x);
+    if (it == sketch.sender_rev_map.end() ||
+        std::find(it->second.begin(), it->second.end(), t.LocalOf(owner)) == it->second.end())
+      return InfeasibleError(StrCat(sketch.source, ": internode_sketch.gpus_to_sender_rev_map: GPU ", tr.src,
+                                    tr.reduce ? " sends partial sums of chunk " : " forwards chunk ", tr.chunk,
+                                    " (owner GPU ", owner, ") to GPU ", tr.dst, ", but local GPU ", x,
+                                    " may only carry the chunks of its listed GPUs"));
+  }
+  return OkStatus();
+}
+
 double MaxLoad(const Topology& t, const std::vector<std::vector<int>>& trees, double bytes, int* which) {
   std::vector<double> load(t.num_resources(), 0);
   std::vector<int> tmp;

@@ -43,6 +43,20 @@ StatusOr<Routing> RouteChunks(const Topology& topo, const Sketch& sketch, Collec
 // trees on the transpose, followed leaves-to-root.
 Topology Transposed(const Topology& topo);
 
+// The sketch for routing reductions on Transposed(topo). There the network links run from the
+// sketch's receivers to its senders, so gpus_to_sender_rev_map is re-keyed by receiver: a
+// receiver y of sender x may send (in the transpose) the chunks owned by rev_map[x]; after the
+// time reversal, x sends y the partial sums of the chunks owned by GPUs rev_map[x] of y's node,
+// the mirror of the AllGather rule (TACCL's reverse_links). Several senders of one receiver
+// union their sets.
+Sketch TransposedSketch(const Sketch& sketch, int gpus_per_node);
+
+// OK when every network transfer of `algo` obeys the sketch's gpus_to_sender_rev_map: a sender
+// x forwards (or, reducing, sends partial sums of) only chunks whose owner's local index is in
+// rev_map[x] (owner = origin for AllGather / Broadcast / AllToAll, destination for reductions).
+// Constructive candidates (ring, direct) are checked with it so the winner honours the sketch.
+Status CheckSenderMap(const Algorithm& algo, const Topology& topo, const Sketch& sketch);
+
 // The heaviest resource load (us) of a set of trees, and which resource carries it.
 double MaxLoad(const Topology& topo, const std::vector<std::vector<int>>& trees, double chunk_bytes,
                int* resource = nullptr);

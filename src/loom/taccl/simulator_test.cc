@@ -81,6 +81,37 @@ TEST(TacclSimulator, TwoNdv2AnchorsNcclRingCutBoundAndAlltoallBound) {
   EXPECT_GE(small.time_us, 2.6);
 }
 
+TEST(TacclSimulator, NcclDoubleBinaryTreeAllReduceIsCorrectAndNicBound) {
+  // Two nodes: tree 0 sends half the buffer up node 1 -> node 0 and back down, tree 1 the other
+  // half the other way, so each NIC direction carries S once: T ~ S / NIC rate, against the
+  // ring's 2 (p-1)/p S / NIC rate.
+  Sketch sk = DefaultSketch(Ndv2Profile(), 2);
+  sk.conn_mode = "fully-connected";
+  auto topo = BuildTopology(Ndv2Profile(), sk);
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  auto ring = FindRing(*topo, 0);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  auto tree = DoubleBinaryTreeAllReduce(*topo, {*ring}, kMiB);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ASSERT_TRUE(CheckAlgorithm(*tree, *topo).ok()) << CheckAlgorithm(*tree, *topo);
+  int net = 0;
+  for (const Transfer& tr : tree->transfers) net += topo->links[tr.link].kind == LinkKind::kNetwork;
+  EXPECT_EQ(net, 2 * tree->num_chunks());  // every chunk crosses once up and once down
+  auto prog = Lower(*tree, *topo);
+  ASSERT_TRUE(prog.ok()) << prog.status();
+  EXPECT_TRUE(ExecuteAndCheck(*prog, 3, 3).ok());
+  const uint64_t S = 1ull << 30;
+  const double nic_us = static_cast<double>(S) / kMiB * 105.0;
+  auto t = SimulateNcclTree(Ndv2Profile(), 2, Collective::kAllReduce, S);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_GE(t->time_us, nic_us);
+  EXPECT_LE(t->time_us, 1.1 * nic_us);
+  auto r = SimulateNcclRing(Ndv2Profile(), 2, Collective::kAllReduce, S);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NEAR(r->time_us, 2.0 * 15 / 16 * nic_us, 0.05 * nic_us);
+  EXPECT_FALSE(SimulateNcclTree(Ndv2Profile(), 2, Collective::kAllGather, S).ok());
+}
+
 TEST(TacclSimulator, BrokenProgramsGetErrorsNotHangs) {
   Topology t = RingTopology(4);
   auto ring = FindRing(t);

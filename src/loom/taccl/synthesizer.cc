@@ -38,9 +38,10 @@ void SetMakespan(Algorithm* a) {
 
 // Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
-                                               double cb, bool use_milp, Routing* stats, bool switch_relay = false) {
+                                               double cb, bool use_milp, Routing* stats, int relay_depth = 0) {
   RouteOptions ro;
-  ro.switch_relay = switch_relay;
+  ro.switch_relay = relay_depth > 0;
+  if (relay_depth > 0) ro.switch_depth = relay_depth;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -52,12 +53,10 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
     LOOM_ASSIGN_OR_RETURN(r, RouteChunks(t, sk, o.coll, k, o.root, ro));
     AppendTreeEdges(t, r.trees, Sources(o.coll, N, k, o.root), 0, nullptr, &edges);
   } else {
-    // Reductions route AllGather trees on the transpose. The relay map's sender -> chunks rule
-    // names senders of the forward direction, which receive in the transpose, so it is dropped
-    // there (the relay links themselves still constrain the routes).
+    // Reductions route AllGather trees on the transpose, with the relay map re-keyed by
+    // receiver (TransposedSketch).
     Topology tt = Transposed(t);
-    Sketch rsk = sk;
-    rsk.sender_rev_map.clear();
+    Sketch rsk = TransposedSketch(sk, t.gpus_per_node);
     LOOM_ASSIGN_OR_RETURN(Routing rr, RouteChunks(tt, rsk, Collective::kAllGather, k, 0, ro));
     auto ready = AppendReduceEdges(t, rr.trees, &edges);
     r = rr;
@@ -98,8 +97,7 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   SynthOptions ag = o;
   ag.coll = Collective::kAllGather;
   Topology tt = Transposed(t);
-  Sketch rsk = sk;
-  rsk.sender_rev_map.clear();  // as in RouteEdges: the map names forward-direction senders
+  Sketch rsk = TransposedSketch(sk, t.gpus_per_node);  // as in RouteEdges
   LOOM_ASSIGN_OR_RETURN(Algorithm rev, Routed(tt, rsk, ag, k, cb, o.use_milp, nullptr));
   LOOM_ASSIGN_OR_RETURN(Algorithm fwd, Routed(t, sk, ag, k, cb, o.use_milp, nullptr));
   Algorithm a = NewAlgo("inversion", t, Collective::kAllReduce, k, 0, cb);
@@ -154,6 +152,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
       return OkStatus();
     }
     a->name = name;
+    if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
+      cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
+      best.candidates.push_back(cand);
+      return OkStatus();
+    }
     Status ok = CheckAlgorithm(*a, t);
     if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
     LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t));
@@ -190,8 +193,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   Routing greedy_stats;
   LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
   if (!t.switches.empty()) {
-    Routing relay_stats;
-    LOOM_RETURN_IF_ERROR(scheduled("taccl-relay", RouteEdges(t, sk, o, k, cb, false, &relay_stats, true), &relay_stats));
+    for (int depth : o.relay_depths) {
+      Routing relay_stats;
+      std::string name = depth == 3 ? "taccl-relay" : StrCat("taccl-relay-d", depth);
+      LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
+    }
   }
   if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
   if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
@@ -219,24 +225,49 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   return best;
 }
 
-StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
-                                     const SimOptions& sim) {
+namespace {
+
+// NCCL's view of the nodes (network links fully connected, as NCCL picks its own NIC paths) and
+// one ring per NIC, as NCCL builds its channels; a single ring on one node.
+StatusOr<std::pair<Topology, std::vector<std::vector<int>>>> NcclRings(const NodeProfile& profile, int nodes) {
   Sketch s = DefaultSketch(profile, nodes);
   s.conn_mode = "fully-connected";
   LOOM_ASSIGN_OR_RETURN(Topology t, BuildTopology(profile, s));
-  // One ring per NIC, as NCCL builds its channels; a single ring on one node.
   std::vector<std::vector<int>> rings;
   for (int nic = 0; nic < (nodes > 1 ? profile.nics : 1); ++nic) {
     auto ring = FindRing(t, nodes > 1 ? nic : -1);
     if (ring.ok()) rings.push_back(*ring);
   }
   if (rings.empty()) return NotFoundError(StrCat(t.name, ": no ring for the NCCL baseline"));
-  const int L = t.num_ranks() * static_cast<int>(rings.size());
-  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
-  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(t, rings, coll, cb));
+  return std::make_pair(std::move(t), std::move(rings));
+}
+
+StatusOr<SimResult> CheckLowerSimulate(const Algorithm& a, const Topology& t, uint64_t bytes, const SimOptions& sim) {
   LOOM_RETURN_IF_ERROR(CheckAlgorithm(a, t));
   LOOM_ASSIGN_OR_RETURN(Program p, Lower(a, t));
   return Simulate(p, t, bytes, sim);
+}
+
+}  // namespace
+
+StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim) {
+  LOOM_ASSIGN_OR_RETURN(auto tr, NcclRings(profile, nodes));
+  const int L = tr.first.num_ranks() * static_cast<int>(tr.second.size());
+  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, MultiRingAlgorithm(tr.first, tr.second, coll, cb));
+  return CheckLowerSimulate(a, tr.first, bytes, sim);
+}
+
+StatusOr<SimResult> SimulateNcclTree(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim) {
+  if (coll != Collective::kAllReduce)
+    return InvalidArgumentError(StrCat("NCCL's tree algorithm is AllReduce only, not ", CollectiveName(coll)));
+  LOOM_ASSIGN_OR_RETURN(auto tr, NcclRings(profile, nodes));
+  const int L = tr.first.num_ranks() * 2 * static_cast<int>(tr.second.size());
+  double cb = std::min(static_cast<double>(bytes) / L, sim.chunk_eff_bytes);
+  LOOM_ASSIGN_OR_RETURN(Algorithm a, DoubleBinaryTreeAllReduce(tr.first, tr.second, cb));
+  return CheckLowerSimulate(a, tr.first, bytes, sim);
 }
 
 }  // namespace loom::taccl

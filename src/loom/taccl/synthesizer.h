@@ -33,6 +33,10 @@ struct SynthOptions {
   int max_nodes = 400;         // CBC nodes per model (deterministic stop)
   double time_limit_s = 60;    // CBC wall-clock backstop per model; best-so-far is kept
   bool include_ring = true;
+  // Depths of the switch relay-tree candidates (switch topologies only). Depth 2 (root plus one
+  // forwarding level) shortens the reduction chains of reduce-scatter on 2xDGX-2; depth 3
+  // spreads AllGather forwarding further. Both are tried; the simulator picks.
+  std::vector<int> relay_depths = {3, 2};
   SimOptions sim;
 };
 
@@ -62,5 +66,11 @@ StatusOr<SynthResult> Synthesize(const Topology& topo, const Sketch& sketch,
 // channels), simulated at `bytes`. NotFound when no ring exists.
 StatusOr<SimResult> SimulateNcclRing(const NodeProfile& profile, int nodes, Collective coll,
                                      uint64_t bytes, const SimOptions& sim = {});
+
+// NCCL's tree baseline (double binary trees, DoubleBinaryTreeAllReduce) on the same physical
+// nodes as SimulateNcclRing, two trees per NIC ring. NCCL runs its tree for AllReduce only, so
+// other collectives get InvalidArgument.
+StatusOr<SimResult> SimulateNcclTree(const NodeProfile& profile, int nodes, Collective coll, uint64_t bytes,
+                                     const SimOptions& sim = {});
 
 }  // namespace loom::taccl
