@@ -4,7 +4,8 @@
 #   gcc -O2 -ffp-contract=off word2vec.c -o /work/anchors/word2vec/word2vec-golden -lm -pthread
 #   scripts/w2v-make-goldens.sh /work/anchors/word2vec/word2vec-golden
 # The tiny corpus is generated here by a fixed grammar (no third-party text). Tests compare
-# loom's reference trainer against these files bit for bit.
+# loom's reference trainer against these files bit for bit, and loom's K-means (-classes)
+# against golden_classes_sg_ns.txt.
 set -euo pipefail
 w2v=${1:?usage: $0 PATH/TO/word2vec}
 out=$(cd "$(dirname "$0")/../src/loom/w2v/testdata" && pwd)
@@ -30,4 +31,9 @@ for cfg in "sg_ns 0 0 3" "cbow_ns 1 0 3" "sg_hs 0 1 0" "cbow_hsns 1 1 2"; do
     -size 12 -window 3 -sample 1e-2 -cbow "$2" -hs "$3" -negative "$4" -threads 1 -iter 1 \
     -alpha 0.05 >/dev/null
 done
+# -classes: word2vec.c's K-means over the sg_ns run's vectors (same training, so the test runs
+# loom's K-means on golden_sg_ns.bin and compares with this file).
+"$w2v" -train tiny.txt -read-vocab tiny.vocab -min-count 2 -output golden_classes_sg_ns.txt \
+  -size 12 -window 3 -sample 1e-2 -cbow 0 -hs 0 -negative 3 -threads 1 -iter 1 -alpha 0.05 \
+  -classes 5 >/dev/null
 ls -l "$out"

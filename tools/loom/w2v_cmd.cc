@@ -1,4 +1,4 @@
-// `loom w2v train | eval | similar | analogy` and the w2v stage of `loom demo`.
+// `loom w2v train | eval | similar | analogy | classes` and the w2v stage of `loom demo`.
 // `train` takes word2vec.c's single-dash flags (-train -output -size ...); CLI11 cannot parse
 // multi-letter single-dash options, so the verb collects its arguments raw (prefix_command)
 // and parses them here, accepting -flag and --flag alike.
@@ -16,11 +16,15 @@
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
 #include "loom/comm/thread/thread_transport.h"
+#ifdef LOOM_HAVE_MPI
+#include "loom/comm/mpi/mpi_transport.h"
+#endif
 #include "loom/w2v/corpus.h"
 #include "loom/w2v/dist/distributed_trainer.h"
 #include "loom/w2v/eval.h"
 #include "loom/w2v/train_pipeline.h"
 #include "loom/w2v/vectors_io.h"
+#include "loom/w2v/word_classes.h"
 
 namespace loom::cli {
 namespace {
@@ -28,7 +32,9 @@ namespace {
 using w2v::PipelineOptions;
 
 struct DistArgs {
-  int ranks = 0;  // 0: the single-process trainer
+  int ranks = 0;     // --ranks P: P thread ranks; 0: the single-process trainer
+  bool mpi = false;  // --distributed: MPI ranks (under mpirun)
+  int64_t comm_timeout_s = 1800;
   w2v::dist::DistributedOptions options;
 };
 
@@ -45,6 +51,10 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
     flag = flag.substr(1);
     if (flag == "resume") {
       p->resume = true;
+      continue;
+    }
+    if (flag == "distributed") {
+      dist->mpi = true;
       continue;
     }
     if (flag == "json") {  // global flags given after the verb reach this parser
@@ -83,6 +93,11 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
     else if (flag == "batch-size") { LOOM_RETURN_IF_ERROR(num(&n)); o.batch_size = static_cast<int>(n); }
     else if (flag == "seed") { LOOM_RETURN_IF_ERROR(num(&n)); o.seed = static_cast<uint64_t>(n); }
     else if (flag == "ranks") { LOOM_RETURN_IF_ERROR(num(&n)); dist->ranks = static_cast<int>(n); }
+    else if (flag == "backend") {
+      if (v == "mpi") dist->mpi = true;
+      else if (v != "thread") return InvalidArgumentError(StrCat("train: --backend ", v, ": expected thread or mpi"));
+    }
+    else if (flag == "comm-timeout") { LOOM_RETURN_IF_ERROR(num(&dist->comm_timeout_s)); }
     else if (flag == "rounds-per-epoch") { LOOM_RETURN_IF_ERROR(num(&n)); dist->options.rounds_per_epoch = static_cast<int>(n); }
     else if (flag == "combiner") { LOOM_ASSIGN_OR_RETURN(dist->options.combiner, w2v::ParseCombiner(v)); }
     else if (flag == "log-level") {
@@ -94,7 +109,7 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
       else if (v == "batched") o.mode = w2v::Mode::kBatched;
       else return InvalidArgumentError(StrCat("train: --mode ", v, ": expected exact or batched"));
     } else if (flag == "classes") {
-      return InvalidArgumentError("train: -classes (K-means output) is not implemented");
+      LOOM_RETURN_IF_ERROR(num(&p->classes));
     } else {
       return InvalidArgumentError(StrCat("train: unknown flag -", flag));
     }
@@ -103,42 +118,84 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
   return OkStatus();
 }
 
-// --ranks P: P thread ranks (comm's thread backend), each with -threads local threads.
-Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& d) {
-  if (p.train_file.empty() || p.output.empty()) return InvalidArgumentError("train: --ranks needs -train and -output");
-  if (p.resume || !p.checkpoint.empty()) return InvalidArgumentError("train: --ranks does not checkpoint yet");
-  LOOM_RETURN_IF_ERROR(p.train.Validate());
-  Stopwatch total;
+// What every rank of a distributed run prepares from the text: the vocabulary (learned or
+// read) and the encoded corpus (mmapped; the token file is unlinked at once).
+struct PreparedCorpus {
   w2v::Vocabulary vocab;
+  std::unique_ptr<w2v::TokenFile> tokens;
+  int64_t token_count = 0;
+};
+
+StatusOr<std::unique_ptr<PreparedCorpus>> PrepareCorpus(const PipelineOptions& p, const std::string& token_path,
+                                                        bool save_vocab) {
+  auto c = std::make_unique<PreparedCorpus>();
   if (!p.read_vocab.empty()) {
-    LOOM_ASSIGN_OR_RETURN(vocab, w2v::ReadVocab(p.read_vocab, p.train.min_count));
+    LOOM_ASSIGN_OR_RETURN(c->vocab, w2v::ReadVocab(p.read_vocab, p.train.min_count));
   } else {
-    LOOM_ASSIGN_OR_RETURN(vocab, w2v::LearnVocab(p.train_file, {.min_count = p.train.min_count}));
+    LOOM_ASSIGN_OR_RETURN(c->vocab, w2v::LearnVocab(p.train_file, {.min_count = p.train.min_count}));
   }
-  if (!p.save_vocab.empty()) LOOM_RETURN_IF_ERROR(w2v::SaveVocab(vocab, p.save_vocab));
-  std::string token_path = p.output + ".tokens.tmp";
-  LOOM_ASSIGN_OR_RETURN(int64_t tokens, w2v::EncodeCorpus(p.train_file, vocab, token_path));
+  if (save_vocab && !p.save_vocab.empty()) LOOM_RETURN_IF_ERROR(w2v::SaveVocab(c->vocab, p.save_vocab));
+  LOOM_ASSIGN_OR_RETURN(c->token_count, w2v::EncodeCorpus(p.train_file, c->vocab, token_path));
   auto tf = w2v::TokenFile::Open(token_path);
   std::remove(token_path.c_str());
   if (!tf.ok()) return tf.status();
-  LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(vocab, p.train));
-  std::vector<w2v::Model> models(static_cast<size_t>(d.ranks));
-  std::vector<w2v::dist::DistributedStats> stats(static_cast<size_t>(d.ranks));
+  c->tokens = std::move(*tf);
+  return c;
+}
+
+// One rank's whole distributed run over `comm`; rank 0 writes -output and reports.
+Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p, const DistArgs& d,
+               const PreparedCorpus& corpus, const char* backend, w2v::Model* model) {
   Stopwatch sw;
-  LOOM_RETURN_IF_ERROR(comm::thread::RunRanks(d.ranks, [&](comm::Communicator& comm) -> Status {
-    size_t r = static_cast<size_t>(comm.rank());
-    models[r] = w2v::InitModel(vocab.size(), p.train.dim, p.train.hs, p.train.negative > 0, p.train.seed);
-    return w2v::dist::DistributedTrain(comm, *tctx, (*tf)->tokens(), &models[r], d.options, &stats[r]);
-  }));
-  double seconds = sw.ElapsedSeconds();
-  LOOM_RETURN_IF_ERROR(w2v::WriteVectors(p.output, vocab.words(), models[0].syn0.data(), p.train.dim, p.binary));
-  ctx.Emit({{"vocab_size", vocab.size()}, {"train_words", vocab.train_words()}, {"ranks", d.ranks},
+  LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(corpus.vocab, p.train));
+  *model = w2v::InitModel(corpus.vocab.size(), p.train.dim, p.train.hs, p.train.negative > 0, p.train.seed);
+  w2v::dist::DistributedStats stats;
+  LOOM_RETURN_IF_ERROR(w2v::dist::DistributedTrain(comm, *tctx, corpus.tokens->tokens(), model, d.options, &stats));
+  if (comm.rank() != 0) return OkStatus();
+  const double seconds = sw.ElapsedSeconds();
+  LOOM_RETURN_IF_ERROR(w2v::WriteOutput(p, corpus.vocab.words(), model->syn0, p.train.dim));
+  ctx.Emit({{"vocab_size", corpus.vocab.size()}, {"train_words", corpus.vocab.train_words()},
+            {"backend", backend}, {"ranks", comm.size()},
             {"combiner", std::string(w2v::CombinerName(d.options.combiner))},
-            {"rounds_per_epoch", d.options.rounds_per_epoch}, {"words_trained", tokens * p.train.iter},
-            {"train_seconds", seconds}, {"total_seconds", total.ElapsedSeconds()},
-            {"rows_sent_rank0", stats[0].rows_sent}, {"rows_total_rank0", stats[0].rows_total},
+            {"rounds_per_epoch", d.options.rounds_per_epoch},
+            {"words_trained", corpus.token_count * p.train.iter}, {"train_seconds", seconds},
+            {"rows_sent_rank0", stats.rows_sent}, {"rows_total_rank0", stats.rows_total},
             {"output", p.output}});
   return OkStatus();
+}
+
+// --ranks P: P thread ranks (comm's thread backend) in this process; --distributed: one rank
+// per MPI process (run under mpirun). Each rank uses -threads local threads.
+Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& d) {
+  if (p.train_file.empty() || p.output.empty()) return InvalidArgumentError("train: --ranks/--distributed need -train and -output");
+  if (p.resume || !p.checkpoint.empty()) return InvalidArgumentError("train: --ranks/--distributed do not checkpoint yet");
+  if (p.classes < 0) return InvalidArgumentError("train: -classes must be >= 0");
+  LOOM_RETURN_IF_ERROR(p.train.Validate());
+  if (d.mpi) {
+#ifdef LOOM_HAVE_MPI
+    LOOM_RETURN_IF_ERROR(comm::mpi::InitMpi());
+    Status st = [&]() -> Status {
+      LOOM_ASSIGN_OR_RETURN(auto transport, comm::mpi::WorldTransport());
+      comm::Communicator comm(std::move(transport));
+      // A dead or failed peer surfaces as Unavailable after this long, not as a hang.
+      comm.set_timeout_ms(d.comm_timeout_s * 1000);
+      // Every rank encodes the corpus itself (same file, same vocabulary).
+      LOOM_ASSIGN_OR_RETURN(auto corpus, PrepareCorpus(p, StrCat(p.output, ".tokens.rank", comm.rank(), ".tmp"),
+                                                       comm.rank() == 0));
+      w2v::Model model;
+      return RunRank(ctx, comm, p, d, *corpus, "mpi", &model);
+    }();
+    comm::mpi::FinalizeMpi();
+    return st;
+#else
+    return FailedPreconditionError("train --distributed: this loom was built without MPI");
+#endif
+  }
+  LOOM_ASSIGN_OR_RETURN(auto corpus, PrepareCorpus(p, p.output + ".tokens.tmp", true));
+  std::vector<w2v::Model> models(static_cast<size_t>(d.ranks));
+  return comm::thread::RunRanks(d.ranks, [&](comm::Communicator& comm) -> Status {
+    return RunRank(ctx, comm, p, d, *corpus, "thread", &models[static_cast<size_t>(comm.rank())]);
+  });
 }
 
 Status Train(Context& ctx, const std::vector<std::string>& args) {
@@ -146,7 +203,9 @@ Status Train(Context& ctx, const std::vector<std::string>& args) {
   DistArgs dist;
   LOOM_RETURN_IF_ERROR(ParseTrainArgs(args, ctx.globals, &p, &dist));
   if (dist.ranks < 0 || dist.ranks > 256) return InvalidArgumentError("train: --ranks not in [1, 256]");
-  if (dist.ranks > 0) return TrainDistributed(ctx, p, dist);
+  if (dist.mpi && dist.ranks > 0) return InvalidArgumentError("train: --distributed takes its ranks from mpirun, not --ranks");
+  if (dist.comm_timeout_s < 1) return InvalidArgumentError("train: --comm-timeout must be >= 1 second");
+  if (dist.ranks > 0 || dist.mpi) return TrainDistributed(ctx, p, dist);
   LOOM_ASSIGN_OR_RETURN(w2v::PipelineResult r, w2v::RunTraining(p));
   Json rec = {{"vocab_size", r.vocab_size}, {"train_words", r.train_words},
               {"words_trained", r.tokens}, {"train_seconds", r.train_seconds},
@@ -283,7 +342,7 @@ StatusOr<DemoResult> W2vDemo(Context& ctx) {
 
 LOOM_REGISTER_COMMANDS(w2v, "word2vec: train (word2vec.c flags), eval, similar, analogy",
                        [](CLI::App& app, Context& ctx) {
-  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ...)");
+  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|sum, --rounds-per-epoch R)");
   train->prefix_command();
   train->fallthrough(false);  // keep the raw flags here, not at the root
   ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });
@@ -298,6 +357,24 @@ LOOM_REGISTER_COMMANDS(w2v, "word2vec: train (word2vec.c flags), eval, similar, 
 
   struct QueryArgs { std::string vectors; std::vector<std::string> words; int k = 10; };
   auto sim = std::make_shared<QueryArgs>();
+  struct ClassesArgs {
+    std::string vectors, output;
+    int64_t k = 0;
+  };
+  auto cls = std::make_shared<ClassesArgs>();
+  CLI::App* classes = app.add_subcommand("classes", "K-means word classes of a vector file (word2vec.c's -classes output)");
+  classes->add_option("--vectors", cls->vectors, "Vector file (.bin or .txt)")->required();
+  classes->add_option("-k", cls->k, "Number of classes")->required();
+  classes->add_option("-o,--output", cls->output, "Class file to write (<word> <class> per line)")->required();
+  ctx.SetVerb(classes, [&ctx, cls]() -> Status {
+    LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(cls->vectors));
+    LOOM_ASSIGN_OR_RETURN(std::vector<int32_t> c,
+                          w2v::WordClasses(v.data, static_cast<int64_t>(v.words.size()), v.dim, cls->k));
+    LOOM_RETURN_IF_ERROR(w2v::WriteWordClasses(cls->output, v.words, c));
+    ctx.Emit({{"vectors", cls->vectors}, {"words", v.words.size()}, {"classes", cls->k}, {"output", cls->output}});
+    return OkStatus();
+  });
+
   CLI::App* similar = app.add_subcommand("similar", "Nearest neighbours of WORD by cosine");
   similar->add_option("word", sim->words, "The word")->required()->expected(1);
   similar->add_option("--vectors", sim->vectors, "Vector file")->required();

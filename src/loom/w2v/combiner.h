@@ -4,9 +4,10 @@
 // - kSum: the sum of the deltas;
 // - kAverage: the sum divided by P (pWord2Vec/DMTK model averaging: a row touched by one
 //   rank keeps 1/P of its update);
-// - kAdasum: Adasum's pairwise rule applied over a binary tree of the ranks (rank order),
-//   Adasum(a, b) = (1 - a.b / (2|a|^2)) a + (1 - a.b / (2|b|^2)) b, with Adasum(a, 0) = a;
-//   orthogonal deltas add, identical deltas average, a lone delta is kept whole.
+// - kAdasum: Adasum(a, b) = (1 - a.b / (2|a|^2)) a + (1 - a.b / (2|b|^2)) b per row over
+//   Horovod's rank tree, Adasum(a, 0) = a: orthogonal deltas add, identical deltas average, a
+//   lone delta is kept whole. It is not computed here: the distributed trainer runs the adasum
+//   module's VHDD allreduce (loom/adasum/adasum.h), whose oracle is adasum::TreeReference.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -22,8 +23,8 @@ enum class Combiner { kSum, kAverage, kAdasum };
 StatusOr<Combiner> ParseCombiner(std::string_view name);
 std::string_view CombinerName(Combiner c);
 
-// deltas[r] is rank r's delta (dim floats) or nullptr when rank r did not touch the row.
-// Writes the combined delta to `out`.
+// Sum or average (kAdasum is a programming error: see above). deltas[r] is rank r's delta
+// (dim floats) or nullptr when rank r did not touch the row. Writes the combined delta to `out`.
 void CombineRow(Combiner combiner, const std::vector<const float*>& deltas, int64_t dim, float* out);
 
 }  // namespace loom::w2v

@@ -9,13 +9,23 @@
 #include "loom/w2v/corpus.h"
 #include "loom/w2v/trainer.h"
 #include "loom/w2v/vectors_io.h"
+#include "loom/w2v/word_classes.h"
 
 namespace loom::w2v {
+
+Status WriteOutput(const PipelineOptions& p, const std::vector<std::string>& words,
+                   const std::vector<float>& syn0, int64_t dim) {
+  if (p.classes <= 0) return WriteVectors(p.output, words, syn0.data(), dim, p.binary);
+  LOOM_ASSIGN_OR_RETURN(std::vector<int32_t> classes,
+                        WordClasses(syn0, static_cast<int64_t>(words.size()), dim, p.classes));
+  return WriteWordClasses(p.output, words, classes);
+}
 
 StatusOr<PipelineResult> RunTraining(const PipelineOptions& p) {
   Stopwatch total;
   PipelineResult result;
   if (p.train_file.empty()) return InvalidArgumentError("-train is required");
+  if (p.classes < 0) return InvalidArgumentError(StrCat("-classes ", p.classes, ": must be >= 0"));
   LOOM_RETURN_IF_ERROR(p.train.Validate());
   Vocabulary vocab;
   TrainOptions opts = p.train;
@@ -63,8 +73,7 @@ StatusOr<PipelineResult> RunTraining(const PipelineOptions& p) {
   LOOM_RETURN_IF_ERROR(Train(*ctx, (*tf)->tokens(), &model, &state, after));
   result.train_seconds = sw.ElapsedSeconds();
   result.tokens *= (state.epochs_done - epochs_before);
-  if (!p.output.empty())
-    LOOM_RETURN_IF_ERROR(WriteVectors(p.output, vocab.words(), model.syn0.data(), model.dim, p.binary));
+  if (!p.output.empty()) LOOM_RETURN_IF_ERROR(WriteOutput(p, vocab.words(), model.syn0, model.dim));
   result.total_seconds = total.ElapsedSeconds();
   return result;
 }

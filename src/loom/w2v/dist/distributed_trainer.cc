@@ -1,19 +1,107 @@
 #include "loom/w2v/dist/distributed_trainer.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "loom/adasum/adasum.h"
 #include "loom/base/strings.h"
 #include "loom/w2v/trainer.h"
 
 namespace loom::w2v::dist {
 namespace {
 
+// Every rank's touched row ids (all-gather-v: AllGather of the counts, then AllToAllV sending
+// the same ids to every rank), ordered by rank.
+struct GatheredIds {
+  std::vector<size_t> counts, displs;  // per rank, in rows
+  std::vector<int64_t> ids;            // concatenated in rank order
+};
+
+StatusOr<GatheredIds> GatherIds(comm::Communicator& comm, const std::vector<int64_t>& ids, int64_t rows) {
+  const size_t p = static_cast<size_t>(comm.size());
+  int64_t n = static_cast<int64_t>(ids.size());
+  std::vector<int64_t> counts(p);
+  LOOM_RETURN_IF_ERROR(comm.AllGather(&n, counts.data(), 1, comm::DataType::kI64));
+  GatheredIds g;
+  g.counts.resize(p);
+  g.displs.resize(p);
+  size_t total = 0;
+  for (size_t r = 0; r < p; ++r) {
+    if (counts[r] < 0 || counts[r] > rows) return InternalError(StrCat("rank ", r, " reports ", counts[r], " touched rows of ", rows));
+    g.counts[r] = static_cast<size_t>(counts[r]);
+    g.displs[r] = total;
+    total += g.counts[r];
+  }
+  g.ids.resize(total);
+  const std::vector<size_t> send_counts(p, ids.size()), send_displs(p, 0);
+  LOOM_RETURN_IF_ERROR(comm.AllToAllV(ids.data(), send_counts, send_displs, g.ids.data(), g.counts,
+                                      g.displs, comm::DataType::kI64));
+  for (size_t j = 0; j < total; ++j)
+    if (g.ids[j] < 0 || g.ids[j] >= rows) return InternalError(StrCat("a rank sent row ", g.ids[j], " of ", rows));
+  return g;
+}
+
+// Sum / average: the touched rows' deltas travel to every rank (AllToAllV), each rank combines
+// each row's deltas in rank order. Returns the combined delta per row of `touched`.
+Status CombineGathered(comm::Communicator& comm, Combiner combiner, const GatheredIds& g,
+                       const std::vector<float>& deltas, int64_t rows, size_t d,
+                       std::vector<int64_t>* touched, std::vector<float>* combined) {
+  const size_t p = static_cast<size_t>(comm.size());
+  const size_t n = deltas.size() / d;
+  std::vector<size_t> sc(p, n * d), sd(p, 0), rc(p), rd(p);
+  for (size_t r = 0; r < p; ++r) {
+    rc[r] = g.counts[r] * d;
+    rd[r] = g.displs[r] * d;
+  }
+  std::vector<float> all(g.ids.size() * d);
+  LOOM_RETURN_IF_ERROR(comm.AllToAllV(deltas.data(), sc, sd, all.data(), rc, rd, comm::DataType::kF32));
+  // Per touched row, each rank's delta in rank order (nullptr = untouched there).
+  std::vector<int32_t> slot(static_cast<size_t>(rows), -1);
+  std::vector<std::vector<const float*>> per_row;
+  for (size_t r = 0; r < p; ++r) {
+    for (size_t i = 0; i < g.counts[r]; ++i) {
+      const size_t j = g.displs[r] + i;
+      const size_t row = static_cast<size_t>(g.ids[j]);
+      if (slot[row] < 0) {
+        slot[row] = static_cast<int32_t>(per_row.size());
+        per_row.emplace_back(p, nullptr);
+        touched->push_back(g.ids[j]);
+      }
+      per_row[static_cast<size_t>(slot[row])][r] = all.data() + j * d;
+    }
+  }
+  combined->resize(touched->size() * d);
+  for (size_t t = 0; t < touched->size(); ++t)
+    CombineRow(combiner, per_row[t], static_cast<int64_t>(d), combined->data() + t * d);
+  return OkStatus();
+}
+
+// Adasum: the union of touched rows (sorted) is one tensor per row; every rank contributes its
+// delta or zeros (Adasum(a, 0) = a) and the adasum module's VHDD allreduce combines them per
+// row, so every rank ends with the same combined rows.
+Status CombineAdasum(adasum::AdasumReducer& reducer, const GatheredIds& g, const std::vector<int64_t>& ids,
+                     const std::vector<float>& deltas, size_t d, std::vector<int64_t>* touched,
+                     std::vector<float>* combined) {
+  *touched = g.ids;
+  std::sort(touched->begin(), touched->end());
+  touched->erase(std::unique(touched->begin(), touched->end()), touched->end());
+  combined->assign(touched->size() * d, 0.0f);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    size_t t = static_cast<size_t>(std::lower_bound(touched->begin(), touched->end(), ids[i]) - touched->begin());
+    std::memcpy(combined->data() + t * d, deltas.data() + i * d, d * sizeof(float));
+  }
+  std::vector<adasum::TensorView> views(touched->size());
+  for (size_t t = 0; t < views.size(); ++t) views[t] = {combined->data() + t * d, d};
+  return reducer.Allreduce(views, comm::DataType::kF32);
+}
+
 // Exchanges the touched rows of one matrix and applies the combined deltas to `base` and
-// `local` (afterwards both hold the same, combined values).
-Status SyncMatrix(comm::Communicator& comm, Combiner combiner, int64_t rows, int64_t dim,
-                  std::vector<float>* local, std::vector<float>* base, DistributedStats* stats) {
-  const int p = comm.size();
+// `local` (afterwards both hold the same, combined values on every rank).
+Status SyncMatrix(comm::Communicator& comm, Combiner combiner, adasum::AdasumReducer* reducer,
+                  int64_t rows, int64_t dim, std::vector<float>* local, std::vector<float>* base,
+                  DistributedStats* stats) {
   const size_t d = static_cast<size_t>(dim);
   std::vector<int64_t> ids;
   std::vector<float> deltas;
@@ -24,58 +112,27 @@ Status SyncMatrix(comm::Communicator& comm, Combiner combiner, int64_t rows, int
     ids.push_back(r);
     for (size_t k = 0; k < d; ++k) deltas.push_back(l[k] - b[k]);
   }
-  int64_t n = static_cast<int64_t>(ids.size());
-  std::vector<int64_t> counts(static_cast<size_t>(p));
-  LOOM_RETURN_IF_ERROR(comm.AllGather(&n, counts.data(), 1, comm::DataType::kI64));
-  std::vector<size_t> send_counts(static_cast<size_t>(p), static_cast<size_t>(n)), send_displs(static_cast<size_t>(p), 0);
-  std::vector<size_t> recv_counts(static_cast<size_t>(p)), recv_displs(static_cast<size_t>(p));
-  size_t total = 0;
-  for (int r = 0; r < p; ++r) {
-    recv_counts[static_cast<size_t>(r)] = static_cast<size_t>(counts[static_cast<size_t>(r)]);
-    recv_displs[static_cast<size_t>(r)] = total;
-    total += static_cast<size_t>(counts[static_cast<size_t>(r)]);
+  LOOM_ASSIGN_OR_RETURN(GatheredIds g, GatherIds(comm, ids, rows));
+  std::vector<int64_t> touched;
+  std::vector<float> combined;
+  if (combiner == Combiner::kAdasum) {
+    LOOM_RETURN_IF_ERROR(CombineAdasum(*reducer, g, ids, deltas, d, &touched, &combined));
+  } else {
+    LOOM_RETURN_IF_ERROR(CombineGathered(comm, combiner, g, deltas, rows, d, &touched, &combined));
   }
-  std::vector<int64_t> all_ids(total);
-  LOOM_RETURN_IF_ERROR(comm.AllToAllV(ids.data(), send_counts, send_displs, all_ids.data(), recv_counts,
-                                      recv_displs, comm::DataType::kI64));
-  std::vector<size_t> sc(static_cast<size_t>(p)), rc(static_cast<size_t>(p)), rd(static_cast<size_t>(p));
-  for (int r = 0; r < p; ++r) {
-    sc[static_cast<size_t>(r)] = static_cast<size_t>(n) * d;
-    rc[static_cast<size_t>(r)] = recv_counts[static_cast<size_t>(r)] * d;
-    rd[static_cast<size_t>(r)] = recv_displs[static_cast<size_t>(r)] * d;
-  }
-  std::vector<float> all_deltas(total * d);
-  LOOM_RETURN_IF_ERROR(comm.AllToAllV(deltas.data(), sc, send_displs, all_deltas.data(), rc, rd,
-                                      comm::DataType::kF32));
   if (stats != nullptr) {
-    stats->rows_sent += n;
-    stats->bytes_sent += n * static_cast<int64_t>(sizeof(int64_t) + d * sizeof(float));
+    // Adasum's operands are the union of the ranks' touched rows (zeros where untouched).
+    const int64_t sent = static_cast<int64_t>(combiner == Combiner::kAdasum ? touched.size() : ids.size());
+    stats->rows_sent += sent;
+    stats->bytes_sent += static_cast<int64_t>(ids.size() * sizeof(int64_t)) + sent * dim * static_cast<int64_t>(sizeof(float));
     stats->rows_total += rows;
   }
-  // Per touched row, the deltas of each rank in rank order (nullptr = untouched there).
-  std::vector<int32_t> slot(static_cast<size_t>(rows), -1);
-  std::vector<int64_t> touched;
-  std::vector<std::vector<const float*>> per_row;
-  for (int r = 0; r < p; ++r) {
-    for (size_t i = 0; i < recv_counts[static_cast<size_t>(r)]; ++i) {
-      size_t j = recv_displs[static_cast<size_t>(r)] + i;
-      int64_t row = all_ids[j];
-      if (row < 0 || row >= rows) return InternalError(StrCat("rank ", r, " sent row ", row, " of ", rows));
-      if (slot[static_cast<size_t>(row)] < 0) {
-        slot[static_cast<size_t>(row)] = static_cast<int32_t>(per_row.size());
-        per_row.emplace_back(static_cast<size_t>(p), nullptr);
-        touched.push_back(row);
-      }
-      per_row[static_cast<size_t>(slot[static_cast<size_t>(row)])][static_cast<size_t>(r)] = all_deltas.data() + j * d;
-    }
-  }
-  std::vector<float> combined(d);
   for (size_t t = 0; t < touched.size(); ++t) {
-    CombineRow(combiner, per_row[t], dim, combined.data());
     float* b = base->data() + touched[t] * dim;
     float* l = local->data() + touched[t] * dim;
+    const float* c = combined.data() + t * d;
     for (size_t k = 0; k < d; ++k) {
-      b[k] += combined[k];
+      b[k] += c[k];
       l[k] = b[k];
     }
   }
@@ -98,13 +155,11 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     size_t e = tokens.size() * static_cast<size_t>(rank + 1) / static_cast<size_t>(p);
     mine = tokens.subspan(b, e - b);
   }
-  // Rank r's thread t draws from LCG stream r*T + t, so rank 0 matches the single process.
-  TrainState state;
-  for (int t = 0; t < o.threads; ++t) {
-    int stream = options.replicate_data ? t : rank * o.threads + t;
-    state.rng.push_back(ThreadSeed(o.seed, stream));
-    state.alpha.push_back(o.starting_alpha());
+  std::unique_ptr<adasum::AdasumReducer> reducer;
+  if (options.combiner == Combiner::kAdasum && p > 1) {
+    LOOM_ASSIGN_OR_RETURN(reducer, adasum::AdasumReducer::Create(comm, /*fold_non_power_of_two=*/true));
   }
+  TrainState state = DistributedInitialState(o, rank, options.replicate_data);
   Model base = *model;  // the replicas' common state at the last round
   const int r_count = options.rounds_per_epoch;
   for (int epoch = 0; epoch < o.iter; ++epoch) {
@@ -118,18 +173,27 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
       int64_t local = state.words_done - before, global = 0;
       LOOM_RETURN_IF_ERROR(comm.AllReduce(&local, &global, 1, comm::DataType::kI64, comm::ReduceOp::kSum));
       state.words_done = before + global;
-      LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, model->vocab_size, model->dim,
-                                      &model->syn0, &base.syn0, stats));
-      if (!model->syn1neg.empty())
-        LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, model->vocab_size, model->dim,
-                                        &model->syn1neg, &base.syn1neg, stats));
-      if (!model->syn1.empty())
-        LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, model->vocab_size, model->dim,
-                                        &model->syn1, &base.syn1, stats));
+      for (auto [l, bm] : {std::pair{&model->syn0, &base.syn0}, std::pair{&model->syn1neg, &base.syn1neg},
+                           std::pair{&model->syn1, &base.syn1}}) {
+        if (l->empty()) continue;
+        LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, reducer.get(), model->vocab_size,
+                                        model->dim, l, bm, stats));
+      }
     }
     if (after_epoch) LOOM_RETURN_IF_ERROR(after_epoch(epoch + 1));
   }
   return OkStatus();
+}
+
+TrainState DistributedInitialState(const TrainOptions& o, int rank, bool replicate_data) {
+  // Rank r's thread t draws from LCG stream r*T + t, so rank 0 matches the single process.
+  TrainState state;
+  for (int t = 0; t < o.threads; ++t) {
+    int stream = replicate_data ? t : rank * o.threads + t;
+    state.rng.push_back(ThreadSeed(o.seed, stream));
+    state.alpha.push_back(o.starting_alpha());
+  }
+  return state;
 }
 
 }  // namespace loom::w2v::dist

@@ -1,11 +1,16 @@
-// GraphWord2Vec-style distributed training over a loom Communicator (thread ranks in one
-// box; MPI ranks when comm's MPI backend lands): rank r owns the contiguous token range
-// [r N/P, (r+1) N/P); an epoch is R bulk-synchronous rounds; in a round every rank trains its
-// next sub-range locally (Hogwild over its own threads), then for syn0, syn1neg and syn1 the
-// rows it touched travel as (row id, delta since the last round) to every rank (an
-// all-gather-v built from AllToAllV), every rank combines each touched row's deltas with the
-// chosen Combiner in rank order and applies the result to its snapshot, so all replicas stay
-// identical. Untouched rows never travel. The learning rate follows the global word count
+// GraphWord2Vec-style distributed training over any loom Communicator (comm_thread ranks in
+// one process, comm_mpi ranks under mpirun; the result is the same bit for bit): rank r owns
+// the contiguous token range [r N/P, (r+1) N/P); an epoch is R bulk-synchronous rounds; in a
+// round every rank trains its next sub-range locally (Hogwild over its own threads), then for
+// syn0, syn1neg and syn1 the ids of the rows it touched are all-gathered (AllGather of the
+// counts, AllToAllV of the ids) and the deltas since the last round are combined per row:
+// - sum / average: each rank's touched deltas travel to every rank (AllToAllV) and every rank
+//   combines each row's deltas in rank order (combiner.h);
+// - adasum: the union of touched rows, one tensor per row (a rank's zeros where it did not
+//   touch the row), goes through the adasum module's VHDD allreduce (AdasumReducer, Horovod's
+//   tree ((r0+r1)+(r2+r3))+..., non-powers of two folded first), per-row coefficients.
+// Every rank applies the combined rows to its snapshot, so all replicas stay identical.
+// Rows no rank touched never travel. The learning rate follows the global word count
 // (summed over ranks at every round). With P = 1 nothing is exchanged and the run equals the
 // single-process trainer (R = 1).
 // This reconstructs GraphWord2Vec's model combiners (brief 3.4); it is a hypothesis under
@@ -22,6 +27,7 @@
 #include "loom/w2v/combiner.h"
 #include "loom/w2v/model.h"
 #include "loom/w2v/train_context.h"
+#include "loom/w2v/trainer.h"
 
 namespace loom::w2v::dist {
 
@@ -37,6 +43,10 @@ struct DistributedStats {
   int64_t bytes_sent = 0;   // payload bytes this rank contributed
   int64_t rows_total = 0;   // rows that would travel if every row were sent
 };
+
+// Rank `rank`'s starting LCGs and learning rates: thread t of rank r draws from stream
+// r*T + t (t with replicate_data), so rank 0 starts as the single-process trainer.
+TrainState DistributedInitialState(const TrainOptions& options, int rank, bool replicate_data);
 
 // Trains ctx.options.iter epochs. `model` must be initialised identically on every rank
 // (InitModel with the same seed). `after_epoch(epoch)` runs on every rank after each epoch.

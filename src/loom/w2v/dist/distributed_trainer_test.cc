@@ -1,74 +1,30 @@
-// The distributed trainer on thread ranks against the single-process trainer.
+// The distributed trainer on thread ranks against the single-process trainer, and one round's
+// combiners against their definitions (Adasum: adasum::TreeReference).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <mutex>
 
-#include "loom/base/file_io.h"
-#include "loom/comm/thread/thread_transport.h"
-#include "loom/testing/temp_dir.h"
-#include "loom/w2v/corpus.h"
+#include "loom/adasum/reference.h"
 #include "loom/w2v/dist/distributed_trainer.h"
+#include "loom/w2v/dist/testing/dist_testing.h"
 #include "loom/w2v/trainer.h"
 
 namespace loom::w2v::dist {
 namespace {
 
-struct Data {
-  loom::testing::TempDir dir;
-  Vocabulary vocab;
-  std::unique_ptr<TokenFile> tokens;
-  Data() {
-    std::string text;
-    const char* s[] = {"the cat sat on the mat", "a dog ran in the park", "the bird sang in a tree",
-                       "my cat saw a bird", "the dog sat on a mat"};
-    for (int i = 0; i < 1500; ++i) text += std::string(s[(i * 7) % 5]) + "\n";
-    LOOM_CHECK_OK(WriteFileAtomically(dir.File("c.txt"), text));
-    vocab = *LearnVocab(dir.File("c.txt"), {.min_count = 1});
-    LOOM_CHECK_OK(EncodeCorpus(dir.File("c.txt"), vocab, dir.File("t")).status());
-    tokens = std::move(TokenFile::Open(dir.File("t"))).value();
-  }
-};
-
-TrainOptions Opts(bool hs) {
-  TrainOptions o;
-  o.dim = 16;
-  o.iter = 2;
-  o.cbow = false;
-  o.hs = hs;
-  o.negative = hs ? 0 : 4;
-  o.threads = 1;
-  return o;
-}
-
-// Runs P thread ranks and returns rank 0's model (checking all replicas agree).
 Model RunRanks(const Data& data, const TrainOptions& o, int p, const DistributedOptions& d,
                DistributedStats* stats0 = nullptr) {
-  auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
-  std::vector<Model> models(static_cast<size_t>(p), InitModel(data.vocab.size(), o.dim, o.hs, o.negative > 0, 1));
-  std::vector<DistributedStats> stats(static_cast<size_t>(p));
-  Status st = comm::thread::RunRanks(p, [&](comm::Communicator& comm) {
-    return DistributedTrain(comm, *ctx, data.tokens->tokens(), &models[static_cast<size_t>(comm.rank())], d,
-                            &stats[static_cast<size_t>(comm.rank())]);
-  });
-  EXPECT_TRUE(st.ok()) << st;
-  for (int r = 1; r < p; ++r) EXPECT_EQ(models[static_cast<size_t>(r)].syn0, models[0].syn0) << "replica " << r;
-  if (stats0) *stats0 = stats[0];
-  return models[0];
-}
-
-double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
+  auto m = RunThreadRanks(data, o, p, d, stats0);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? std::move((*m)[0]) : Model{};
 }
 
 TEST(Distributed, OneRankEqualsTheSingleProcessTrainer) {
   Data data;
   for (bool hs : {false, true}) {
-    TrainOptions o = Opts(hs);
+    TrainOptions o = SmallOptions(hs);
     auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
-    Model single = InitModel(data.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+    Model single = InitialModel(data, o);
     TrainState s = InitialTrainState(o);
     ASSERT_TRUE(Train(*ctx, data.tokens->tokens(), &single, &s).ok());
     for (Combiner c : {Combiner::kAdasum, Combiner::kAverage, Combiner::kSum}) {
@@ -79,11 +35,65 @@ TEST(Distributed, OneRankEqualsTheSingleProcessTrainer) {
   }
 }
 
+// One epoch of one round: every rank trains its slice from the common initial model, so the
+// expected model is init + combine(rank deltas) per row, computed here from independent
+// single-rank TrainSlice runs: sum, sum / P, and Adasum as the adasum module's sequential
+// double-precision tree (TreeReference; P = 3 exercises its fold of non-powers of two).
+TEST(Distributed, OneRoundMatchesEachCombinersDefinition) {
+  Data data;
+  TrainOptions o = SmallOptions(false);
+  o.iter = 1;
+  auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
+  const Model init = InitialModel(data, o);
+  const auto tokens = data.tokens->tokens();
+  for (int p : {2, 3, 4}) {
+    std::vector<Model> local(static_cast<size_t>(p), init);
+    for (int r = 0; r < p; ++r) {
+      size_t b = tokens.size() * static_cast<size_t>(r) / static_cast<size_t>(p);
+      size_t e = tokens.size() * static_cast<size_t>(r + 1) / static_cast<size_t>(p);
+      TrainState s = DistributedInitialState(o, r, false);
+      ASSERT_TRUE(TrainSlice(*ctx, tokens.subspan(b, e - b), &local[static_cast<size_t>(r)], &s).ok());
+    }
+    std::vector<Model> got;
+    for (Combiner c : {Combiner::kSum, Combiner::kAverage, Combiner::kAdasum})
+      got.push_back(RunRanks(data, o, p, {.combiner = c, .rounds_per_epoch = 1}));
+    double adasum_vs_sum = 0;
+    const auto check = [&](std::vector<float> Model::*m) {
+      const int64_t dim = o.dim;
+      for (int64_t row = 0; row < init.vocab_size; ++row) {
+        std::vector<std::vector<double>> deltas;
+        for (const Model& l : local) {
+          std::vector<double> d(static_cast<size_t>(dim));
+          for (int64_t k = 0; k < dim; ++k)
+            d[static_cast<size_t>(k)] = static_cast<double>((l.*m)[static_cast<size_t>(row * dim + k)] -
+                                                            (init.*m)[static_cast<size_t>(row * dim + k)]);
+          deltas.push_back(d);
+        }
+        const std::vector<double> tree = adasum::TreeReference(deltas);
+        for (int64_t k = 0; k < dim; ++k) {
+          const size_t i = static_cast<size_t>(row * dim + k);
+          double sum = 0;
+          for (const auto& d : deltas) sum += d[static_cast<size_t>(k)];
+          const double base = (init.*m)[i];
+          ASSERT_NEAR((got[0].*m)[i], base + sum, 1e-6) << "sum p=" << p << " row " << row;
+          ASSERT_NEAR((got[1].*m)[i], base + sum / p, 1e-6) << "average p=" << p << " row " << row;
+          ASSERT_NEAR((got[2].*m)[i], base + tree[static_cast<size_t>(k)], 1e-6) << "adasum p=" << p << " row " << row;
+          adasum_vs_sum = std::max(adasum_vs_sum, std::fabs(tree[static_cast<size_t>(k)] - sum));
+        }
+      }
+    };
+    check(&Model::syn0);
+    check(&Model::syn1neg);
+    // The rows overlap between ranks, so Adasum is neither the sum nor a no-op here.
+    EXPECT_GT(adasum_vs_sum, 1e-3) << "p=" << p;
+  }
+}
+
 TEST(Distributed, IdenticalDataAverageAndAdasumReproduceOneRankSumOvershoots) {
   Data data;
-  TrainOptions o = Opts(false);
+  TrainOptions o = SmallOptions(false);
   o.iter = 1;
-  Model init = InitModel(data.vocab.size(), o.dim, false, true, 1);
+  Model init = InitialModel(data, o);
   Model one = RunRanks(data, o, 1, {.rounds_per_epoch = 1, .replicate_data = true});
   for (Combiner c : {Combiner::kAverage, Combiner::kAdasum}) {
     Model m = RunRanks(data, o, 3, {.combiner = c, .rounds_per_epoch = 1, .replicate_data = true});
@@ -97,15 +107,16 @@ TEST(Distributed, IdenticalDataAverageAndAdasumReproduceOneRankSumOvershoots) {
 
 TEST(Distributed, OnlyTouchedRowsTravelAndReplicasAgree) {
   Data data;
-  TrainOptions o = Opts(false);
+  TrainOptions o = SmallOptions(false);
   for (int p : {2, 4}) {
-    DistributedStats st;
-    Model m = RunRanks(data, o, p, {.combiner = Combiner::kAdasum, .rounds_per_epoch = 3}, &st);
-    EXPECT_GT(st.rows_sent, 0);
-    EXPECT_LE(st.rows_sent, st.rows_total);
-    for (float x : m.syn0) ASSERT_TRUE(std::isfinite(x));
+    for (Combiner c : {Combiner::kAdasum, Combiner::kAverage}) {
+      DistributedStats st;
+      Model m = RunRanks(data, o, p, {.combiner = c, .rounds_per_epoch = 3}, &st);
+      EXPECT_GT(st.rows_sent, 0);
+      EXPECT_LE(st.rows_sent, st.rows_total);
+      for (float x : m.syn0) ASSERT_TRUE(std::isfinite(x));
+    }
   }
-  // A word that never occurs in any rank's slice (count 0 entry from a vocab file) is untouched.
 }
 
 }  // namespace

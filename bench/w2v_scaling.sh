@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# G3: loom w2v thread scaling (words per wall-second of training, 2 threads vs 1). Same corpus,
+# vocabulary file and hyper-parameters per run; each thread count runs --repeat times and the
+# best (least disturbed) rate counts, since the machines are shared. The 1-minute load average
+# before each run is printed beside it: on a loaded machine the ratio is a lower bound.
+# The output vectors are checked (they load and have the vocabulary's size) before a rate counts.
+#
+#   bench/w2v_scaling.sh --corpus corpus.txt [--loom build/release/tools/loom/loom]
+#       [--threads "1 2"] [--model sg|cbow] [--mode exact|batched] [--size 100] [--repeat 2]
+set -euo pipefail
+corpus= loom=build/release/tools/loom/loom threads="1 2" model=sg mode=exact size=100 repeat=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --corpus) corpus=$2; shift 2 ;;
+    --loom) loom=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[[ -f "$corpus" && -x "$loom" ]] || { echo "need --corpus FILE (and a built loom)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cbow=$([[ $model == cbow ]] && echo 1 || echo 0)
+"$loom" --log-level warning w2v train -train "$corpus" -save-vocab "$work/vocab" -min-count 5 >/dev/null
+words=$(wc -l < "$work/vocab")
+base=
+for t in $threads; do
+  best=0
+  for ((i = 0; i < repeat; ++i)); do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    rec=$("$loom" --json --log-level warning w2v train -train "$corpus" -read-vocab "$work/vocab" \
+      -output "$work/v.bin" -binary 1 -min-count 5 -size "$size" -cbow "$cbow" -iter 1 -threads "$t" --mode "$mode")
+    got=$("$loom" --json w2v similar the --vectors "$work/v.bin" -k 1 >/dev/null && head -1 "$work/v.bin" | cut -d' ' -f1)
+    [[ "$got" == "$words" ]] || { echo "vector file has $got words, vocabulary $words" >&2; exit 1; }
+    rate=$(python3 -c 'import json,sys; print("%.0f" % json.loads(sys.argv[1])["words_per_second"])' "$rec")
+    echo "{\"bench\":\"w2v_scaling\",\"threads\":$t,\"model\":\"$model\",\"mode\":\"$mode\",\"size\":$size,\"run\":$i,\"load_1min\":$load,\"words_per_wall_s\":$rate}"
+    (( rate > best )) && best=$rate
+  done
+  [[ -z "$base" ]] && base=$best
+  python3 -c 'import sys; print("{\"bench\":\"w2v_scaling\",\"threads\":%s,\"best_words_per_wall_s\":%s,\"speedup_vs_first\":%.2f}" % (sys.argv[1], sys.argv[2], int(sys.argv[2]) / int(sys.argv[3])))' "$t" "$best" "$base"
+done

@@ -1,0 +1,33 @@
+// Test helpers shared by the distributed trainer's thread and MPI tests: a tiny corpus, its
+// vocabulary and token file, small training options, and P thread ranks as the oracle run.
+// Thread-safety: one Data per test; functions are reentrant.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/testing/temp_dir.h"
+#include "loom/w2v/corpus.h"
+#include "loom/w2v/dist/distributed_trainer.h"
+
+namespace loom::w2v::dist {
+
+struct Data {
+  loom::testing::TempDir dir;
+  Vocabulary vocab;
+  std::unique_ptr<TokenFile> tokens;
+  Data();  // 1500 lines of five short sentences, min-count 1
+};
+
+TrainOptions SmallOptions(bool hs);  // d = 16, 2 epochs, skip-gram, 1 thread
+Model InitialModel(const Data& data, const TrainOptions& o);
+
+// Runs P thread ranks; every rank's model. Internal error if the replicas differ.
+StatusOr<std::vector<Model>> RunThreadRanks(const Data& data, const TrainOptions& o, int p,
+                                            const DistributedOptions& d,
+                                            DistributedStats* stats0 = nullptr);
+
+double MaxDiff(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace loom::w2v::dist
