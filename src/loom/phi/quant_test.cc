@@ -77,6 +77,22 @@ TEST(QuantTest, SimdDotsEqualScalarReference) {
   }
 }
 
+TEST(QuantTest, SimdDequantizeEqualsScalarReferenceBitwise) {
+  Prng rng(11);
+  for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
+    // F16 rows need not be whole blocks: 517 exercises the scalar tail.
+    const int64_t n = t == WeightType::kF16 ? 517 : 512;
+    std::vector<float> w(n), fast(n), ref(n);
+    for (float& f : w) f = static_cast<float>(rng.Normal() * 3);
+    w[5] = 6e-8f;  // an fp16 subnormal
+    std::vector<uint8_t> row(RowBytes(t, n));
+    QuantizeRow(t, w.data(), n, row.data());
+    DequantizeRow(t, row.data(), n, fast.data());
+    DequantizeRowReference(t, row.data(), n, ref.data());
+    EXPECT_EQ(0, std::memcmp(fast.data(), ref.data(), n * sizeof(float))) << WeightTypeName(t);
+  }
+}
+
 TEST(QuantTest, PackedLinearMatchesDequantizedFp32) {
   Prng rng(4);
   Linear l{96, 64, std::vector<float>(96 * 64), std::vector<float>(96), WeightType::kF32, {}};
