@@ -25,6 +25,7 @@
 #include "loom/phi/safetensors.h"
 #include "loom/phi/tokenizer.h"
 #include "loom/phi/weights.h"
+#include "loom/tensor/gemm.h"
 #include "table.h"
 
 #ifndef LOOM_PHI_DEMO_MODEL
@@ -324,7 +325,7 @@ Status RunBench(Context& ctx, const BenchOpts& o) {
             {"decode_bytes_per_token", weight_bytes + kv_bytes},
             {"decode_roofline_tok_s", roofline_tps},
             {"decode_pct_of_roofline", 100.0 * decode_tps / roofline_tps},
-            {"verified", verify}});
+            {"verified", verify}, {"blas_core", tensor::BlasCoreName()}});
   return OkStatus();
 }
 
