@@ -40,5 +40,8 @@ void DequantizeRowReference(WeightType t, const uint8_t* row, int64_t n, float* 
 float DotRow(WeightType t, const uint8_t* w, const void* x, int64_t n);
 float DotRowReference(WeightType t, const uint8_t* w, const void* x, int64_t n);
 bool HaveAvx2();
+bool HaveVnni();  // AVX512-VNNI + VL: Q dots use dpbusd
+// DotRow with the VNNI kernels disabled (the test that they agree bit for bit with AVX2).
+float DotRowWithoutVnni(WeightType t, const uint8_t* w, const void* x, int64_t n);
 
 }  // namespace loom::phi

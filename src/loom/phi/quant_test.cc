@@ -77,6 +77,25 @@ TEST(QuantTest, SimdDotsEqualScalarReference) {
   }
 }
 
+TEST(QuantTest, VnniDotsEqualAvx2DotsBitwise) {
+  if (!HaveVnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Prng rng(12);
+  const int64_t n = 2560;
+  std::vector<float> w(n), x(n);
+  for (auto* v : {&w, &x})
+    for (float& f : *v) f = static_cast<float>(rng.Normal() * 4);
+  w[0] = x[0] = 1e4f;  // a block with a saturating scale: q = +-127
+  std::vector<uint8_t> xq(RowBytes(WeightType::kQ8_0, n));
+  QuantizeRowQ8_0(x.data(), n, xq.data());
+  for (WeightType t : {WeightType::kQ8_0, WeightType::kQ4_0}) {
+    std::vector<uint8_t> row(RowBytes(t, n));
+    QuantizeRow(t, w.data(), n, row.data());
+    const float vnni = DotRow(t, row.data(), xq.data(), n);
+    const float avx2 = DotRowWithoutVnni(t, row.data(), xq.data(), n);
+    EXPECT_EQ(std::memcmp(&vnni, &avx2, 4), 0) << WeightTypeName(t) << " " << vnni << " vs " << avx2;
+  }
+}
+
 TEST(QuantTest, SimdDequantizeEqualsScalarReferenceBitwise) {
   Prng rng(11);
   for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
