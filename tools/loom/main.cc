@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "loom/base/logging.h"
 #include "loom/base/thread_pool.h"
+#include "loom/tensor/gemm.h"
 
 namespace {
 
@@ -48,6 +49,7 @@ std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  loom::tensor::ReexecWithPreferredBlasCore(argv);
   loom::cli::Context ctx;
   CLI::App app{"loom: collectives, synthesis, pipeline schedules, word2vec, phi models and FHE "
                "in one C++ toolkit",

@@ -164,6 +164,26 @@ StatusOr<PhiConfig> ParsePhi3(const JsonValue& doc) {
 
 }  // namespace
 
+Status ValidatePhiConfig(const PhiConfig& c, std::string_view source) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgumentError(StrCat(source, ": ", why));
+  };
+  if (c.vocab_size <= 0 || c.hidden <= 0 || c.intermediate <= 0 || c.layers <= 0)
+    return bad("vocab_size, hidden, intermediate and layer counts must be positive");
+  if (c.hidden > (1 << 20) || c.intermediate > (1 << 22) || c.layers > 4096 ||
+      c.vocab_size > (1 << 24) || c.heads > 4096)
+    return bad("sizes are implausibly large");
+  if (c.heads <= 0 || c.kv_heads <= 0 || c.heads % c.kv_heads != 0)
+    return bad(StrCat("heads ", c.heads, " is not a multiple of kv heads ", c.kv_heads));
+  if (c.arch == Arch::kPhi && c.head_dim * c.heads != c.hidden)
+    return bad(StrCat("hidden ", c.hidden, " is not heads x head_dim"));
+  if (c.head_dim <= 0 || c.rotary_dim < 0 || c.rotary_dim > c.head_dim || c.rotary_dim % 2)
+    return bad(StrCat("rotary dim ", c.rotary_dim, " must be even and <= head_dim ", c.head_dim));
+  if (!(c.rope_theta > 0) || !(c.norm_eps > 0)) return bad("rope_theta and eps must be > 0");
+  if (c.max_position <= 0) return bad("max_position_embeddings must be > 0");
+  return OkStatus();
+}
+
 StatusOr<PhiConfig> ParsePhiConfig(const JsonValue& doc) {
   if (!doc.IsObject()) return InvalidArgumentError(StrCat(doc.source(), ": not a JSON object"));
   LOOM_ASSIGN_OR_RETURN(std::string type, doc.GetString("model_type", ""));
@@ -180,22 +200,7 @@ StatusOr<PhiConfig> ParsePhiConfig(const JsonValue& doc) {
   }
   if (!parsed.ok()) return parsed.status();
   PhiConfig c = std::move(*parsed);
-  auto bad = [&](const std::string& why) {
-    return InvalidArgumentError(StrCat(doc.source(), ": ", why));
-  };
-  if (c.vocab_size <= 0 || c.hidden <= 0 || c.intermediate <= 0 || c.layers <= 0)
-    return bad("vocab_size, hidden, intermediate and layer counts must be positive");
-  if (c.hidden > (1 << 20) || c.intermediate > (1 << 22) || c.layers > 4096 ||
-      c.vocab_size > (1 << 24) || c.heads > 4096)
-    return bad("sizes are implausibly large");
-  if (c.kv_heads <= 0 || c.heads % c.kv_heads != 0)
-    return bad(StrCat("heads ", c.heads, " is not a multiple of kv heads ", c.kv_heads));
-  if (c.arch == Arch::kPhi && c.head_dim * c.heads != c.hidden)
-    return bad(StrCat("hidden ", c.hidden, " is not heads x head_dim"));
-  if (c.head_dim <= 0 || c.rotary_dim < 0 || c.rotary_dim > c.head_dim || c.rotary_dim % 2)
-    return bad(StrCat("rotary dim ", c.rotary_dim, " must be even and <= head_dim ", c.head_dim));
-  if (!(c.rope_theta > 0) || !(c.norm_eps > 0)) return bad("rope_theta and eps must be > 0");
-  if (c.max_position <= 0) return bad("max_position_embeddings must be > 0");
+  LOOM_RETURN_IF_ERROR(ValidatePhiConfig(c, doc.source()));
   LOOM_ASSIGN_OR_RETURN(c.eos_ids, IdList(doc, "eos_token_id"));
   LOOM_ASSIGN_OR_RETURN(auto bos, IdList(doc, "bos_token_id"));
   if (!bos.empty()) c.bos_id = bos.front();

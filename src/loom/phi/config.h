@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "loom/base/json.h"
@@ -52,6 +53,9 @@ struct PhiConfig {
 };
 
 StatusOr<PhiConfig> ParsePhiConfig(const JsonValue& doc);
+// The sanity checks every source of a config passes (sizes positive and plausible, heads
+// divisible, rotary width even and <= head_dim); errors name `source`.
+Status ValidatePhiConfig(const PhiConfig& c, std::string_view source);
 StatusOr<PhiConfig> ReadPhiConfig(const std::string& model_dir);  // model_dir/config.json
 
 }  // namespace loom::phi

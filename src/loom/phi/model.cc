@@ -1,12 +1,20 @@
 // PhiModel: loading and the incremental forward pass; see model.h.
 #include "loom/phi/model.h"
 
+#include "loom/phi/gguf_phi.h"
+
 #include "loom/base/strings.h"
 #include "loom/phi/safetensors.h"
 
 namespace loom::phi {
 
 StatusOr<std::unique_ptr<PhiModel>> PhiModel::Load(const std::string& dir) {
+  if (IsGgufFile(dir)) {
+    LOOM_ASSIGN_OR_RETURN(auto file, GgufFile::Open(dir));
+    LOOM_ASSIGN_OR_RETURN(PhiConfig config, PhiConfigFromGguf(*file));
+    LOOM_ASSIGN_OR_RETURN(PhiWeights weights, PhiWeightsFromGguf(*file, config));
+    return std::make_unique<PhiModel>(std::move(config), std::move(weights));
+  }
   LOOM_ASSIGN_OR_RETURN(PhiConfig config, ReadPhiConfig(dir));
   LOOM_ASSIGN_OR_RETURN(auto ckpt, Checkpoint::Open(dir));
   LOOM_ASSIGN_OR_RETURN(PhiWeights weights, LoadWeights(*ckpt, config));

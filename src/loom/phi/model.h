@@ -36,8 +36,9 @@ void Phi3BlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParam
 
 class PhiModel {
  public:
-  // Reads dir/config.json and the safetensors checkpoint in dir.
-  static StatusOr<std::unique_ptr<PhiModel>> Load(const std::string& dir);
+  // Reads dir/config.json and the safetensors checkpoint in dir, or a GGUF file (phi2/phi3
+  // architectures, matrices kept in the file's F16/Q8_0/Q4_0 type).
+  static StatusOr<std::unique_ptr<PhiModel>> Load(const std::string& path);
   PhiModel(PhiConfig config, PhiWeights weights);
 
   const PhiConfig& config() const { return config_; }

@@ -11,6 +11,7 @@
 
 #include "loom/base/file_io.h"
 #include "loom/base/json.h"
+#include "loom/phi/gguf_phi.h"
 #include "loom/phi/reference.h"
 #include "loom/phi/safetensors.h"
 #include "loom/testing/temp_dir.h"
@@ -211,6 +212,77 @@ TEST(PhiModelTest, RejectsTruncatedCheckpointFile) {
   auto model = PhiModel::Load(dir.path());
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kDataLoss);
+}
+
+
+// GGUF files of the golden checkpoints made by llama.cpp's own converter (convert_hf_to_gguf.py
+// via bench/phi_to_gguf.py, in the checkpoint's own precision; committed): loom reads llama.cpp's names, dims order,
+// separate or fused q/k/v, LongRoPE factor tensors and tied heads, and matches transformers.
+class LlamaCppGgufTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LlamaCppGgufTest, LogitsMatchTransformers) {
+  const std::string file = GetParam();
+  const std::string variant = file.substr(0, file.find('/'));
+  CheckVariant(kGolden + file, variant, /*with_reference=*/false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, LlamaCppGgufTest,
+                         ::testing::Values("phi2/llamacpp_f16.gguf", "phi3_longrope/llamacpp_f32.gguf",
+                                           "phi4_mini/llamacpp_f32.gguf"));
+
+// loom's own GGUF writer: every golden variant written as F32 GGUF and read back gives the
+// transformers logits (config keys, LongRoPE, sliding window, tied head all survive).
+class GgufRoundTripTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GgufRoundTripTest, WrittenF32FileMatchesTransformers) {
+  const std::string variant = GetParam();
+  auto model = PhiModel::Load(kGolden + variant);
+  ASSERT_TRUE(model.ok()) << model.status();
+  testing::TempDir dir;
+  const std::string path = dir.File("model.gguf");
+  ASSERT_TRUE(WritePhiGguf(path, (*model)->config(), (*model)->weights(), {}).ok());
+  CheckVariant(path, variant, /*with_reference=*/true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, GgufRoundTripTest,
+                         ::testing::Values("phi15", "phi2", "phi3_mini", "phi3_swa",
+                                           "phi3_longrope", "phi4", "phi4_mini"));
+
+// A quantized model written and read back runs bit-identically to the in-memory one.
+TEST(GgufRoundTripTest, QuantizedFileRunsBitIdentically) {
+  for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
+    auto model = PhiModel::Load(kGolden + "phi3_mini");
+    ASSERT_TRUE(model.ok()) << model.status();
+    ASSERT_TRUE((*model)->Quantize(t).ok());
+    testing::TempDir dir;
+    const std::string path = dir.File("q.gguf");
+    ASSERT_TRUE(WritePhiGguf(path, (*model)->config(), (*model)->weights(), {}).ok());
+    auto back = PhiModel::Load(path);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ((*back)->weights().layers[0].qkv.type, t);
+    EXPECT_EQ((*back)->weights().layers[1].down.packed, (*model)->weights().layers[1].down.packed);
+    std::vector<int32_t> ids = {3, 1, 4, 1, 5, 9, 2, 6};
+    KvCache a = (*model)->NewCache(), b = (*back)->NewCache();
+    std::vector<float> la, lb;
+    ASSERT_TRUE((*model)->Forward(ids, a, la, true).ok());
+    ASSERT_TRUE((*back)->Forward(ids, b, lb, true).ok());
+    ASSERT_EQ(la.size(), lb.size());
+    EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), la.size() * 4)) << WeightTypeName(t);
+  }
+}
+
+// A GGUF whose tensor has the wrong shape for its config is rejected naming the tensor.
+TEST(GgufRoundTripTest, WrongTensorShapeIsDataLossNamingTheTensor) {
+  auto model = PhiModel::Load(kGolden + "phi3_mini");
+  ASSERT_TRUE(model.ok()) << model.status();
+  PhiConfig c = (*model)->config();
+  c.intermediate += 32;  // the file's ffn_down no longer matches
+  testing::TempDir dir;
+  ASSERT_TRUE(WritePhiGguf(dir.File("bad.gguf"), c, (*model)->weights(), {}).ok());
+  auto back = PhiModel::Load(dir.File("bad.gguf"));
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(back.status().message(), ::testing::HasSubstr("blk.0.ffn_up.weight"));
 }
 
 }  // namespace

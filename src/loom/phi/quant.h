@@ -33,10 +33,15 @@ void QuantizeRowQ4_0(const float* x, int64_t n, uint8_t* out);
 void QuantizeRowF16(const float* x, int64_t n, uint8_t* out);
 void QuantizeRow(WeightType t, const float* x, int64_t n, uint8_t* out);
 void DequantizeRow(WeightType t, const uint8_t* row, int64_t n, float* out);
+// The scalar oracle of DequantizeRow (the fast path must equal it bit for bit).
+void DequantizeRowReference(WeightType t, const uint8_t* row, int64_t n, float* out);
 
 // Dot of one weight row (type t) with activations `x`: Q8_0 blocks for Q types, fp32 for F16.
 float DotRow(WeightType t, const uint8_t* w, const void* x, int64_t n);
 float DotRowReference(WeightType t, const uint8_t* w, const void* x, int64_t n);
 bool HaveAvx2();
+bool HaveVnni();  // AVX512-VNNI + VL: Q dots use dpbusd
+// DotRow with the VNNI kernels disabled (the test that they agree bit for bit with AVX2).
+float DotRowWithoutVnni(WeightType t, const uint8_t* w, const void* x, int64_t n);
 
 }  // namespace loom::phi

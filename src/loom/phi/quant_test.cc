@@ -77,6 +77,41 @@ TEST(QuantTest, SimdDotsEqualScalarReference) {
   }
 }
 
+TEST(QuantTest, VnniDotsEqualAvx2DotsBitwise) {
+  if (!HaveVnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Prng rng(12);
+  const int64_t n = 2560;
+  std::vector<float> w(n), x(n);
+  for (auto* v : {&w, &x})
+    for (float& f : *v) f = static_cast<float>(rng.Normal() * 4);
+  w[0] = x[0] = 1e4f;  // a block with a saturating scale: q = +-127
+  std::vector<uint8_t> xq(RowBytes(WeightType::kQ8_0, n));
+  QuantizeRowQ8_0(x.data(), n, xq.data());
+  for (WeightType t : {WeightType::kQ8_0, WeightType::kQ4_0}) {
+    std::vector<uint8_t> row(RowBytes(t, n));
+    QuantizeRow(t, w.data(), n, row.data());
+    const float vnni = DotRow(t, row.data(), xq.data(), n);
+    const float avx2 = DotRowWithoutVnni(t, row.data(), xq.data(), n);
+    EXPECT_EQ(std::memcmp(&vnni, &avx2, 4), 0) << WeightTypeName(t) << " " << vnni << " vs " << avx2;
+  }
+}
+
+TEST(QuantTest, SimdDequantizeEqualsScalarReferenceBitwise) {
+  Prng rng(11);
+  for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
+    // F16 rows need not be whole blocks: 517 exercises the scalar tail.
+    const int64_t n = t == WeightType::kF16 ? 517 : 512;
+    std::vector<float> w(n), fast(n), ref(n);
+    for (float& f : w) f = static_cast<float>(rng.Normal() * 3);
+    w[5] = 6e-8f;  // an fp16 subnormal
+    std::vector<uint8_t> row(RowBytes(t, n));
+    QuantizeRow(t, w.data(), n, row.data());
+    DequantizeRow(t, row.data(), n, fast.data());
+    DequantizeRowReference(t, row.data(), n, ref.data());
+    EXPECT_EQ(0, std::memcmp(fast.data(), ref.data(), n * sizeof(float))) << WeightTypeName(t);
+  }
+}
+
 TEST(QuantTest, PackedLinearMatchesDequantizedFp32) {
   Prng rng(4);
   Linear l{96, 64, std::vector<float>(96 * 64), std::vector<float>(96), WeightType::kF32, {}};

@@ -195,19 +195,26 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
 }
 
 Status QuantizeWeights(PhiWeights& weights, WeightType type) {
-  if (type == WeightType::kF32) return OkStatus();
   std::vector<Linear*> all;
   for (auto& l : weights.layers)
     for (Linear* x : {&l.qkv, &l.o, &l.up, &l.down}) all.push_back(x);
   all.push_back(&weights.lm_head);
-  for (Linear* l : all) {
-    if (l->type != WeightType::kF32)
-      return FailedPreconditionError("weights are already quantized");
-    if (type != WeightType::kF16 && l->in % kQBlock != 0)
+  for (Linear* l : all)
+    if (type != WeightType::kF16 && type != WeightType::kF32 && l->in % kQBlock != 0)
       return InvalidArgumentError(StrCat("input width ", l->in, " is not a multiple of 32; ",
                                          WeightTypeName(type), " needs whole blocks"));
-  }
   for (Linear* l : all) {
+    if (l->type == type) continue;
+    if (l->type != WeightType::kF32) {
+      // Re-quantizing (e.g. a Q8_0 GGUF to Q4_0) goes through fp32, as llama-quantize does.
+      const size_t row = RowBytes(l->type, l->in);
+      l->w.resize(static_cast<size_t>(l->out * l->in));
+      for (int64_t r = 0; r < l->out; ++r)
+        DequantizeRow(l->type, l->packed.data() + r * row, l->in, l->w.data() + r * l->in);
+      std::vector<uint8_t>().swap(l->packed);
+      l->type = WeightType::kF32;
+    }
+    if (type == WeightType::kF32) continue;
     const size_t row = RowBytes(type, l->in);
     l->packed.resize(row * static_cast<size_t>(l->out));
     for (int64_t r = 0; r < l->out; ++r)

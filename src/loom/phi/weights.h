@@ -53,7 +53,8 @@ std::vector<ExpectedTensor> ExpectedTensors(const PhiConfig& config);
 StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& config);
 
 // Converts every projection and the head to `type` (the embedding table stays fp32: decode
-// reads one row of it). Q types need every input width to be a multiple of 32.
+// reads one row of it); matrices already packed in another type go through fp32 first, and
+// kF32 dequantizes. Q types need every input width to be a multiple of 32.
 Status QuantizeWeights(PhiWeights& weights, WeightType type);
 
 // Bytes a decode step streams from the projection and head weights.

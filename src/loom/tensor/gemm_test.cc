@@ -1,8 +1,11 @@
 #include "loom/tensor/gemm.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "loom/base/random.h"
@@ -53,6 +56,31 @@ TEST(VectorOpsTest, DotAxpyScaleMatchScalarDoubleReference) {
     Scale(2.0f, y.data(), n);
     for (size_t i = 0; i < n; ++i) ASSERT_FLOAT_EQ(y[i], 2.0f * (b[i] + 0.3f * a[i]));
   }
+}
+
+}  // namespace
+}  // namespace loom::tensor
+
+namespace loom::tensor {
+namespace {
+
+TEST(BlasCoreTest, OverrideOnlyReplacesGenericKernels) {
+  EXPECT_FALSE(BlasCoreName().empty());
+  const char* saved = std::getenv("OPENBLAS_CORETYPE");
+  const std::string keep = saved ? saved : "";
+  setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  EXPECT_EQ(PreferredBlasCore(), "") << "a user's choice is kept";
+  unsetenv("OPENBLAS_CORETYPE");
+  const std::string preferred = PreferredBlasCore();
+  if (!preferred.empty()) {
+    // Only a generic fallback is overridden, and only with a family this CPU can run.
+    EXPECT_THAT(BlasCoreName(), ::testing::AnyOf("Prescott", "Core2", "Penryn", "Dunnington",
+                                                 "Nehalem", "Atom", "Katmai", "Coppermine",
+                                                 "Northwood", "Banias"));
+    EXPECT_TRUE(preferred == "SkylakeX" ? __builtin_cpu_supports("avx512f")
+                                        : __builtin_cpu_supports("avx2"));
+  }
+  if (saved) setenv("OPENBLAS_CORETYPE", keep.c_str(), 1);
 }
 
 }  // namespace
