@@ -30,7 +30,8 @@ struct Analysis {
   double period_bound = 0;                       // λ* = max_d work[d]
 
   // max_d(min head on d + M·work[d] + min (tail − span) after d's last block), and the critical
-  // path: no schedule of M micro-batches is shorter (README "lower bounds").
+  // path; plus the same bound on the time left after all-device blocks' exclusive time (see
+  // analysis.cc): no schedule of M micro-batches is shorter (README "lower bounds").
   double MakespanBound(const Placement& p, int num_micro) const;
 };
 

@@ -1,6 +1,6 @@
 // Closed-form baseline schedules as per-rank run orders, executed by the simulator:
-// GPipe, 1F1B (PipeDream-flush), Megatron's interleaved 1F1B, and the zero-bubble ZB-H1/H2
-// family as a greedy list policy (B first, F while the in-flight limit allows, W to fill).
+// GPipe, 1F1B (PipeDream-flush), Megatron's interleaved 1F1B, and the zero-bubble
+// ZB paper's hand-built ZB-H1/H2 orders on the B/W split placement.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -20,7 +20,8 @@ struct Baseline {
 };
 
 // name: gpipe | 1f1b | interleaved | zbh1 | zbh2. Uses o.devices, o.f, o.b, o.w, o.chunks.
-// zbh1 caps in-flight micro-batches on stage i at p − i (1F1B's memory), zbh2 at 2(p − i) − 1.
+// zbh1 keeps 1F1B's in-flight count p − i on stage i and defers W by i micro-batches; zbh2 holds
+// 2(p − i) − 1 in flight and defers W by 2i (makespan and idle formulas in simulator_test.cc).
 StatusOr<Baseline> MakeBaseline(const std::string& name, const PlacementOptions& o, int num_micro);
 std::vector<std::string> BaselineNames();
 

@@ -49,6 +49,33 @@ TEST(Placement, MShapeHasTenBlocksAndPeriodSix) {
   EXPECT_DOUBLE_EQ(Analyze(*nn)->period_bound, 8);  // Tessel's measured NN period
 }
 
+TEST(Placement, AllDeviceBlocksAddTheirExclusiveTimeToTheBound) {
+  // M-shape, N = 4, F = 1, B = 3, TP = 1: the 2M TP steps stall every device, and the
+  // pipelined part still needs (N − 1)F + M(F + B) + (N − 1)B on the last stage: 12 + 36 = 48
+  // at M = 6 (Tessel's lazy optimum); 256 + 636 = 892 at N = 32, M = 128.
+  PlacementOptions o;
+  auto m4 = MakePlacement("mshape", o);
+  ASSERT_TRUE(m4.ok());
+  EXPECT_DOUBLE_EQ(Analyze(*m4)->MakespanBound(*m4, 6), 48);
+  o.devices = 32;
+  auto m32 = MakePlacement("mshape", o);
+  ASSERT_TRUE(m32.ok());
+  EXPECT_DOUBLE_EQ(Analyze(*m32)->MakespanBound(*m32, 128), 2 * 128 + 31 + 128 * 4 + 31 * 3);
+  // NN-shape: four TP blocks per micro-batch.
+  auto nn = MakePlacement("nnshape", o);
+  ASSERT_TRUE(nn.ok());
+  EXPECT_DOUBLE_EQ(Analyze(*nn)->MakespanBound(*nn, 128), 4 * 128 + 31 + 128 * 4 + 31 * 3);
+  // A block on every device but for different times only stalls for its shortest one.
+  Placement p;
+  p.name = "uneven";
+  p.num_devices = 2;
+  int t = p.AddBlock("t", BlockType::kOther, {0, 1}, 1, 0);
+  p.blocks[static_cast<size_t>(t)].duration = {1, 3};
+  auto a = Analyze(p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_DOUBLE_EQ(a->MakespanBound(p, 5), 15);  // device 1's work; exclusive part 5·1 + 5·2
+}
+
 TEST(Validation, CycleIsRejectedNamingABlock) {
   Placement p;
   p.name = "cyc";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "loom/tessel/analysis.h"
 #include "loom/tessel/baselines.h"
@@ -60,25 +61,40 @@ TEST(ClosedForm, InterleavedMegatronOrderOverAGrid) {
       }
 }
 
-TEST(Baseline, ZeroBubbleGreedyPolicyIsValidAndKeepsItsInFlightLimits) {
-  // The greedy policy is a baseline, not the ZB paper's hand-built schedule; the closed forms
-  // for ZB-H1/H2 are checked against the search (search_test.cc).
-  for (int p : {2, 4, 8})
-    for (int m : {2 * p, 32})
-      for (const char* name : {"zbh1", "zbh2"}) {
+TEST(Baseline, HandBuiltZeroBubbleOrdersReproduceTheirClosedForms) {
+  // ZB paper (arXiv 2401.10241): ZB-H1 idles (p − 1)(F + B − W) per stage at 1F1B's memory;
+  // ZB-H2 idles at most (p − 1)(F + B − 2W) inside a stage's window (first start to last end),
+  // with 2(p − i) − 1 in flight.
+  // Exact for W <= min(F, B) (the paper's F = B = W and two unequal cases here).
+  for (auto [f, b, w] : {std::tuple{1.0, 1.0, 1.0}, {1.0, 2.0, 1.0}, {2.0, 3.0, 1.0}})
+    for (int p : {2, 4, 8})
+      for (int m : {2 * p, 3 * p + 1, 32}) {
         PlacementOptions o;
         o.devices = p;
-        o.f = o.b = o.w = 1;
-        auto zb = MakeBaseline(name, o, m);
-        ASSERT_TRUE(zb.ok()) << zb.status();
-        ASSERT_TRUE(ValidateSchedule(zb->placement, zb->schedule).ok());
-        ScheduleMetrics mt = ComputeMetrics(zb->placement, zb->schedule);
+        o.f = f;
+        o.b = b;
+        o.w = w;
+        SCOPED_TRACE(::testing::Message() << "F B W " << f << " " << b << " " << w << " p=" << p
+                                          << " m=" << m);
+        auto h1 = MakeBaseline("zbh1", o, m);
+        ASSERT_TRUE(h1.ok()) << h1.status();
+        ASSERT_TRUE(ValidateSchedule(h1->placement, h1->schedule).ok());
+        ScheduleMetrics m1 = ComputeMetrics(h1->placement, h1->schedule);
+        EXPECT_DOUBLE_EQ(m1.makespan, m * (f + b + w) + (p - 1) * (f + b - w));
+        auto h2 = MakeBaseline("zbh2", o, m);
+        ASSERT_TRUE(h2.ok()) << h2.status();
+        ASSERT_TRUE(ValidateSchedule(h2->placement, h2->schedule).ok());
+        ScheduleMetrics m2 = ComputeMetrics(h2->placement, h2->schedule);
+        EXPECT_LE(m2.makespan, m1.makespan);
+        double worst_window_idle = 0;
         for (int i = 0; i < p; ++i) {
-          double limit = std::string(name) == "zbh1" ? p - i : 2 * (p - i) - 1;
-          EXPECT_LE(mt.peak_memory[static_cast<size_t>(i)], limit);
+          size_t iu = static_cast<size_t>(i);
+          EXPECT_DOUBLE_EQ(m1.peak_memory[iu], std::min(p - i, m));
+          EXPECT_DOUBLE_EQ(m2.peak_memory[iu], std::min(2 * (p - i) - 1, m));
+          EXPECT_DOUBLE_EQ(m1.makespan - m1.busy[iu], (p - 1) * (f + b - w));
+          worst_window_idle = std::max(worst_window_idle, m2.window_idle[iu]);
         }
-        // Never worse than 1F1B with an unsplit backward of B + W.
-        EXPECT_LE(mt.makespan, (m + p - 1) * 3.0);
+        EXPECT_DOUBLE_EQ(worst_window_idle, (p - 1) * (f + b - 2 * w));
       }
 }
 

@@ -1,7 +1,8 @@
 // The target table (docs/systems/tessel.md §5): search time and quality for each case,
 // each schedule checked by the independent validator (and G1 against its closed form) before
 // a time is printed. Tessel's own times are quoted from the system brief (a 2-core AVX2
-// machine, Z3 4.8.12); this binary does not run Tessel. Usage: tessel_bench [--quick]
+// machine, Z3 4.8.12); this binary does not run Tessel. Then the ZB paper's hand-built ZB-H1/H2
+// orders against the search under the same memory caps. Usage: tessel_bench [--quick]
 #include <cstdio>
 #include <algorithm>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "loom/base/timer.h"
+#include "loom/tessel/baselines.h"
 #include "loom/tessel/placements.h"
 #include "loom/tessel/search.h"
 #include "loom/tessel/validator.h"
@@ -26,6 +28,56 @@ struct Case {
   Objective objective;
   std::string tessel;  // quoted from the brief
 };
+
+// The ZB paper's hand-built ZB-H1/H2 orders (baselines.h) against the search on the same B/W
+// split placement under the same per-stage memory caps (1F1B's p − i for H1, 2(p − i) − 1 for
+// H2), F = B = W = 1.
+int RunZeroBubble(bool quick) {
+  std::printf("\n%-22s %8s %8s %8s %8s %9s %7s %9s\n", "zero-bubble (F=B=W=1)", "hand_mk",
+              "hand_idl", "srch_mk", "srch_idl", "bound", "proven", "search_s");
+  for (int p : {4, 8})
+    for (int m : {2 * p, 32})
+      for (const char* name : {"zbh1", "zbh2"}) {
+        PlacementOptions o;
+        o.devices = p;
+        o.f = o.b = o.w = 1;
+        auto hand = MakeBaseline(name, o, m);
+        if (!hand.ok() || !ValidateSchedule(hand->placement, hand->schedule).ok()) {
+          std::fprintf(stderr, "%s p=%d m=%d: hand-built order failed\n", name, p, m);
+          return 1;
+        }
+        Placement pl = hand->placement;
+        pl.memory_cap.clear();
+        for (int i = 0; i < p; ++i)
+          pl.memory_cap.push_back(std::string(name) == "zbh1" ? p - i : 2 * (p - i) - 1);
+        ScheduleMetrics hm = ComputeMetrics(pl, hand->schedule);
+        if (!ValidateSchedule(pl, hand->schedule).ok()) {
+          std::fprintf(stderr, "%s p=%d m=%d: hand-built order exceeds its caps\n", name, p, m);
+          return 1;
+        }
+        SearchOptions so;
+        so.num_micro = m;
+        so.objective = Objective::kMakespan;
+        so.bnb_nodes = quick ? 20000 : 200000;
+        loom::Stopwatch sw;
+        auto r = Search(pl, so);
+        double t = sw.ElapsedSeconds();
+        if (!r.ok() || !ValidateSchedule(pl, r->schedule).ok()) {
+          std::fprintf(stderr, "%s p=%d m=%d: search failed\n", name, p, m);
+          return 1;
+        }
+        double hand_idle = 0, search_idle = 0;
+        for (int i = 0; i < p; ++i) {
+          hand_idle = std::max(hand_idle, hm.window_idle[static_cast<size_t>(i)]);
+          search_idle = std::max(search_idle, r->metrics.window_idle[static_cast<size_t>(i)]);
+        }
+        std::printf("%-22s %8g %8g %8g %8g %9g %7s %9.4f\n",
+                    (std::string(name) + " p=" + std::to_string(p) + " m=" + std::to_string(m)).c_str(),
+                    hm.makespan, hand_idle, r->makespan, search_idle, r->makespan_bound,
+                    r->makespan_proven ? "yes" : "no", t);
+      }
+  return 0;
+}
 
 int Run(bool quick) {
   std::vector<Case> cases = {
@@ -96,7 +148,7 @@ int Run(bool quick) {
                 first_mk, first_s, r.makespan, r.makespan_bound, 100 * r.gap,
                 r.makespan_proven ? "yes" : "no", best, c.tessel.c_str());
   }
-  return 0;
+  return RunZeroBubble(quick);
 }
 
 }  // namespace
