@@ -422,28 +422,53 @@ void GgufWriter::AddI32Array(const std::string& key, const std::vector<int32_t>&
   ++kv_count_;
 }
 
-void GgufWriter::AddValue(const std::string& key, const GgufValue& v) {
-  switch (v.type) {
-    case GgufValueType::kString: return AddString(key, v.s);
-    case GgufValueType::kBool: return AddBool(key, v.i != 0);
-    case GgufValueType::kF32: case GgufValueType::kF64:
-      return AddF32(key, static_cast<float>(v.f));
-    case GgufValueType::kI8: case GgufValueType::kI16: case GgufValueType::kI32:
-    case GgufValueType::kI64:
-      return AddI32(key, static_cast<int32_t>(v.i));
-    case GgufValueType::kArray:
-      if (v.array_type == GgufValueType::kString) return AddStringArray(key, v.strings);
-      if (v.array_type == GgufValueType::kF32 || v.array_type == GgufValueType::kF64) {
-        std::vector<float> f(v.numbers.begin(), v.numbers.end());
-        return AddF32Array(key, f);
-      }
-      {
-        std::vector<int32_t> ints;
-        for (double d : v.numbers) ints.push_back(static_cast<int32_t>(d));
-        return AddI32Array(key, ints);
-      }
-    default: return AddU32(key, static_cast<uint32_t>(v.i));
+namespace {
+// One number in the declared scalar type (integers from `i`, floats from `f`).
+void PutScalar(std::vector<uint8_t>& out, GgufValueType t, int64_t i, double f) {
+  switch (t) {
+    case GgufValueType::kU8: case GgufValueType::kBool: Put<uint8_t>(out, static_cast<uint8_t>(i)); return;
+    case GgufValueType::kI8: Put<int8_t>(out, static_cast<int8_t>(i)); return;
+    case GgufValueType::kU16: Put<uint16_t>(out, static_cast<uint16_t>(i)); return;
+    case GgufValueType::kI16: Put<int16_t>(out, static_cast<int16_t>(i)); return;
+    case GgufValueType::kU32: Put<uint32_t>(out, static_cast<uint32_t>(i)); return;
+    case GgufValueType::kI32: Put<int32_t>(out, static_cast<int32_t>(i)); return;
+    case GgufValueType::kU64: Put<uint64_t>(out, static_cast<uint64_t>(i)); return;
+    case GgufValueType::kI64: Put<int64_t>(out, i); return;
+    case GgufValueType::kF32: Put<float>(out, static_cast<float>(f)); return;
+    case GgufValueType::kF64: Put<double>(out, f); return;
+    default: return;
   }
+}
+}  // namespace
+
+Status GgufWriter::AddValue(const std::string& key, const GgufValue& v) {
+  // Written in the type it was read with, so a copied key keeps its width and signedness.
+  if (v.type == GgufValueType::kString) {
+    AddString(key, v.s);
+    return OkStatus();
+  }
+  if (v.type != GgufValueType::kArray) {
+    PutHead(kv_bytes_, key, v.type);
+    PutScalar(kv_bytes_, v.type, v.i, v.f);
+    ++kv_count_;
+    return OkStatus();
+  }
+  if (v.array_type == GgufValueType::kString) {
+    AddStringArray(key, v.strings);
+    return OkStatus();
+  }
+  if (ScalarBytes(v.array_type) == 0 || v.numbers.size() != v.array_length)
+    return InvalidArgumentError(StrCat("gguf: key '", key,
+                                       "' is a nested array, which loom does not copy"));
+  const bool is_float =
+      v.array_type == GgufValueType::kF32 || v.array_type == GgufValueType::kF64;
+  PutHead(kv_bytes_, key, GgufValueType::kArray);
+  Put<uint32_t>(kv_bytes_, static_cast<uint32_t>(v.array_type));
+  Put<uint64_t>(kv_bytes_, v.numbers.size());
+  for (double d : v.numbers)
+    PutScalar(kv_bytes_, v.array_type, is_float ? 0 : static_cast<int64_t>(d), d);
+  ++kv_count_;
+  return OkStatus();
 }
 
 Status GgufWriter::AddOwnedTensor(const std::string& name, GgmlType type,

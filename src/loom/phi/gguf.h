@@ -110,8 +110,9 @@ class GgufWriter {
   void AddStringArray(const std::string& key, const std::vector<std::string>& v);
   void AddF32Array(const std::string& key, const std::vector<float>& v);
   void AddI32Array(const std::string& key, const std::vector<int32_t>& v);
-  // Copies a value read from another file (tokenizer.* keys from a vocab GGUF).
-  void AddValue(const std::string& key, const GgufValue& v);
+  // Copies a value read from another file (tokenizer.* keys from a vocab GGUF) in its own
+  // type; nested arrays (which the reader does not keep) are InvalidArgument.
+  Status AddValue(const std::string& key, const GgufValue& v);
   // dims innermost first; `data` must be GgmlRowBytes(type, dims[0]) * rows bytes. The span
   // is not copied: it must stay valid until Write() returns (models are written without a
   // second copy of their weights). AddOwnedTensor keeps its own bytes (small derived tensors).

@@ -295,13 +295,13 @@ uint32_t FileType(WeightType t) {
   return 0;
 }
 
-void AddVocab(GgufWriter& out, const GgufFile& vocab, int64_t vocab_size) {
+Status AddVocab(GgufWriter& out, const GgufFile& vocab, int64_t vocab_size) {
   for (const auto& [key, value] : vocab.metadata()) {
     if (key.rfind("tokenizer.", 0) != 0) continue;
     const bool per_token = key == "tokenizer.ggml.tokens" || key == "tokenizer.ggml.scores" ||
                            key == "tokenizer.ggml.token_type";
     if (!per_token || value.type != GgufValueType::kArray) {
-      out.AddValue(key, value);
+      LOOM_RETURN_IF_ERROR(out.AddValue(key, value).WithContext(vocab.source()));
       continue;
     }
     // The model's vocabulary is padded past the tokenizer's (phi-2 51200 vs 50295): pad as
@@ -315,8 +315,10 @@ void AddVocab(GgufWriter& out, const GgufFile& vocab, int64_t vocab_size) {
       padded.numbers.resize(static_cast<size_t>(vocab_size),
                             key == "tokenizer.ggml.scores" ? -10000.0 : 5.0);
     }
-    out.AddValue(key, padded);
+    padded.array_length = std::max(padded.strings.size(), padded.numbers.size());
+    LOOM_RETURN_IF_ERROR(out.AddValue(key, padded).WithContext(vocab.source()));
   }
+  return OkStatus();
 }
 
 }  // namespace
@@ -349,7 +351,7 @@ Status WritePhiGguf(const std::string& path, const PhiConfig& c, const PhiWeight
     if (c.longrope) out.AddF32(k + "rope.scaling.attn_factor", c.longrope->attention_factor);
   }
   if (o.vocab) {
-    AddVocab(out, *o.vocab, c.vocab_size);
+    LOOM_RETURN_IF_ERROR(AddVocab(out, *o.vocab, c.vocab_size));
   } else {
     if (!c.eos_ids.empty()) out.AddU32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_ids[0]));
     if (c.bos_id) out.AddU32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(*c.bos_id));

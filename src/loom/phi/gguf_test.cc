@@ -79,6 +79,48 @@ TEST(GgufTest, ReadsBackWhatWasWritten) {
   EXPECT_EQ((*f)->GetInt("general.architecture").status().code(), StatusCode::kDataLoss);
 }
 
+// AddValue copies a key read from another file in the type it had (vocab keys are copied so).
+TEST(GgufTest, CopiedValuesKeepTheirTypeAndValue) {
+  testing::TempDir dir;
+  GgufWriter w;
+  w.AddU32("base", 1);
+  ASSERT_TRUE(w.Write(dir.File("a.gguf")).ok());
+  GgufValue u64;
+  u64.type = GgufValueType::kU64;
+  u64.i = int64_t{1} << 40;
+  GgufValue i8;
+  i8.type = GgufValueType::kI8;
+  i8.i = -5;
+  GgufValue f64;
+  f64.type = GgufValueType::kF64;
+  f64.f = 0.1;
+  GgufValue u16s;
+  u16s.type = GgufValueType::kArray;
+  u16s.array_type = GgufValueType::kU16;
+  u16s.numbers = {1, 65535};
+  u16s.array_length = 2;
+  GgufWriter copy;
+  for (const auto& [k, v] : std::vector<std::pair<std::string, GgufValue>>{
+           {"u64", u64}, {"i8", i8}, {"f64", f64}, {"u16s", u16s}})
+    ASSERT_TRUE(copy.AddValue(k, v).ok()) << k;
+  GgufValue nested;
+  nested.type = GgufValueType::kArray;
+  nested.array_type = GgufValueType::kArray;
+  nested.array_length = 1;
+  EXPECT_EQ(copy.AddValue("nested", nested).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(copy.Write(dir.File("b.gguf")).ok());
+  auto f = GgufFile::Open(dir.File("b.gguf"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ((*f)->Find("u64")->type, GgufValueType::kU64);
+  EXPECT_EQ((*f)->Find("u64")->i, int64_t{1} << 40);
+  EXPECT_EQ((*f)->Find("i8")->type, GgufValueType::kI8);
+  EXPECT_EQ((*f)->Find("i8")->i, -5);
+  EXPECT_EQ((*f)->Find("f64")->type, GgufValueType::kF64);
+  EXPECT_EQ((*f)->Find("f64")->f, 0.1);
+  EXPECT_EQ((*f)->Find("u16s")->array_type, GgufValueType::kU16);
+  EXPECT_THAT((*f)->Find("u16s")->numbers, ::testing::ElementsAre(1, 65535));
+}
+
 TEST(GgufTest, EveryTruncationIsDataLoss) {
   testing::TempDir dir;
   const std::string s = WriteSample(dir.File("s.gguf"));
