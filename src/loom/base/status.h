@@ -102,13 +102,15 @@ class [[nodiscard]] StatusOr {
     CheckOk();
     return std::get<1>(value_);
   }
-  T&& value() && {
+  // Returns by value, not T&&: `for (auto& x : F().value())` would otherwise iterate a
+  // destroyed temporary. The move into the result is the only cost.
+  T value() && {
     CheckOk();
     return std::get<1>(std::move(value_));
   }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  T operator*() && { return std::move(*this).value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace loom {
 namespace {
@@ -72,6 +74,19 @@ TEST(StatusTest, StatusOrHoldsMoveOnlyValues) {
   ASSERT_TRUE(p.ok());
   std::unique_ptr<int> owned = std::move(p).value();
   EXPECT_EQ(*owned, 7);
+}
+
+StatusOr<std::vector<std::string>> Words() {
+  return std::vector<std::string>{"a long enough string to live on the heap", "b"};
+}
+
+TEST(StatusTest, RvalueValueOutlivesTheTemporaryInRangeFor) {
+  // value() && returns by value, so the range-for below owns the vector; with a T&& accessor
+  // the loop would read the destroyed temporary (ASan reports heap-use-after-free).
+  std::string joined;
+  for (const std::string& w : Words().value()) joined += w.substr(0, 1);
+  for (const std::string& w : *Words()) joined += w.substr(0, 1);
+  EXPECT_EQ(joined, "abab");
 }
 
 TEST(StatusDeathTest, ValueOnErrorAbortsWithMessage) {
