@@ -37,7 +37,7 @@ struct ValidateOptions {
   int credits = 2;
   // After a deadlock-free schedule: execute it symbolically (each chunk = the set of (rank,
   // input chunk) it sums) and check the collective's postcondition for allreduce, allgather,
-  // reduce-scatter and alltoall; also reports reads of never-written chunks and contributions
+  // reduce-scatter, alltoall and broadcast (root: the rank whose input reaches rank 0); also reports reads of never-written chunks and contributions
   // reduced twice. One valid interleaving is checked (races are not searched).
   bool check_postcondition = true;
   // Stop after this many problems.

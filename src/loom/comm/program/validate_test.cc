@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "loom/comm/program/generators.h"
 
@@ -176,6 +177,89 @@ TEST(Validate, HasDepMustBeSetOnProducers) {
       << s;
   ComputeHasDep(p);
   EXPECT_TRUE(ValidateProgram(p).ok()) << ValidateProgram(p);
+}
+
+// A chain broadcast from `root` (root, root+1, ... mod p), two chunks per message, out of place.
+Program ChainBroadcast(int p, int root) {
+  Program prog;
+  prog.name = "chain_broadcast";
+  prog.collective = Collective::kBroadcast;
+  prog.num_ranks = p;
+  prog.num_channels = 1;
+  prog.chunks_per_loop = 2;
+  prog.in_place = false;
+  prog.out_of_place = true;
+  prog.min_bytes = 0;
+  prog.max_bytes = int64_t{1} << 40;
+  for (int r = 0; r < p; ++r) {
+    const int pos = (r - root + p) % p;  // place in the chain
+    GpuProgram g;
+    g.rank = r;
+    g.input_chunks = 2;
+    g.output_chunks = 2;
+    ThreadBlock tb;
+    if (pos + 1 < p) tb.send_peer = (r + 1) % p;
+    if (pos > 0) tb.recv_peer = (r - 1 + p) % p;
+    auto step = [](OpType op, int src, int dst) {
+      Step st;
+      st.op = op;
+      st.src_buffer = Buffer::kInput;
+      st.src_offset = src;
+      st.dst_buffer = Buffer::kOutput;
+      st.dst_offset = dst;
+      st.count = 2;
+      return st;
+    };
+    if (pos == 0) {
+      tb.steps.push_back(step(OpType::kCopy, 0, 0));
+      if (p > 1) tb.steps.push_back(step(OpType::kSend, 0, -1));
+    } else {
+      tb.steps.push_back(step(pos + 1 < p ? OpType::kRecvCopySend : OpType::kRecv, -1, 0));
+    }
+    g.tbs.push_back(tb);
+    prog.gpus.push_back(g);
+  }
+  return prog;
+}
+
+TEST(Provenance, BroadcastFromAnyRootSatisfiesItsPostcondition) {
+  for (int p = 1; p <= 5; ++p)
+    for (int root = 0; root < p; ++root) {
+      std::vector<Status> problems = FindProblems(ChainBroadcast(p, root));
+      EXPECT_TRUE(problems.empty()) << p << " root " << root << ": " << problems[0];
+    }
+}
+
+TEST(Provenance, BroadcastThatMixesInAnotherInputIsCaught) {
+  // Root 0; rank 2 adds its own input while forwarding: ranks 2 and 3 end with r0 + r2.
+  Program p = ChainBroadcast(4, 0);
+  Step& st = p.gpus[2].tbs[0].steps[0];
+  st.op = OpType::kRecvReduceCopySend;
+  st.src_offset = 0;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 2: output chunk 0 ends as r0.i0 r2.i0 but broadcast needs r0.i0"),
+            std::string::npos) << s;
+  // Root 1: rank 0 is last in the chain, so no single root explains its output.
+  Program q = ChainBroadcast(4, 1);
+  Step& qt = q.gpus[2].tbs[0].steps[0];
+  qt.op = OpType::kRecvReduceCopySend;
+  qt.src_offset = 0;
+  s = ValidateProgram(q);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 0: output chunk 0 ends as r1.i0 r2.i0 but broadcast needs one "
+                             "rank's (the root's) input chunk 0 alone"), std::string::npos) << s;
+}
+
+TEST(Provenance, BroadcastThatMissesARankIsCaught) {
+  // Root 0, p = 3: rank 2 receives into scratch instead of its output.
+  Program p = ChainBroadcast(3, 0);
+  p.gpus[2].scratch_chunks = 2;
+  p.gpus[2].tbs[0].steps[0].dst_buffer = Buffer::kScratch;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 2: output chunk 0 ends as nothing but broadcast needs r0.i0"),
+            std::string::npos) << s;
 }
 
 }  // namespace
