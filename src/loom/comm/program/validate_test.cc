@@ -201,14 +201,7 @@ Program ChainBroadcast(int p, int root) {
     if (pos + 1 < p) tb.send_peer = (r + 1) % p;
     if (pos > 0) tb.recv_peer = (r - 1 + p) % p;
     auto step = [](OpType op, int src, int dst) {
-      Step st;
-      st.op = op;
-      st.src_buffer = Buffer::kInput;
-      st.src_offset = src;
-      st.dst_buffer = Buffer::kOutput;
-      st.dst_offset = dst;
-      st.count = 2;
-      return st;
+      return MakeStep(op, Buffer::kInput, src, Buffer::kOutput, dst, 2);
     };
     if (pos == 0) {
       tb.steps.push_back(step(OpType::kCopy, 0, 0));
@@ -260,6 +253,51 @@ TEST(Provenance, BroadcastThatMissesARankIsCaught) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("gpu 2: output chunk 0 ends as nothing but broadcast needs r0.i0"),
             std::string::npos) << s;
+}
+
+// Ring allgather on 3 ranks plus, on rank 0, a thread block that copies output chunk 1 (which
+// the ring's last receive, tb 0 step 3, writes) into scratch after `dep_step` of tb 0.
+Program RingWithExtraReader(int dep_step) {
+  Program p = *RingAllGatherProgram(3);
+  GpuProgram& g = p.gpus[0];
+  g.scratch_chunks = 1;
+  ThreadBlock extra;
+  extra.id = 1;
+  Step cpy = MakeStep(OpType::kCopy, Buffer::kOutput, 1, Buffer::kScratch, 0);
+  cpy.deps = {{0, dep_step}};
+  extra.steps.push_back(cpy);
+  g.tbs.push_back(extra);
+  ComputeHasDep(p);
+  return p;
+}
+
+TEST(Races, UnorderedReadOfAWrittenChunkIsARace) {
+  Program p = RingWithExtraReader(2);  // after the rcs, but not after the final receive
+  std::vector<Status> problems = FindProblems(p);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message().find("gpu 0 tb 0 step 3 writes o[1] and gpu 0 tb 1 step 0 "
+                                       "reads it with no dependency or message chain"),
+            std::string::npos) << problems[0];
+  // Ordered after the final receive: no race, and the allgather is still correct.
+  EXPECT_TRUE(FindProblems(RingWithExtraReader(3)).empty());
+  // Turned off, the check reports nothing (the other checks see one valid order only).
+  ValidateOptions o;
+  o.check_races = false;
+  EXPECT_TRUE(ValidateProgram(p, o).ok());
+}
+
+TEST(Races, SecondWriterWithoutDependencyIsARace) {
+  // Rank 1's ring receive (tb 0 step 2) writes o[0]; a second thread block of rank 1 that
+  // writes o[0] with no dependency races with it (plain ring programs pass: Validate.* above).
+  Program p = *RingAllGatherProgram(2);
+  ThreadBlock extra;
+  extra.id = 1;
+  extra.steps.push_back(MakeStep(OpType::kCopy, Buffer::kInput, 0, Buffer::kOutput, 0));
+  p.gpus[1].tbs.push_back(extra);
+  std::vector<Status> problems = FindProblems(p);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].message().find("gpu 1 tb 0 step 2 writes o[0] and gpu 1 tb 1 step 0 writes it"),
+            std::string::npos) << problems[0];
 }
 
 }  // namespace
