@@ -73,6 +73,7 @@ struct RunArgs {
   std::string bytes = "1MiB";
   std::string dtype = "f32", op = "sum", slice = "2MiB";
   int iters = 5;
+  int schedules = 0;  // extra runs under randomized schedules (race hunting)
 };
 
 // Integer-valued inputs make every reduction order exact, so results compare bitwise.
@@ -144,6 +145,18 @@ Status RunProgram(Context& ctx, const RunArgs& a) {
         if (c.rank() == 0) verified = true;
       }
     }
+    // Randomized schedules: a race-free program gives bitwise the same output under each.
+    for (int k = 1; k <= a.schedules; ++k) {
+      std::vector<std::byte> again(out.size());
+      comm::ExecuteOptions so;
+      so.slice_bytes = slice;
+      so.validate = false;
+      so.schedule_seed = static_cast<uint64_t>(k);
+      LOOM_RETURN_IF_ERROR(comm::Execute(p, c, in.data(), again.data(), count, dtype, op, so));
+      if (again != out)
+        return InternalError(StrCat("rank ", c.rank(), ": random schedule ", k,
+                                    " gives a different output than the first run (a race)"));
+    }
     std::vector<double> times;
     for (int it = 0; it < a.iters; ++it) {
       LOOM_RETURN_IF_ERROR(c.Barrier());
@@ -168,12 +181,14 @@ Status RunProgram(Context& ctx, const RunArgs& a) {
   Json rec = {{"file", a.file}, {"program", p.name}, {"collective", pg::CollectiveDisplayName(p.collective)},
               {"ranks", ranks}, {"count", count}, {"dtype", a.dtype}, {"op", a.op},
               {"median_us", t * 1e6}, {"algbw_GBps", algbw}, {"busbw_GBps", busbw},
-              {"verified", verified}};
+              {"verified", verified}, {"random_schedules", a.schedules}};
   char line[256];
   std::snprintf(line, sizeof(line), "%s on %d thread ranks, %zu elements %s: %.1f us, algbw %.2f GB/s, "
                 "busbw %.2f GB/s, %s", p.name.c_str(), ranks, count, a.dtype.c_str(), t * 1e6, algbw,
                 busbw, verified ? "verified against the sequential reference" : "not verified (no reference for this collective/op)");
-  ctx.Emit(rec, line);
+  std::string text = line;
+  if (a.schedules > 0) text += StrCat("; the same output under ", a.schedules, " random schedules");
+  ctx.Emit(rec, text);
   return OkStatus();
 }
 
@@ -336,6 +351,8 @@ LOOM_REGISTER_COMMANDS(comm, "Collectives, MSCCL programs and Adasum", [](CLI::A
   r->add_option("--op", ra->op, "sum prod min max avg");
   r->add_option("--slice", ra->slice, "Slice size of the pipelining, e.g. 2MiB");
   r->add_option("--iters", ra->iters, "Timed repetitions (median reported)");
+  r->add_option("--schedules", ra->schedules,
+                "Also run under this many randomized schedules; each must give the same output");
   ctx.SetVerb(r, [&ctx, ra] { return RunProgram(ctx, *ra); });
 
   auto ca = std::make_shared<ConvertArgs>();

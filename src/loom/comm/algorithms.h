@@ -50,11 +50,27 @@ Status BroadcastBinomial(Transport& t, int tag, void* buffer, size_t bytes, int 
 // recv significant at root only (may be null elsewhere). reduce_binomial.cc
 Status ReduceBinomial(Transport& t, int tag, const void* send, void* recv, size_t count,
                       DataType dtype, ReduceOp op, int root);
-// Counts and displacements in elements. alltoall_pairwise.cc
-Status AllToAllPairwise(Transport& t, int tag, const void* send, std::span<const size_t> send_counts,
-                        std::span<const size_t> send_displs, void* recv,
-                        std::span<const size_t> recv_counts, std::span<const size_t> recv_displs,
-                        DataType dtype);
+// The byte views of an alltoall(v)'s blocks (counts and displacements in elements).
+struct AllToAllBlocks {
+  const std::byte* in;
+  std::byte* out;
+  size_t es;
+  std::span<const size_t> send_counts, send_displs, recv_counts, recv_displs;
+  std::span<const std::byte> To(int peer) const {
+    const size_t d = static_cast<size_t>(peer);
+    return {in + send_displs[d] * es, send_counts[d] * es};
+  }
+  std::span<std::byte> From(int peer) const {
+    const size_t s = static_cast<size_t>(peer);
+    return {out + recv_displs[s] * es, recv_counts[s] * es};
+  }
+  // The block a rank sends itself (memmove: the caller's blocks may overlap).
+  void CopyOwn(int rank) const;
+};
+// p − 1 rounds of one exchange each. alltoall_pairwise.cc
+Status AllToAllPairwise(Transport& t, int tag, const AllToAllBlocks& blocks);
+// All sends and receives posted at once (small blocks). alltoall_linear.cc
+Status AllToAllLinear(Transport& t, int tag, const AllToAllBlocks& blocks);
 // gather_scatter_linear.cc
 Status GatherLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);
 Status ScatterLinear(Transport& t, int tag, const void* send, void* recv, size_t bytes, int root);

@@ -125,7 +125,10 @@ Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes) {
     case CollectiveKind::kBroadcast:
     case CollectiveKind::kReduce: return Algorithm::kBinomial;
     case CollectiveKind::kAllToAll:
-    case CollectiveKind::kAllToAllV: return Algorithm::kPairwise;
+    case CollectiveKind::kAllToAllV:
+      // Small blocks: one latency for the whole exchange instead of p − 1 rounds; large ones:
+      // one flow at a time (pairwise) so the flows do not contend.
+      return bytes <= (size_t{256} << 10) ? Algorithm::kLinear : Algorithm::kPairwise;
     case CollectiveKind::kGather:
     case CollectiveKind::kScatter:
       // The root's lg p messages win while latency dominates; linear posts everything at once.
@@ -144,7 +147,7 @@ bool Implements(Algorithm a, CollectiveKind kind, int ranks) {
              (a == Algorithm::kRecursiveDoubling && (ranks & (ranks - 1)) == 0);
     case CollectiveKind::kReduceScatter: return a == Algorithm::kRing;
     case CollectiveKind::kAllToAll:
-    case CollectiveKind::kAllToAllV: return a == Algorithm::kPairwise;
+    case CollectiveKind::kAllToAllV: return a == Algorithm::kPairwise || a == Algorithm::kLinear;
     case CollectiveKind::kBroadcast:
     case CollectiveKind::kReduce: return a == Algorithm::kBinomial;
     case CollectiveKind::kGather:
@@ -237,10 +240,12 @@ Status Communicator::AllToAll(const void* send, void* recv, size_t count, DataTy
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
   Algorithm a = Choose(kind, count * DataTypeSize(dtype) * static_cast<size_t>(size()), options);
-  if (a != Algorithm::kPairwise) return Unsupported(kind, a);
+  if (a != Algorithm::kPairwise && a != Algorithm::kLinear) return Unsupported(kind, a);
   std::vector<size_t> counts(static_cast<size_t>(size()), count), displs(counts.size());
   for (size_t i = 0; i < displs.size(); ++i) displs[i] = i * count;
-  return algo::AllToAllPairwise(*transport_, tag, send, counts, displs, recv, counts, displs, dtype);
+  auto* run = a == Algorithm::kLinear ? &algo::AllToAllLinear : &algo::AllToAllPairwise;
+  return run(*transport_, tag, {static_cast<const std::byte*>(send), static_cast<std::byte*>(recv),
+                                DataTypeSize(dtype), counts, displs, counts, displs});
 }
 
 Status Communicator::AllToAllV(const void* send, std::span<const size_t> send_counts,
@@ -268,18 +273,21 @@ Status Communicator::AllToAllV(const void* send, std::span<const size_t> send_co
     // Each rank learns what every peer will send it and compares with what it expects.
     std::vector<size_t> incoming(p), ones(p, 1), displs(p);
     for (size_t i = 0; i < p; ++i) displs[i] = i;
-    LOOM_RETURN_IF_ERROR(algo::AllToAllPairwise(*transport_, tag + kTagsPerCall - 2,
-                                                send_counts.data(), ones, displs, incoming.data(),
-                                                ones, displs, DataType::kI64));
+    LOOM_RETURN_IF_ERROR(algo::AllToAllPairwise(
+        *transport_, tag + kTagsPerCall - 2,
+        {reinterpret_cast<const std::byte*>(send_counts.data()),
+         reinterpret_cast<std::byte*>(incoming.data()), sizeof(size_t), ones, displs, ones, displs}));
     for (size_t i = 0; i < p; ++i)
       if (incoming[i] != recv_counts[i])
         return Bad(*this, kind, StrCat("checked mode: rank ", i, " sends ", incoming[i],
                                        " elements but this rank expects ", recv_counts[i]));
   }
   Algorithm a = Choose(kind, std::max(send_total, recv_total) * DataTypeSize(dtype), options);
-  if (a != Algorithm::kPairwise) return Unsupported(kind, a);
-  return algo::AllToAllPairwise(*transport_, tag, send, send_counts, send_displs, recv, recv_counts,
-                                recv_displs, dtype);
+  if (a != Algorithm::kPairwise && a != Algorithm::kLinear) return Unsupported(kind, a);
+  auto* run = a == Algorithm::kLinear ? &algo::AllToAllLinear : &algo::AllToAllPairwise;
+  return run(*transport_, tag, {static_cast<const std::byte*>(send), static_cast<std::byte*>(recv),
+                                DataTypeSize(dtype), send_counts, send_displs, recv_counts,
+                                recv_displs});
 }
 
 Status Communicator::Broadcast(void* buffer, size_t count, DataType dtype, int root,

@@ -36,7 +36,7 @@ enum class Algorithm {
   kRecursiveDoubling,  // allreduce (folds non-powers of two); allgather (2^k ranks only)
   kBinomial,         // broadcast, reduce, gather, scatter
   kPairwise,         // alltoall(v)
-  kLinear,           // gather, scatter (root talks to everyone)
+  kLinear,           // gather, scatter (root talks to everyone); alltoall(v) (post all at once)
   kBruck,            // allgather, any rank count, small messages
 };
 std::string_view AlgorithmName(Algorithm a);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <thread>
 
+#include "loom/base/random.h"
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
 #include "loom/comm/program/validate.h"
@@ -61,7 +62,8 @@ class Runner {
          std::byte* out, DataType dtype, ReduceOp op, const ExecuteOptions& o, int tag)
       : p_(p), g_(p.gpus[static_cast<size_t>(comm.rank())]), t_(comm.transport()),
         shape_(shape), in_(in), out_(out), dtype_(dtype), op_(op), o_(o), tag_(tag),
-        es_(DataTypeSize(dtype)), tbs_(g_.tbs.size()) {
+        es_(DataTypeSize(dtype)), tbs_(g_.tbs.size()),
+        rng_(Prng(o.schedule_seed).Fork(static_cast<uint64_t>(comm.rank()))) {
     scratch_.resize(shape.scratch_elements * es_);
     slice_ = std::max<size_t>(1, o.slice_bytes / es_);
     iterations_ = shape.chunk_elements == 0
@@ -72,9 +74,13 @@ class Runner {
   Status Run() {
     int64_t last_progress = NowNanos();
     int idle = 0;
+    std::vector<size_t> visit(tbs_.size());
+    for (size_t t = 0; t < visit.size(); ++t) visit[t] = t;
     while (true) {
       bool done = true, progress = false;
-      for (size_t t = 0; t < tbs_.size(); ++t) {
+      if (o_.schedule_seed != 0)
+        for (size_t i = visit.size(); i > 1; --i) std::swap(visit[i - 1], visit[rng_.Uniform(i)]);
+      for (size_t t : visit) {
         auto moved = Advance(t);
         if (!moved.ok())
           return moved.status().WithContext(StrCat(
@@ -246,6 +252,7 @@ class Runner {
         s.step = 0;
         ++s.iteration;
       }
+      if (o_.schedule_seed != 0 && rng_.Uniform(2) == 0) return progress;
     }
     return progress;
   }
@@ -282,6 +289,7 @@ class Runner {
   int iterations_ = 0;
   std::vector<std::byte> scratch_;
   std::vector<TbState> tbs_;
+  Prng rng_;  // the randomized schedule (schedule_seed != 0)
 };
 
 }  // namespace

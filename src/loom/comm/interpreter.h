@@ -52,6 +52,11 @@ struct ExecuteOptions {
   int credits = 2;
   bool validate = true;                  // run ValidateProgram (with the schedule check) first
   std::vector<TraceEvent>* trace = nullptr;  // per-step events of this rank, appended
+  // Nonzero: a randomized schedule for race hunting. Each sweep visits this rank's thread
+  // blocks in a random order, and a thread block yields after each step with probability 1/2,
+  // so steps that no dependency or message orders run in seed-dependent orders. A race-free
+  // program gives the same result under every seed.
+  uint64_t schedule_seed = 0;
 };
 
 Status Execute(const program::Program& program, Communicator& comm, const void* input,

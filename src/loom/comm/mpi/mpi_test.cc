@@ -3,6 +3,7 @@
 // same order; each test uses its own duplicated communicator.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -60,9 +61,14 @@ TEST(Mpi, DataMovementCollectives) {
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(all[static_cast<size_t>(q) * n + i], q * 100 + static_cast<int32_t>(i));
   for (int j = 0; j < p; ++j)
     for (size_t i = 0; i < n; ++i) a2a_in[static_cast<size_t>(j) * n + i] = r * 1000 + j * 10 + static_cast<int32_t>(i);
-  ASSERT_TRUE(c->AllToAll(a2a_in.data(), a2a_out.data(), n, DataType::kI32).ok());
-  for (int i = 0; i < p; ++i)
-    for (size_t k = 0; k < n; ++k) ASSERT_EQ(a2a_out[static_cast<size_t>(i) * n + k], i * 1000 + r * 10 + static_cast<int32_t>(k));
+  for (Algorithm a : {Algorithm::kAuto, Algorithm::kPairwise, Algorithm::kLinear}) {
+    std::fill(a2a_out.begin(), a2a_out.end(), -1);
+    ASSERT_TRUE(c->AllToAll(a2a_in.data(), a2a_out.data(), n, DataType::kI32, {.algorithm = a}).ok());
+    for (int i = 0; i < p; ++i)
+      for (size_t k = 0; k < n; ++k)
+        ASSERT_EQ(a2a_out[static_cast<size_t>(i) * n + k], i * 1000 + r * 10 + static_cast<int32_t>(k))
+            << AlgorithmName(a);
+  }
   std::vector<int32_t> b(n, r == p - 1 ? 42 : 0);
   ASSERT_TRUE(c->Broadcast(b.data(), n, DataType::kI32, p - 1).ok());
   for (int32_t v : b) ASSERT_EQ(v, 42);

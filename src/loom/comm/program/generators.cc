@@ -15,17 +15,6 @@ Status CheckShape(int num_ranks, int channels) {
   return OkStatus();
 }
 
-Step MakeStep(OpType op, Buffer sb, int so, Buffer db, int dof) {
-  Step s;
-  s.op = op;
-  s.src_buffer = sb;
-  s.src_offset = so;
-  s.dst_buffer = db;
-  s.dst_offset = dof;
-  s.count = 1;
-  return s;
-}
-
 int Mod(int a, int p) { return ((a % p) + p) % p; }
 
 }  // namespace

@@ -134,4 +134,15 @@ std::string Where(int gpu, int tb, int step) {
   return s;
 }
 
+Step MakeStep(OpType op, Buffer src, int src_offset, Buffer dst, int dst_offset, int count) {
+  Step s;
+  s.op = op;
+  s.src_buffer = src;
+  s.src_offset = src_offset;
+  s.dst_buffer = dst;
+  s.dst_offset = dst_offset;
+  s.count = count;
+  return s;
+}
+
 }  // namespace loom::comm::program

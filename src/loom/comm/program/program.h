@@ -161,6 +161,9 @@ StatusOr<OpType> ParseOpType(std::string_view text);
 StatusOr<Buffer> ParseBuffer(std::string_view text);
 StatusOr<Protocol> ParseProtocol(std::string_view text);
 
+// A step without dependencies from its op, source and destination (offset -1: unused).
+Step MakeStep(OpType op, Buffer src, int src_offset, Buffer dst, int dst_offset, int count = 1);
+
 // "gpu 3 tb 1 step 4": how every message locates a step.
 std::string Where(int gpu, int tb = -1, int step = -1);
 

@@ -1,7 +1,7 @@
 // The provenance check of the validator (validate.h, check_postcondition): runs one slice
 // iteration in the same greedy order as the deadlock check, with every chunk a bit set of the
 // (rank, input chunk) pairs it is the reduction of, and compares the outputs with what the
-// collective defines.
+// collective defines (allreduce, allgather, reduce-scatter, alltoall, broadcast).
 #include <array>
 #include <deque>
 #include <map>
@@ -83,7 +83,7 @@ std::string Describe(const Bits& b, int in_per_rank) {
 void CheckProvenance(const Program& p, std::vector<Status>& problems, size_t max_problems) {
   const Collective c = p.collective;
   if (c != Collective::kAllReduce && c != Collective::kAllGather &&
-      c != Collective::kReduceScatter && c != Collective::kAllToAll)
+      c != Collective::kReduceScatter && c != Collective::kAllToAll && c != Collective::kBroadcast)
     return;
   const int n = p.num_ranks;
   int in_per_rank = 0;
@@ -160,6 +160,20 @@ void CheckProvenance(const Program& p, std::vector<Status>& problems, size_t max
   }
   if (problems.size() != before) return;
   // Postconditions.
+  // Broadcast: MSCCL XML names no root, so the root is the rank whose input chunk 0 ended in
+  // rank 0's output chunk 0; every output chunk k of every rank must then be exactly that
+  // rank's input chunk k.
+  int root = -1;
+  if (c == Collective::kBroadcast && p.gpus[0].output_chunks > 0) {
+    const Bits& first = sim.Buf(0, dst_buf(Buffer::kOutput))[0];
+    for (int q = 0; q < n && root < 0; ++q)
+      if (first == sim.Single(q, 0)) root = q;
+    if (root < 0) {
+      sim.Problem(Where(0), ": output chunk 0 ends as ", Describe(first, in_per_rank),
+                  " but broadcast needs one rank's (the root's) input chunk 0 alone");
+      return;
+    }
+  }
   for (int r = 0; r < n; ++r) {
     const GpuProgram& g = p.gpus[static_cast<size_t>(r)];
     const auto& out = sim.Buf(r, dst_buf(Buffer::kOutput));
@@ -186,6 +200,9 @@ void CheckProvenance(const Program& p, std::vector<Status>& problems, size_t max
           add(k / per, r * per + k % per);
           break;
         }
+        case Collective::kBroadcast:
+          add(root, k);
+          break;
         default:
           break;
       }

@@ -9,6 +9,7 @@
 
 #include "loom/base/strings.h"
 #include "loom/comm/program/internal/provenance.h"
+#include "loom/comm/program/internal/races.h"
 
 namespace loom::comm::program {
 namespace {
@@ -27,6 +28,8 @@ class Checker {
     if (problems_.empty() && gpus_dense && o_.check_schedule) {
       CheckConnections();
       if (problems_.empty()) CheckDeadlock();
+      if (problems_.empty() && o_.check_races)
+        internal::CheckRaces(p_, problems_, o_.max_problems);
       if (problems_.empty() && o_.check_postcondition)
         internal::CheckProvenance(p_, problems_, o_.max_problems);
     }

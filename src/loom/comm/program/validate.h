@@ -37,9 +37,14 @@ struct ValidateOptions {
   int credits = 2;
   // After a deadlock-free schedule: execute it symbolically (each chunk = the set of (rank,
   // input chunk) it sums) and check the collective's postcondition for allreduce, allgather,
-  // reduce-scatter and alltoall; also reports reads of never-written chunks and contributions
-  // reduced twice. One valid interleaving is checked (races are not searched).
+  // reduce-scatter, alltoall and broadcast (root: the rank whose input reaches rank 0); also reports reads of never-written chunks and contributions
+  // reduced twice. One valid interleaving is checked (check_races covers the others).
   bool check_postcondition = true;
+  // After a deadlock-free schedule: a happens-before analysis (program order, dependencies,
+  // the i-th send before the i-th receive of a connection; credits do not order) reporting
+  // every pair of accesses to one chunk, at least one a write, that no chain orders: the
+  // result would depend on the interleaving. Programs over 16384 steps are not checked.
+  bool check_races = true;
   // Stop after this many problems.
   size_t max_problems = 64;
 };

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "loom/comm/program/generators.h"
 
@@ -176,6 +177,127 @@ TEST(Validate, HasDepMustBeSetOnProducers) {
       << s;
   ComputeHasDep(p);
   EXPECT_TRUE(ValidateProgram(p).ok()) << ValidateProgram(p);
+}
+
+// A chain broadcast from `root` (root, root+1, ... mod p), two chunks per message, out of place.
+Program ChainBroadcast(int p, int root) {
+  Program prog;
+  prog.name = "chain_broadcast";
+  prog.collective = Collective::kBroadcast;
+  prog.num_ranks = p;
+  prog.num_channels = 1;
+  prog.chunks_per_loop = 2;
+  prog.in_place = false;
+  prog.out_of_place = true;
+  prog.min_bytes = 0;
+  prog.max_bytes = int64_t{1} << 40;
+  for (int r = 0; r < p; ++r) {
+    const int pos = (r - root + p) % p;  // place in the chain
+    GpuProgram g;
+    g.rank = r;
+    g.input_chunks = 2;
+    g.output_chunks = 2;
+    ThreadBlock tb;
+    if (pos + 1 < p) tb.send_peer = (r + 1) % p;
+    if (pos > 0) tb.recv_peer = (r - 1 + p) % p;
+    auto step = [](OpType op, int src, int dst) {
+      return MakeStep(op, Buffer::kInput, src, Buffer::kOutput, dst, 2);
+    };
+    if (pos == 0) {
+      tb.steps.push_back(step(OpType::kCopy, 0, 0));
+      if (p > 1) tb.steps.push_back(step(OpType::kSend, 0, -1));
+    } else {
+      tb.steps.push_back(step(pos + 1 < p ? OpType::kRecvCopySend : OpType::kRecv, -1, 0));
+    }
+    g.tbs.push_back(tb);
+    prog.gpus.push_back(g);
+  }
+  return prog;
+}
+
+TEST(Provenance, BroadcastFromAnyRootSatisfiesItsPostcondition) {
+  for (int p = 1; p <= 5; ++p)
+    for (int root = 0; root < p; ++root) {
+      std::vector<Status> problems = FindProblems(ChainBroadcast(p, root));
+      EXPECT_TRUE(problems.empty()) << p << " root " << root << ": " << problems[0];
+    }
+}
+
+TEST(Provenance, BroadcastThatMixesInAnotherInputIsCaught) {
+  // Root 0; rank 2 adds its own input while forwarding: ranks 2 and 3 end with r0 + r2.
+  Program p = ChainBroadcast(4, 0);
+  Step& st = p.gpus[2].tbs[0].steps[0];
+  st.op = OpType::kRecvReduceCopySend;
+  st.src_offset = 0;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 2: output chunk 0 ends as r0.i0 r2.i0 but broadcast needs r0.i0"),
+            std::string::npos) << s;
+  // Root 1: rank 0 is last in the chain, so no single root explains its output.
+  Program q = ChainBroadcast(4, 1);
+  Step& qt = q.gpus[2].tbs[0].steps[0];
+  qt.op = OpType::kRecvReduceCopySend;
+  qt.src_offset = 0;
+  s = ValidateProgram(q);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 0: output chunk 0 ends as r1.i0 r2.i0 but broadcast needs one "
+                             "rank's (the root's) input chunk 0 alone"), std::string::npos) << s;
+}
+
+TEST(Provenance, BroadcastThatMissesARankIsCaught) {
+  // Root 0, p = 3: rank 2 receives into scratch instead of its output.
+  Program p = ChainBroadcast(3, 0);
+  p.gpus[2].scratch_chunks = 2;
+  p.gpus[2].tbs[0].steps[0].dst_buffer = Buffer::kScratch;
+  Status s = ValidateProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("gpu 2: output chunk 0 ends as nothing but broadcast needs r0.i0"),
+            std::string::npos) << s;
+}
+
+// Ring allgather on 3 ranks plus, on rank 0, a thread block that copies output chunk 1 (which
+// the ring's last receive, tb 0 step 3, writes) into scratch after `dep_step` of tb 0.
+Program RingWithExtraReader(int dep_step) {
+  Program p = *RingAllGatherProgram(3);
+  GpuProgram& g = p.gpus[0];
+  g.scratch_chunks = 1;
+  ThreadBlock extra;
+  extra.id = 1;
+  Step cpy = MakeStep(OpType::kCopy, Buffer::kOutput, 1, Buffer::kScratch, 0);
+  cpy.deps = {{0, dep_step}};
+  extra.steps.push_back(cpy);
+  g.tbs.push_back(extra);
+  ComputeHasDep(p);
+  return p;
+}
+
+TEST(Races, UnorderedReadOfAWrittenChunkIsARace) {
+  Program p = RingWithExtraReader(2);  // after the rcs, but not after the final receive
+  std::vector<Status> problems = FindProblems(p);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message().find("gpu 0 tb 0 step 3 writes o[1] and gpu 0 tb 1 step 0 "
+                                       "reads it with no dependency or message chain"),
+            std::string::npos) << problems[0];
+  // Ordered after the final receive: no race, and the allgather is still correct.
+  EXPECT_TRUE(FindProblems(RingWithExtraReader(3)).empty());
+  // Turned off, the check reports nothing (the other checks see one valid order only).
+  ValidateOptions o;
+  o.check_races = false;
+  EXPECT_TRUE(ValidateProgram(p, o).ok());
+}
+
+TEST(Races, SecondWriterWithoutDependencyIsARace) {
+  // Rank 1's ring receive (tb 0 step 2) writes o[0]; a second thread block of rank 1 that
+  // writes o[0] with no dependency races with it (plain ring programs pass: Validate.* above).
+  Program p = *RingAllGatherProgram(2);
+  ThreadBlock extra;
+  extra.id = 1;
+  extra.steps.push_back(MakeStep(OpType::kCopy, Buffer::kInput, 0, Buffer::kOutput, 0));
+  p.gpus[1].tbs.push_back(extra);
+  std::vector<Status> problems = FindProblems(p);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].message().find("gpu 1 tb 0 step 2 writes o[0] and gpu 1 tb 1 step 0 writes it"),
+            std::string::npos) << problems[0];
 }
 
 }  // namespace

@@ -145,11 +145,14 @@ TEST(Collectives, DataMovementMatchesReference) {
           Bytes b = Input(t, ReduceOp::kSum, r, count, static_cast<size_t>(j) * 1000);
           std::copy(b.begin(), b.end(), send.begin() + static_cast<long>(static_cast<size_t>(j) * count * es));
         }
-        LOOM_RETURN_IF_ERROR(c.AllToAll(send.data(), recv.data(), count, t));
-        for (int i = 0; i < p; ++i) {
-          Bytes b = Input(t, ReduceOp::kSum, i, count, static_cast<size_t>(r) * 1000);
-          if (!std::equal(b.begin(), b.end(), recv.begin() + static_cast<long>(static_cast<size_t>(i) * count * es)))
-            return InternalError("alltoall");
+        for (Algorithm a : {Algorithm::kAuto, Algorithm::kPairwise, Algorithm::kLinear}) {
+          std::fill(recv.begin(), recv.end(), std::byte{0x5a});
+          LOOM_RETURN_IF_ERROR(c.AllToAll(send.data(), recv.data(), count, t, {.algorithm = a}));
+          for (int i = 0; i < p; ++i) {
+            Bytes b = Input(t, ReduceOp::kSum, i, count, static_cast<size_t>(r) * 1000);
+            if (!std::equal(b.begin(), b.end(), recv.begin() + static_cast<long>(static_cast<size_t>(i) * count * es)))
+              return InternalError(StrCat("alltoall ", AlgorithmName(a)));
+          }
         }
         // Broadcast from every root.
         for (int root = 0; root < p; ++root) {
@@ -246,6 +249,8 @@ TEST(Collectives, AutoSelectsTheNewAlgorithmsWhereTheyApply) {
   EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllGather, 8, size_t{64} << 20), Algorithm::kRing);
   EXPECT_EQ(SelectAlgorithm(CollectiveKind::kGather, 8, 1024), Algorithm::kBinomial);
   EXPECT_EQ(SelectAlgorithm(CollectiveKind::kScatter, 8, size_t{64} << 20), Algorithm::kLinear);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllToAll, 8, 1024), Algorithm::kLinear);
+  EXPECT_EQ(SelectAlgorithm(CollectiveKind::kAllToAllV, 4, size_t{64} << 20), Algorithm::kPairwise);
   for (int p : kRankCounts)
     for (CollectiveKind k : {CollectiveKind::kAllReduce, CollectiveKind::kAllGather,
                              CollectiveKind::kReduceScatter, CollectiveKind::kAllToAll,
@@ -271,15 +276,19 @@ TEST(Collectives, AllToAllVWithRaggedCounts) {
         rd[static_cast<size_t>(j)] = rt;
         rt += n(j, r);
       }
-      std::vector<int64_t> send(st, -1), recv(rt, -1);
+      std::vector<int64_t> send(st, -1);
       for (int j = 0; j < p; ++j)
         for (size_t k = 0; k < sc[static_cast<size_t>(j)]; ++k)
           send[sd[static_cast<size_t>(j)] + k] = r * 10000 + j * 100 + static_cast<int64_t>(k);
-      LOOM_RETURN_IF_ERROR(c.AllToAllV(send.data(), sc, sd, recv.data(), rc, rd, DataType::kI64));
-      for (int i = 0; i < p; ++i)
-        for (size_t k = 0; k < rc[static_cast<size_t>(i)]; ++k)
-          if (recv[rd[static_cast<size_t>(i)] + k] != i * 10000 + r * 100 + static_cast<int64_t>(k))
-            return InternalError("alltoallv");
+      for (Algorithm a : {Algorithm::kAuto, Algorithm::kPairwise, Algorithm::kLinear}) {
+        std::vector<int64_t> recv(rt, -1);
+        LOOM_RETURN_IF_ERROR(c.AllToAllV(send.data(), sc, sd, recv.data(), rc, rd,
+                                         DataType::kI64, {.algorithm = a}));
+        for (int i = 0; i < p; ++i)
+          for (size_t k = 0; k < rc[static_cast<size_t>(i)]; ++k)
+            if (recv[rd[static_cast<size_t>(i)] + k] != i * 10000 + r * 100 + static_cast<int64_t>(k))
+              return InternalError(StrCat("alltoallv ", AlgorithmName(a)));
+      }
       return OkStatus();
     });
     ASSERT_TRUE(s.ok()) << s << " p=" << p;

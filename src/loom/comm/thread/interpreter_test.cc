@@ -193,6 +193,75 @@ TEST(Interpreter, RefusesInvalidProgramsAndFailsCleanlyWithoutValidation) {
   EXPECT_TRUE(mismatch);
 }
 
+// The race check's ground truth: randomized schedules. Ring programs (race-free) give the
+// reference under every seed; a program the validator calls racy really gives seed-dependent
+// results when run unvalidated.
+TEST(Interpreter, RandomizedSchedulesAgreeOnRaceFreeProgramsOnly) {
+  for (int p : {3, 4}) {
+    Program ar = *program::RingAllReduceProgram(p, 2), ag = *program::RingAllGatherProgram(p, 2);
+    const size_t count = static_cast<size_t>(p) * 2 * 5;
+    for (uint64_t seed = 1; seed <= 6; ++seed) {
+      Status s = thread::RunRanks(p, [&](Communicator& c) -> Status {
+        // Integer-valued floats: sums are exact in any order, so the reference is exact.
+        std::vector<float> in(count), want(count), got(count);
+        for (size_t i = 0; i < count; ++i) in[i] = static_cast<float>(c.rank() * 7 + static_cast<int>(i % 5));
+        LOOM_RETURN_IF_ERROR(c.AllReduce(in.data(), want.data(), count, DataType::kF32,
+                                         ReduceOp::kSum, {.algorithm = Algorithm::kRing}));
+        ExecuteOptions o;
+        o.slice_bytes = 8;
+        o.schedule_seed = seed;
+        LOOM_RETURN_IF_ERROR(Execute(ar, c, in.data(), got.data(), count, DataType::kF32,
+                                     ReduceOp::kSum, o));
+        if (got != want) return InternalError("allreduce differs under a random schedule");
+        std::vector<float> all(count * static_cast<size_t>(p)), all_got(all.size());
+        LOOM_RETURN_IF_ERROR(c.AllGather(in.data(), all.data(), count, DataType::kF32));
+        LOOM_RETURN_IF_ERROR(Execute(ag, c, in.data(), all_got.data(), count, DataType::kF32,
+                                     ReduceOp::kSum, o));
+        return all_got == all ? OkStatus() : InternalError("allgather differs");
+      });
+      ASSERT_TRUE(s.ok()) << s << " p=" << p << " seed=" << seed;
+    }
+  }
+  // Rank 0 gets a second thread block that writes output chunk 1 (rank 1's block, which the
+  // ring's final receive, tb 0 step 3, writes) with its own input, ordered after tb 0 step 2
+  // but not after step 3.
+  Program racy = *program::RingAllGatherProgram(3);
+  program::ThreadBlock extra;
+  extra.id = 1;
+  program::Step cpy = program::MakeStep(program::OpType::kCopy, program::Buffer::kInput, 0,
+                                        program::Buffer::kOutput, 1);
+  cpy.deps = {{0, 2}};
+  extra.steps.push_back(cpy);
+  racy.gpus[0].tbs.push_back(extra);
+  program::ComputeHasDep(racy);
+  const size_t count = 4;
+  Status refused = thread::RunRanks(3, [&](Communicator& c) -> Status {
+    std::vector<float> in(count), out(3 * count);
+    return Execute(racy, c, in.data(), out.data(), count, DataType::kF32, ReduceOp::kSum);
+  });
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << refused;
+  EXPECT_NE(refused.message().find("race"), std::string::npos) << refused;
+  int right = 0, wrong = 0;
+  for (uint64_t seed = 1; seed <= 400 && (right == 0 || wrong == 0); ++seed) {
+    std::vector<float> rank0(3 * count);
+    Status s = thread::RunRanks(3, [&](Communicator& c) -> Status {
+      std::vector<float> in(count, static_cast<float>(c.rank() + 1)), out(3 * count, -1.0f);
+      ExecuteOptions o;
+      o.validate = false;
+      o.schedule_seed = seed;
+      LOOM_RETURN_IF_ERROR(Execute(racy, c, in.data(), out.data(), count, DataType::kF32,
+                                   ReduceOp::kSum, o));
+      if (c.rank() == 0) rank0 = out;
+      return OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    if (rank0[count] == 2.0f) ++right;  // rank 1's block
+    else if (rank0[count] == 1.0f) ++wrong;  // rank 0's own input copied over it
+  }
+  EXPECT_GT(right, 0);
+  EXPECT_GT(wrong, 0) << "the race never showed in 400 random schedules";
+}
+
 TEST(Interpreter, ChecksShapesAndPlacement) {
   Program ag = *program::RingAllGatherProgram(2);
   Status s = thread::RunRanks(2, [&](Communicator& c) -> Status {
