@@ -98,6 +98,46 @@ TEST(Baseline, HandBuiltZeroBubbleOrdersReproduceTheirClosedForms) {
       }
 }
 
+TEST(ClosedForm, ChimeraBidirectionalOrderOverAGrid) {
+  // Chimera (arXiv 2107.06925), D even, N even >= D, F = B: bubble (D − 2)/(2N + D − 2), so
+  // makespan (2N + D − 2)F. At N = D (the paper's basic unit) device i holds
+  // D/2 + 1 + min(i, D − 1 − i) activations ((D/2 + 1)M_a at the ends … D·M_a in the middle).
+  for (double f : {1.0, 1.5})
+    for (int d : {2, 4, 6, 8})
+      for (int n = d; n <= 4 * d; n += 2) {
+        PlacementOptions o;
+        o.devices = d;
+        o.f = o.b = f;
+        SCOPED_TRACE(::testing::Message() << "D=" << d << " N=" << n << " F=B=" << f);
+        auto base = MakeBaseline("chimera", o, n);
+        ASSERT_TRUE(base.ok()) << base.status();
+        ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+        ScheduleMetrics mt = ComputeMetrics(base->placement, base->schedule);
+        EXPECT_DOUBLE_EQ(mt.makespan, (2 * n + d - 2) * f);
+        EXPECT_NEAR(mt.bubble_ratio, double(d - 2) / (2 * n + d - 2), 1e-12);
+        for (int i = 0; i < d; ++i) {
+          double peak = mt.peak_memory[static_cast<size_t>(i)];
+          if (n == d)
+            EXPECT_DOUBLE_EQ(peak, d / 2 + 1 + std::min(i, d - 1 - i)) << "device " << i;
+          else
+            EXPECT_LE(peak, d + 1) << "device " << i;  // two overlapping 1F1B streams
+        }
+      }
+  // The formula is for F = B only: at B = 2F, D = N = 4, Tessel's Z3 optimum is 16 steps
+  // (docs/systems/tessel.md §4) and the hand-built order cannot beat it.
+  PlacementOptions o;
+  o.f = 1;
+  o.b = 2;
+  auto base = MakeBaseline("chimera", o, 4);
+  ASSERT_TRUE(base.ok()) << base.status();
+  ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+  EXPECT_GE(ComputeMetrics(base->placement, base->schedule).makespan, 16);
+  o.devices = 3;
+  EXPECT_FALSE(MakeBaseline("chimera", o, 4).ok());
+  o.devices = 4;
+  EXPECT_FALSE(MakeBaseline("chimera", o, 5).ok());
+}
+
 class ValidatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
