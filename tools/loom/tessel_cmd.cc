@@ -276,7 +276,7 @@ LOOM_REGISTER_COMMANDS(tessel, "Pipeline schedule search for any operator placem
 
   auto bl = std::make_shared<Opts>();
   CLI::App* base = app.add_subcommand("baseline", "Closed-form baseline schedules");
-  base->add_option("name", bl->baseline, "gpipe | 1f1b | interleaved | zbh1 | zbh2 | chimera")
+  base->add_option("name", bl->baseline, "gpipe | 1f1b | interleaved | zbh1 | zbh2 | chimera | zbv")
       ->required();
   base->add_option("--micro", bl->micro,
                    "Micro-batches M (chimera: pipeline micro-batches, M/2 per direction)");

@@ -4,6 +4,7 @@
 
 #include "loom/base/strings.h"
 #include "loom/tessel/analysis.h"
+#include "loom/tessel/list_schedule.h"
 #include "loom/tessel/simulator.h"
 
 namespace loom::tessel {
@@ -119,7 +120,7 @@ Orders ChimeraOrders(const Placement& p, const Placement& iso_p, const Schedule&
 }  // namespace
 
 std::vector<std::string> BaselineNames() {
-  return {"gpipe", "1f1b", "interleaved", "zbh1", "zbh2", "chimera"};
+  return {"gpipe", "1f1b", "interleaved", "zbh1", "zbh2", "chimera", "zbv"};
 }
 
 StatusOr<Baseline> MakeBaseline(const std::string& name, const PlacementOptions& o0, int m) {
@@ -163,9 +164,24 @@ StatusOr<Baseline> MakeBaseline(const std::string& name, const PlacementOptions&
     LOOM_ASSIGN_OR_RETURN(Baseline iso, MakeBaseline("1f1b", o, m));
     LOOM_ASSIGN_OR_RETURN(r.placement, MakePlacement("xshape", o));
     orders = ChimeraOrders(r.placement, iso.placement, iso.schedule, n);
+  } else if (name == "zbv") {
+    // ZB-V: two chunks per device in a V, B/W split, 1F1B's activation memory (p stages' worth
+    // = 2p chunk activations on every device); orders from the list-scheduling rule.
+    o.split_w = true;
+    o.chunks = 2;
+    o.cap = 2.0 * n;
+    LOOM_ASSIGN_OR_RETURN(r.placement, MakePlacement("zbv", o));
+    LOOM_ASSIGN_OR_RETURN(Analysis a, Analyze(r.placement));
+    LOOM_ASSIGN_OR_RETURN(Schedule greedy, ListSchedule(r.placement, a, m));
+    orders.assign(static_cast<size_t>(n), {});
+    std::vector<std::vector<int>> dev_order = DeviceOrders(r.placement, greedy);
+    for (int d = 0; d < n; ++d)
+      for (int i : dev_order[static_cast<size_t>(d)])
+        orders[static_cast<size_t>(d)].push_back(
+            {greedy.ops[static_cast<size_t>(i)].block, greedy.ops[static_cast<size_t>(i)].mid});
   } else {
     return InvalidArgumentError(StrCat("unknown baseline '", name,
-                                       "' (gpipe, 1f1b, interleaved, zbh1, zbh2, chimera)"));
+                                       "' (gpipe, 1f1b, interleaved, zbh1, zbh2, chimera, zbv)"));
   }
   LOOM_ASSIGN_OR_RETURN(Analysis a, Analyze(r.placement));
   LOOM_ASSIGN_OR_RETURN(r.schedule, ExecuteOrders(r.placement, a, m, orders));

@@ -138,6 +138,31 @@ TEST(ClosedForm, ChimeraBidirectionalOrderOverAGrid) {
   EXPECT_FALSE(MakeBaseline("chimera", o, 5).ok());
 }
 
+TEST(ClosedForm, ZbvListScheduleOverAGrid) {
+  // ZB-V (arXiv 2401.10241 §6) at F = B = W with 1F1B's activation memory: no device idles once
+  // it has started except for the head of the V, so the makespan is m(F + B + W) + (p − 1)F/2
+  // (device p − 1 cannot start before p − 1 forward chunks of F/2), which is also the static
+  // lower bound: every device is busy m(F + B + W).
+  for (double f : {2.0, 3.0})
+    for (int p : {2, 3, 4, 6, 8})
+      for (int m : {p, 2 * p, 3 * p, 4 * p}) {
+        PlacementOptions o;
+        o.devices = p;
+        o.f = o.b = o.w = f;
+        SCOPED_TRACE(::testing::Message() << "p=" << p << " m=" << m << " F=B=W=" << f);
+        auto base = MakeBaseline("zbv", o, m);
+        ASSERT_TRUE(base.ok()) << base.status();
+        ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+        ScheduleMetrics mt = ComputeMetrics(base->placement, base->schedule);
+        EXPECT_DOUBLE_EQ(mt.makespan, m * 3 * f + (p - 1) * f / 2);
+        for (int i = 0; i < p; ++i) {
+          size_t iu = static_cast<size_t>(i);
+          EXPECT_DOUBLE_EQ(mt.busy[iu], m * 3 * f);
+          EXPECT_LE(mt.peak_memory[iu], 2 * p);
+        }
+      }
+}
+
 class ValidatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
