@@ -62,6 +62,17 @@ TEST(Search, ChimeraXShapeMatchesTheZ3OptimaFromTheBrief) {
   r = MustSearch(*p, 2, 400000);
   EXPECT_DOUBLE_EQ(r.makespan, 16);
   EXPECT_TRUE(r.makespan_proven);
+  // Over a grid, the search meets Chimera's closed form (2N + D − 2)F at F = B (the hand-built
+  // baseline's makespan, simulator_test.cc), N pipeline micro-batches = N/2 micro-plans.
+  o.b = 1;
+  for (int d : {2, 4, 6, 8})
+    for (int n : {d, 2 * d, 4 * d}) {
+      o.devices = d;
+      p = MakePlacement("xshape", o);
+      ASSERT_TRUE(p.ok());
+      r = MustSearch(*p, n / 2, 20000);
+      EXPECT_LE(r.makespan, 2 * n + d - 2) << "D=" << d << " N=" << n;
+    }
 }
 
 TEST(Search, ZeroBubbleSplitFindsZbH1AndH2WithinTheirFormulas) {
