@@ -7,7 +7,9 @@
 
 #include "loom/tessel/analysis.h"
 #include "loom/tessel/baselines.h"
+#include "loom/tessel/list_schedule.h"
 #include "loom/tessel/placements.h"
+#include "loom/tessel/search.h"
 #include "loom/tessel/simulator.h"
 #include "loom/tessel/validator.h"
 
@@ -203,6 +205,26 @@ TEST_F(ValidatorTest, CatchesOverlapDependencyMemoryAndMissingOps) {
   Schedule o4 = s;
   o4.ops.push_back(o4.ops[0]);
   EXPECT_NE(ValidateSchedule(base_.placement, o4).message().find("twice"), std::string::npos);
+}
+
+TEST(ListSchedule, StallsWithAStatusWhenMemoryIsNeverFreed) {
+  Placement p;
+  p.name = "leak";
+  p.num_devices = 1;
+  p.AddBlock("keep", BlockType::kForward, {0}, 1, 1);  // holds its memory forever
+  p.SetCap(1);
+  auto a = Analyze(p);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto one = ListSchedule(p, *a, 1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_TRUE(ValidateSchedule(p, *one).ok());
+  auto two = ListSchedule(p, *a, 2);
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(two.status().message().find("1 ops left"), std::string::npos) << two.status();
+  SearchOptions so;  // the search treats the stall as "no second incumbent", not a crash
+  so.num_micro = 2;
+  EXPECT_FALSE(Search(p, so).ok());
 }
 
 TEST(Simulator, DeadlockedOrdersAreReported) {
