@@ -276,8 +276,10 @@ LOOM_REGISTER_COMMANDS(tessel, "Pipeline schedule search for any operator placem
 
   auto bl = std::make_shared<Opts>();
   CLI::App* base = app.add_subcommand("baseline", "Closed-form baseline schedules");
-  base->add_option("name", bl->baseline, "gpipe | 1f1b | interleaved | zbh1 | zbh2")->required();
-  base->add_option("--micro", bl->micro, "Micro-batches M");
+  base->add_option("name", bl->baseline, "gpipe | 1f1b | interleaved | zbh1 | zbh2 | chimera | zbv")
+      ->required();
+  base->add_option("--micro", bl->micro,
+                   "Micro-batches M (chimera: pipeline micro-batches, M/2 per direction)");
   AddShapeFlags(base, *bl);
   AddOutputFlags(base, bl->out);
   ctx.SetVerb(base, [&ctx, bl] { return RunBaseline(ctx, *bl); });

@@ -62,11 +62,22 @@ TEST(Search, ChimeraXShapeMatchesTheZ3OptimaFromTheBrief) {
   r = MustSearch(*p, 2, 400000);
   EXPECT_DOUBLE_EQ(r.makespan, 16);
   EXPECT_TRUE(r.makespan_proven);
+  // Over a grid, the search meets Chimera's closed form (2N + D − 2)F at F = B (the hand-built
+  // baseline's makespan, simulator_test.cc), N pipeline micro-batches = N/2 micro-plans.
+  o.b = 1;
+  for (int d : {2, 4, 6, 8})
+    for (int n : {d, 2 * d, 4 * d}) {
+      o.devices = d;
+      p = MakePlacement("xshape", o);
+      ASSERT_TRUE(p.ok());
+      r = MustSearch(*p, n / 2, 20000);
+      EXPECT_LE(r.makespan, 2 * n + d - 2) << "D=" << d << " N=" << n;
+    }
 }
 
 TEST(Search, ZeroBubbleSplitFindsZbH1AndH2WithinTheirFormulas) {
-  for (int p : {2, 4})
-    for (int m : {2 * p}) {
+  for (int p : {2, 3, 4})
+    for (int m : {2 * p, 3 * p}) {
       PlacementOptions o;
       o.devices = p;
       o.f = o.b = o.w = 1;
@@ -82,6 +93,26 @@ TEST(Search, ZeroBubbleSplitFindsZbH1AndH2WithinTheirFormulas) {
       SearchResult h2 = MustSearch(*pl, m, 100000);
       EXPECT_LE(h2.metrics.window_idle[0], (p - 1) * (o.f + o.b - 2 * o.w) + 1e-9);
       EXPECT_LE(h2.makespan, h1.makespan);
+    }
+}
+
+TEST(Search, ZeroBubbleVShapeIsFoundAtOneF1BMemory) {
+  // ZB-V: m(F + B + W) + (p − 1)F/2 at F = B = W (the hand-built baseline's closed form, which
+  // equals the static bound), with 2p chunk activations per device (1F1B's memory).
+  for (int p : {2, 4, 6})
+    for (int m : {p, 2 * p, 3 * p}) {
+      PlacementOptions o;
+      o.devices = p;
+      o.f = o.b = o.w = 2;
+      o.split_w = true;
+      o.cap = 2 * p;
+      auto pl = MakePlacement("zbv", o);
+      ASSERT_TRUE(pl.ok());
+      SCOPED_TRACE(::testing::Message() << "p=" << p << " m=" << m);
+      SearchResult r = MustSearch(*pl, m, 20000);
+      EXPECT_LE(r.makespan, m * 6.0 + (p - 1) + 1e-9);
+      EXPECT_TRUE(r.makespan_proven);
+      for (double peak : r.metrics.peak_memory) EXPECT_LE(peak, 2 * p);
     }
 }
 

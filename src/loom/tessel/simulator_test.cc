@@ -7,7 +7,9 @@
 
 #include "loom/tessel/analysis.h"
 #include "loom/tessel/baselines.h"
+#include "loom/tessel/list_schedule.h"
 #include "loom/tessel/placements.h"
+#include "loom/tessel/search.h"
 #include "loom/tessel/simulator.h"
 #include "loom/tessel/validator.h"
 
@@ -98,6 +100,71 @@ TEST(Baseline, HandBuiltZeroBubbleOrdersReproduceTheirClosedForms) {
       }
 }
 
+TEST(ClosedForm, ChimeraBidirectionalOrderOverAGrid) {
+  // Chimera (arXiv 2107.06925), D even, N even >= D, F = B: bubble (D − 2)/(2N + D − 2), so
+  // makespan (2N + D − 2)F. At N = D (the paper's basic unit) device i holds
+  // D/2 + 1 + min(i, D − 1 − i) activations ((D/2 + 1)M_a at the ends … D·M_a in the middle).
+  for (double f : {1.0, 1.5})
+    for (int d : {2, 4, 6, 8})
+      for (int n = d; n <= 4 * d; n += 2) {
+        PlacementOptions o;
+        o.devices = d;
+        o.f = o.b = f;
+        SCOPED_TRACE(::testing::Message() << "D=" << d << " N=" << n << " F=B=" << f);
+        auto base = MakeBaseline("chimera", o, n);
+        ASSERT_TRUE(base.ok()) << base.status();
+        ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+        ScheduleMetrics mt = ComputeMetrics(base->placement, base->schedule);
+        EXPECT_DOUBLE_EQ(mt.makespan, (2 * n + d - 2) * f);
+        EXPECT_NEAR(mt.bubble_ratio, double(d - 2) / (2 * n + d - 2), 1e-12);
+        for (int i = 0; i < d; ++i) {
+          double peak = mt.peak_memory[static_cast<size_t>(i)];
+          if (n == d)
+            EXPECT_DOUBLE_EQ(peak, d / 2 + 1 + std::min(i, d - 1 - i)) << "device " << i;
+          else
+            EXPECT_LE(peak, d + 1) << "device " << i;  // two overlapping 1F1B streams
+        }
+      }
+  // The formula is for F = B only: at B = 2F, D = N = 4, Tessel's Z3 optimum is 16 steps
+  // (docs/systems/tessel.md §4) and the hand-built order cannot beat it.
+  PlacementOptions o;
+  o.f = 1;
+  o.b = 2;
+  auto base = MakeBaseline("chimera", o, 4);
+  ASSERT_TRUE(base.ok()) << base.status();
+  ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+  EXPECT_GE(ComputeMetrics(base->placement, base->schedule).makespan, 16);
+  o.devices = 3;
+  EXPECT_FALSE(MakeBaseline("chimera", o, 4).ok());
+  o.devices = 4;
+  EXPECT_FALSE(MakeBaseline("chimera", o, 5).ok());
+}
+
+TEST(ClosedForm, ZbvListScheduleOverAGrid) {
+  // ZB-V (arXiv 2401.10241 §6) at F = B = W with 1F1B's activation memory: no device idles once
+  // it has started except for the head of the V, so the makespan is m(F + B + W) + (p − 1)F/2
+  // (device p − 1 cannot start before p − 1 forward chunks of F/2), which is also the static
+  // lower bound: every device is busy m(F + B + W).
+  for (double f : {2.0, 3.0})
+    for (int p : {2, 3, 4, 6, 8})
+      for (int m : {p, 2 * p, 3 * p, 4 * p}) {
+        PlacementOptions o;
+        o.devices = p;
+        o.f = o.b = o.w = f;
+        SCOPED_TRACE(::testing::Message() << "p=" << p << " m=" << m << " F=B=W=" << f);
+        auto base = MakeBaseline("zbv", o, m);
+        ASSERT_TRUE(base.ok()) << base.status();
+        ASSERT_TRUE(ValidateSchedule(base->placement, base->schedule).ok());
+        ScheduleMetrics mt = ComputeMetrics(base->placement, base->schedule);
+        EXPECT_DOUBLE_EQ(mt.makespan, m * 3 * f + (p - 1) * f / 2);
+        for (int i = 0; i < p; ++i) {
+          size_t iu = static_cast<size_t>(i);
+          EXPECT_DOUBLE_EQ(mt.busy[iu], m * 3 * f);
+          EXPECT_LE(mt.peak_memory[iu], 2 * p);
+        }
+      }
+}
+
 class ValidatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -138,6 +205,26 @@ TEST_F(ValidatorTest, CatchesOverlapDependencyMemoryAndMissingOps) {
   Schedule o4 = s;
   o4.ops.push_back(o4.ops[0]);
   EXPECT_NE(ValidateSchedule(base_.placement, o4).message().find("twice"), std::string::npos);
+}
+
+TEST(ListSchedule, StallsWithAStatusWhenMemoryIsNeverFreed) {
+  Placement p;
+  p.name = "leak";
+  p.num_devices = 1;
+  p.AddBlock("keep", BlockType::kForward, {0}, 1, 1);  // holds its memory forever
+  p.SetCap(1);
+  auto a = Analyze(p);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto one = ListSchedule(p, *a, 1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_TRUE(ValidateSchedule(p, *one).ok());
+  auto two = ListSchedule(p, *a, 2);
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(two.status().message().find("1 ops left"), std::string::npos) << two.status();
+  SearchOptions so;  // the search treats the stall as "no second incumbent", not a crash
+  so.num_micro = 2;
+  EXPECT_FALSE(Search(p, so).ok());
 }
 
 TEST(Simulator, DeadlockedOrdersAreReported) {
