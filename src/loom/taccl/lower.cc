@@ -34,10 +34,14 @@ struct StepRef {
 // Steps per TB before a (src, dst) pair moves to the next channel: msccl-executor's default
 // MSCCL_MAX_NUM_STEPS is 64 (brief 3.8), and nops need room too.
 constexpr int kStepsPerChannel = 48;
+// Sends are put on channels by the hop level of the data they carry (0: the sender's own data,
+// 1: received once, ...; capped), so a TB forwarding relayed data that has not arrived yet does
+// not hold back the sends of data that is ready (head-of-line blocking across loop iterations).
+constexpr int kLevelChannels = 3;
 
 class Lowerer {
  public:
-  Lowerer(const Algorithm& a, const Topology& t) : a_(a), t_(t), N_(a.nranks), k_(a.chunkup) {}
+  Lowerer(const Algorithm& a, const Topology& t, bool split) : a_(a), t_(t), N_(a.nranks), k_(a.chunkup), split_(split) {}
 
   StatusOr<Program> Run() {
     Program p;
@@ -54,6 +58,7 @@ class Lowerer {
     }
     last_write_.assign(static_cast<size_t>(N_) * C, {});
     last_read_.assign(static_cast<size_t>(N_) * C, {});
+    level_.assign(static_cast<size_t>(N_) * C, 0);
     scratch_.assign(static_cast<size_t>(N_) * C, -1);
     nscratch_.assign(N_, 0);
     prog_ = &p;
@@ -149,8 +154,12 @@ class Lowerer {
   // or a contiguous group sent with cnt > 1).
   void Emit(const std::vector<const Transfer*>& ms, Program* p, std::map<std::pair<int, int>, int>* pair_count) {
     const Transfer& tr = *ms.front();
-    int idx = (*pair_count)[{tr.src, tr.dst}]++;
-    int chan = idx / kStepsPerChannel;
+    int level = 0;
+    for (const Transfer* m : ms) level = std::max(level, level_[At(tr.src, m->chunk)]);
+    for (const Transfer* m : ms) level_[At(tr.dst, m->chunk)] = std::max(level_[At(tr.dst, m->chunk)], level + 1);
+    const int cls = split_ ? std::min(level, kLevelChannels - 1) : 0;
+    int idx = (*pair_count)[{tr.src, tr.dst * kLevelChannels + cls}]++;
+    int chan = split_ ? idx / kStepsPerChannel * kLevelChannels + cls : idx / kStepsPerChannel;
     p->nchannels = std::max(p->nchannels, chan + 1);
     auto [sbuf, soff] = SrcLoc(tr);
     auto [dbuf, doff] = DstLoc(tr);
@@ -290,19 +299,21 @@ class Lowerer {
   const Algorithm& a_;
   const Topology& t_;
   const int N_, k_;
+  const bool split_;
   Program* prog_ = nullptr;
   std::map<std::tuple<int, int, int, int>, int> tbs_;
   std::vector<StepRef> last_write_, last_read_;
   std::vector<int> scratch_, nscratch_;
+  std::vector<int> level_;  // per (rank, chunk): hops the data there has travelled
   std::set<const Transfer*> final_;
 };
 
 }  // namespace
 
-StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo) {
+StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo, bool split_levels) {
   if (algo.nranks != topo.num_ranks())
     return InvalidArgumentError(StrCat("lowering: ", algo.nranks, " ranks on ", topo.num_ranks(), " GPUs"));
-  return Lowerer(algo, topo).Run();
+  return Lowerer(algo, topo, split_levels).Run();
 }
 
 StatusOr<Dialect> ParseDialect(const std::string& name) {

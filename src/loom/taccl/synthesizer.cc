@@ -144,7 +144,7 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   bool have = false;
   auto consider = [&](const std::string& name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
     if (progress) progress->Add(1);
-    Candidate cand{name, 0, ""};
+    Candidate cand{name, 0, 0, ""};
     if (!a.ok()) {
       // An infeasible sketch is the caller's error, reported if nothing else works.
       cand.error = a.status().ToString();
@@ -159,17 +159,23 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     }
     Status ok = CheckAlgorithm(*a, t);
     if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
-    LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t));
-    LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
-    cand.sim_us = s.time_us;
-    best.candidates.push_back(cand);
-    if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
-      have = true;
-      best.algo = std::move(*a);
-      best.program = std::move(p);
-      best.sim = s;
-      best.method = name;
-      if (stats) best.routing = *stats;
+    // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
+    for (bool split : {false, true}) {
+      LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
+      LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
+      cand.name = split ? name + "+levels" : name;
+      cand.sim_us = s.time_us;
+      cand.busiest_load_us = s.busiest_load_us;
+      best.candidates.push_back(cand);
+      if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
+        have = true;
+        best.algo = *a;
+        best.algo.name = cand.name;
+        best.program = std::move(p);
+        best.sim = s;
+        best.method = cand.name;
+        if (stats) best.routing = *stats;
+      }
     }
     return OkStatus();
   };

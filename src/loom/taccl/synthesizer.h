@@ -43,6 +43,7 @@ struct SynthOptions {
 struct Candidate {
   std::string name;
   double sim_us = 0;
+  double busiest_load_us = 0;  // SimResult::busiest_load_us: routing balance, not scheduling
   std::string error;  // why the candidate was not available
 };
 
