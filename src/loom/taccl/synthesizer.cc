@@ -40,8 +40,9 @@ void SetMakespan(Algorithm* a) {
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
                                                double cb, bool use_milp, Routing* stats, int relay_depth = 0) {
   RouteOptions ro;
-  ro.switch_relay = relay_depth > 0;
-  if (relay_depth > 0) ro.switch_depth = relay_depth;
+  ro.switch_relay = relay_depth != 0;
+  if (relay_depth != 0) ro.switch_depth = std::abs(relay_depth);
+  ro.switch_direct_home = relay_depth < 0;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -201,7 +202,7 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   if (!t.switches.empty()) {
     for (int depth : o.relay_depths) {
       Routing relay_stats;
-      std::string name = depth == 3 ? "taccl-relay" : StrCat("taccl-relay-d", depth);
+      std::string name = depth == 3 ? "taccl-relay" : depth > 0 ? StrCat("taccl-relay-d", depth) : StrCat("taccl-relay-landed-d", -depth);
       LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
     }
   }
