@@ -59,6 +59,7 @@ int Run(const std::string& dir, bool show_candidates, const std::string& only) {
       {"sk1-dgx2-n2", true, Collective::kReduceScatter, GB, 0, 0},
       {"sk1-dgx2-n2", true, Collective::kAllReduce, GB, 0, 0},
       {"sk2-dgx2-n2", true, Collective::kAllGather, GB, 0, 0},
+      {"sk2-dgx2-n2", true, Collective::kReduceScatter, GB, 0, 0},
       {"relay-n10", false, Collective::kAllGather, MB, 0, 180},
       {"relay-n10", false, Collective::kAllGather, GB, 0, 180},
       {"relay-n16", false, Collective::kAllGather, MB, 0, 0},
