@@ -34,6 +34,7 @@ struct TopoArgs {
   std::string size = "1MB";
   int chunkup = 0;
   int root = 0;
+  std::string ports = "shared";
 };
 
 struct SynthArgs {
@@ -57,6 +58,8 @@ void AddTopoOptions(CLI::App* app, TopoArgs* a, bool with_coll) {
     app->add_option("--root", a->root, "Broadcast root");
   }
   app->add_option("--size", a->size, "Buffer size (AG output, RS input, AR / A2A / Bcast buffer)");
+  app->add_option("--ports", a->ports,
+                  "Simulator port model: shared (max-min fair, default) or exclusive (TACCL's: one send per port)");
 }
 
 struct Resolved {
@@ -64,6 +67,7 @@ struct Resolved {
   Sketch sketch;
   Topology topo;
   uint64_t bytes = 0;
+  SimOptions sim;
 };
 
 StatusOr<Resolved> Resolve(const TopoArgs& a) {
@@ -80,6 +84,11 @@ StatusOr<Resolved> Resolve(const TopoArgs& a) {
   LOOM_ASSIGN_OR_RETURN(r.topo, BuildTopology(r.profile, r.sketch));
   LOOM_ASSIGN_OR_RETURN(r.bytes, ParseByteSize(a.size, "--size"));
   if (r.bytes == 0) return InvalidArgumentError("--size must be > 0");
+  if (a.ports == "exclusive") {
+    r.sim.ports = PortModel::kExclusive;
+  } else if (a.ports != "shared") {
+    return InvalidArgumentError(StrCat("--ports '", a.ports, "' is not shared or exclusive"));
+  }
   return r;
 }
 
@@ -95,6 +104,7 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
   LOOM_ASSIGN_OR_RETURN(o.coll, ParseCollective(a.t.coll));
   LOOM_ASSIGN_OR_RETURN(Dialect dialect, ParseDialect(a.dialect));
   o.bytes = r.bytes;
+  o.sim = r.sim;
   o.chunkup = a.t.chunkup;
   o.root = a.t.root;
   o.use_milp = !a.no_milp;
@@ -177,7 +187,7 @@ Status RunSim(Context& ctx, const std::string& file, const TopoArgs& a) {
   LOOM_ASSIGN_OR_RETURN(Resolved r, Resolve(a));
   LOOM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
   LOOM_ASSIGN_OR_RETURN(Program p, ParseProgramXml(text, file));
-  LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, r.topo, r.bytes));
+  LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, r.topo, r.bytes, r.sim));
   Bound b = CutBound(r.topo, p.coll, r.bytes, p.root);
   Json rec = {{"file", file}, {"collective", CollectiveName(p.coll)}, {"bytes", r.bytes},
               {"sim_us", s.time_us}, {"algbw_gbs", s.algbw_gbs}, {"busbw_gbs", s.busbw_gbs},

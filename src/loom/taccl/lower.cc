@@ -34,10 +34,14 @@ struct StepRef {
 // Steps per TB before a (src, dst) pair moves to the next channel: msccl-executor's default
 // MSCCL_MAX_NUM_STEPS is 64 (brief 3.8), and nops need room too.
 constexpr int kStepsPerChannel = 48;
+// Sends are put on channels by the hop level of the data they carry (0: the sender's own data,
+// 1: received once, ...; capped), so a TB forwarding relayed data that has not arrived yet does
+// not hold back the sends of data that is ready (head-of-line blocking across loop iterations).
+constexpr int kLevelChannels = 3;
 
 class Lowerer {
  public:
-  Lowerer(const Algorithm& a, const Topology& t) : a_(a), t_(t), N_(a.nranks), k_(a.chunkup) {}
+  Lowerer(const Algorithm& a, const Topology& t, bool split) : a_(a), t_(t), N_(a.nranks), k_(a.chunkup), split_(split) {}
 
   StatusOr<Program> Run() {
     Program p;
@@ -54,6 +58,7 @@ class Lowerer {
     }
     last_write_.assign(static_cast<size_t>(N_) * C, {});
     last_read_.assign(static_cast<size_t>(N_) * C, {});
+    level_.assign(static_cast<size_t>(N_) * C, 0);
     scratch_.assign(static_cast<size_t>(N_) * C, -1);
     nscratch_.assign(N_, 0);
     prog_ = &p;
@@ -107,15 +112,12 @@ class Lowerer {
     }
     std::map<std::pair<int, int>, int> pair_count;
     const auto& trs = a_.transfers;
+    if (a_.coll == Collective::kAllToAll) StageGroups();
     for (size_t i = 0; i < trs.size();) {
-      // A contiguity group: adjacent transfers with one group id on one link, sent as one step
-      // when their buffer locations are consecutive on both sides.
-      size_t j = i + 1;
-      if (trs[i].group >= 0)
-        while (j < trs.size() && trs[j].group == trs[i].group && trs[j].link == trs[i].link) ++j;
-      std::vector<const Transfer*> members;
-      for (size_t x = i; x < j; ++x) members.push_back(&trs[x]);
-      std::sort(members.begin(), members.end(), [](const Transfer* x, const Transfer* y) { return x->chunk < y->chunk; });
+      // A contiguity group: sent as one step when its buffer locations are consecutive on both
+      // sides.
+      const size_t j = GroupEnd(i);
+      std::vector<const Transfer*> members = Members(i, j);
       bool contiguous = true;
       for (size_t x = 1; x < members.size(); ++x) {
         auto ps = SrcLoc(*members[x - 1]), cs = SrcLoc(*members[x]);
@@ -145,12 +147,73 @@ class Lowerer {
   }
 
  private:
+  // A contiguity group: adjacent transfers with one group id on one link, [i, GroupEnd(i)).
+  size_t GroupEnd(size_t i) const {
+    const auto& trs = a_.transfers;
+    size_t j = i + 1;
+    if (trs[i].group >= 0)
+      while (j < trs.size() && trs[j].group == trs[i].group && trs[j].link == trs[i].link) ++j;
+    return j;
+  }
+  std::vector<const Transfer*> Members(size_t i, size_t j) const {
+    std::vector<const Transfer*> members;
+    for (size_t x = i; x < j; ++x) members.push_back(&a_.transfers[x]);
+    std::sort(members.begin(), members.end(), [](const Transfer* x, const Transfer* y) { return x->chunk < y->chunk; });
+    return members;
+  }
+
+  // AllToAll: a group's chunks sit in the input, the output or scratch on either end, never in
+  // one contiguous range, so each would be its own message paying the network alpha. Stage them
+  // through consecutive scratch slots on both ends instead: chunks relayed through an end are
+  // received into (or sent on from) those slots directly; the sender's own chunks are copied
+  // into them first and the receiver's own copied out after, on the same TB as the send / recv.
+  void StageGroups() {
+    const auto& trs = a_.transfers;
+    for (size_t i = 0; i < trs.size();) {
+      const size_t j = GroupEnd(i);
+      std::vector<const Transfer*> ms = Members(i, j);
+      i = j;
+      if (ms.size() < 2) continue;
+      const int src = ms[0]->src, dst = ms[0]->dst;
+      bool free = true;  // a chunk already placed at an end (another group) keeps the group as is
+      for (const Transfer* m : ms)
+        if (scratch_[At(src, m->chunk)] >= 0 || scratch_[At(dst, m->chunk)] >= 0) free = false;
+      if (!free) continue;
+      const int bs = nscratch_[src], bd = nscratch_[dst];
+      nscratch_[src] += static_cast<int>(ms.size());
+      nscratch_[dst] += static_cast<int>(ms.size());
+      for (size_t x = 0; x < ms.size(); ++x) {
+        const int c = ms[x]->chunk, origin = c / k_ / N_, target = (c / k_) % N_;
+        if (origin == src) stage_src_[ms[x]] = bs + static_cast<int>(x);
+        else scratch_[At(src, c)] = bs + static_cast<int>(x);
+        if (target == dst) stage_dst_[ms[x]] = bd + static_cast<int>(x);
+        else scratch_[At(dst, c)] = bd + static_cast<int>(x);
+      }
+    }
+  }
+
+  // A copy step between the chunk's home location on `r` and its staging slot, on TB `tb`.
+  StepRef StageCopy(int r, int tb, int chunk, int slot, bool into_scratch, const std::vector<StepRef>& deps) {
+    auto home = Loc(chunk, r);
+    Step s;
+    s.type = StepType::kCopy;
+    s.srcbuf = into_scratch ? home.first : 's';
+    s.srcoff = into_scratch ? home.second : slot;
+    s.dstbuf = into_scratch ? 's' : home.first;
+    s.dstoff = into_scratch ? slot : home.second;
+    return Append(r, tb, s, deps);
+  }
+
   // One send step on the source and one receive step on the destination for `ms` (one chunk,
   // or a contiguous group sent with cnt > 1).
   void Emit(const std::vector<const Transfer*>& ms, Program* p, std::map<std::pair<int, int>, int>* pair_count) {
     const Transfer& tr = *ms.front();
-    int idx = (*pair_count)[{tr.src, tr.dst}]++;
-    int chan = idx / kStepsPerChannel;
+    int level = 0;
+    for (const Transfer* m : ms) level = std::max(level, level_[At(tr.src, m->chunk)]);
+    for (const Transfer* m : ms) level_[At(tr.dst, m->chunk)] = std::max(level_[At(tr.dst, m->chunk)], level + 1);
+    const int cls = split_ ? std::min(level, kLevelChannels - 1) : 0;
+    int idx = (*pair_count)[{tr.src, tr.dst * kLevelChannels + cls}]++;
+    int chan = split_ ? idx / kStepsPerChannel * kLevelChannels + cls : idx / kStepsPerChannel;
     p->nchannels = std::max(p->nchannels, chan + 1);
     auto [sbuf, soff] = SrcLoc(tr);
     auto [dbuf, doff] = DstLoc(tr);
@@ -162,9 +225,17 @@ class Lowerer {
     s.dstbuf = dbuf;
     s.dstoff = doff;
     s.cnt = cnt;
+    const int stb = Tb(tr.src, tr.dst, -1, chan);
+    for (const Transfer* m : ms)
+      if (auto it = stage_src_.find(m); it != stage_src_.end()) {
+        std::vector<StepRef> cdeps;
+        AddDep(&cdeps, last_write_[At(tr.src, m->chunk)]);
+        last_write_[At(tr.src, m->chunk)] = StageCopy(tr.src, stb, m->chunk, it->second, true, cdeps);
+      }
     std::vector<StepRef> sdeps;
     for (const Transfer* m : ms) AddDep(&sdeps, last_write_[At(tr.src, m->chunk)]);
-    StepRef sref = Append(tr.src, Tb(tr.src, tr.dst, -1, chan), s, sdeps);
+    std::erase_if(sdeps, [&](const StepRef& d) { return d.tb == stb; });  // the TB runs in order
+    StepRef sref = Append(tr.src, stb, s, sdeps);
     for (const Transfer* m : ms) last_read_[At(tr.src, m->chunk)] = sref;
     // Receiver: after its previous write (reduction chain) and its last read (the AllReduce
     // phase-1 overwrite of a value it sent in phase 0).
@@ -182,8 +253,13 @@ class Lowerer {
       AddDep(&rdeps, last_write_[At(tr.dst, m->chunk)]);
       AddDep(&rdeps, last_read_[At(tr.dst, m->chunk)]);
     }
-    StepRef rref = Append(tr.dst, Tb(tr.dst, -1, tr.src, chan), r, rdeps);
-    for (const Transfer* m : ms) last_write_[At(tr.dst, m->chunk)] = rref;
+    const int rtb = Tb(tr.dst, -1, tr.src, chan);
+    StepRef rref = Append(tr.dst, rtb, r, rdeps);
+    for (const Transfer* m : ms) {
+      last_write_[At(tr.dst, m->chunk)] = rref;
+      if (auto it = stage_dst_.find(m); it != stage_dst_.end())
+        last_write_[At(tr.dst, m->chunk)] = StageCopy(tr.dst, rtb, m->chunk, it->second, false, {});
+    }
   }
 
   static void AddDep(std::vector<StepRef>* deps, StepRef ref) {
@@ -214,7 +290,10 @@ class Lowerer {
         return {'o', t.chunk};
       case Collective::kReduceScatter: return {'i', t.chunk};
       case Collective::kAllReduce: return t.phase == 0 ? std::pair<char, int>{'i', t.chunk} : std::pair<char, int>{'o', t.chunk};
-      case Collective::kAllToAll: return Loc(t.chunk, t.src);
+      case Collective::kAllToAll: {
+        auto it = stage_src_.find(&t);
+        return it != stage_src_.end() ? std::pair<char, int>{'s', it->second} : Loc(t.chunk, t.src);
+      }
     }
     return {'i', t.chunk};
   }
@@ -227,7 +306,10 @@ class Lowerer {
         return final_.count(&t) ? std::pair<char, int>{'o', j} : std::pair<char, int>{'i', t.chunk};
       case Collective::kAllReduce:
         return t.phase == 1 || final_.count(&t) ? std::pair<char, int>{'o', t.chunk} : std::pair<char, int>{'i', t.chunk};
-      case Collective::kAllToAll: return Loc(t.chunk, t.dst);
+      case Collective::kAllToAll: {
+        auto it = stage_dst_.find(&t);
+        return it != stage_dst_.end() ? std::pair<char, int>{'s', it->second} : Loc(t.chunk, t.dst);
+      }
     }
     return {'o', t.chunk};
   }
@@ -290,19 +372,22 @@ class Lowerer {
   const Algorithm& a_;
   const Topology& t_;
   const int N_, k_;
+  const bool split_;
   Program* prog_ = nullptr;
   std::map<std::tuple<int, int, int, int>, int> tbs_;
   std::vector<StepRef> last_write_, last_read_;
   std::vector<int> scratch_, nscratch_;
+  std::vector<int> level_;  // per (rank, chunk): hops the data there has travelled
+  std::map<const Transfer*, int> stage_src_, stage_dst_;  // AllToAll staging slots (StageGroups)
   std::set<const Transfer*> final_;
 };
 
 }  // namespace
 
-StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo) {
+StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo, bool split_levels) {
   if (algo.nranks != topo.num_ranks())
     return InvalidArgumentError(StrCat("lowering: ", algo.nranks, " ranks on ", topo.num_ranks(), " GPUs"));
-  return Lowerer(algo, topo).Run();
+  return Lowerer(algo, topo, split_levels).Run();
 }
 
 StatusOr<Dialect> ParseDialect(const std::string& name) {

@@ -56,7 +56,10 @@ struct Program {
 // Lowers the schedule: one TB per (direction, peer, channel), steps in schedule order, one
 // dependency per step (extra ones on preceding nops), hasdep on every step others wait for.
 // AG, RS, AR and Broadcast are in place; AllToAll is out of place and relays through scratch.
-StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo);
+// split_levels: sends of data that has travelled 0, 1, 2+ hops go on separate channels (TBs), so
+// forwarding that waits for relayed data does not block the sender's ready data; the synthesizer
+// lowers both ways and keeps the faster.
+StatusOr<Program> Lower(const Algorithm& algo, const Topology& topo, bool split_levels = false);
 
 enum class Dialect { kOriginal, kExecutor };
 StatusOr<Dialect> ParseDialect(const std::string& name);  // "original" | "executor"

@@ -16,6 +16,7 @@ struct Segment {
   int chunk = 0;
   int root = 0;
   std::vector<int> dsts;  // sorted, root excluded
+  bool home = false;      // root is the chunk's origin (not a relay landing)
 };
 
 // Intra-node BFS levels from root (NVLink and switch links only).
@@ -85,7 +86,10 @@ bool SwitchRelayTree(const Topology& t, const Segment& seg, const RouteOptions& 
       if ((*depth)[u] >= opt.switch_depth) continue;
       int li = t.FindLink(u, v);
       if (li < 0) continue;
-      double l = LinkLoadAfter(t, li, t.links[li].Cost(opt.chunk_bytes), *load, &tmp) + 1e-9 * (*depth)[u];
+      // Only the sender's side differs between candidate parents (v's in-port carries the copy
+      // whoever sends it), so compare the senders' out-port loads; ties go to the shallower.
+      t.ResourcesOf(li, &tmp);
+      double l = (*load)[tmp[0]] + 1e-9 * (*depth)[u];
       if (best < 0 || l < best_load - 1e-12) {
         best = li;
         best_load = l;
@@ -100,6 +104,58 @@ bool SwitchRelayTree(const Topology& t, const Segment& seg, const RouteOptions& 
   return true;
 }
 
+// Local search after the greedy relay trees: the greedy fixes each segment before seeing the
+// later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
+// tree (within the depth limit) while that lowers the sender's load. Every move keeps each
+// destination's single parent, so the trees stay valid; only out-port loads change.
+void RebalanceSwitchTrees(const Topology& t, const RouteOptions& opt, const std::vector<bool>& is_tree,
+                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
+                          std::vector<double>* load) {
+  std::vector<int> tmp;
+  const int N = t.num_ranks();
+  auto out_port = [&](int u, int v) {
+    t.ResourcesOf(t.FindLink(u, v), &tmp);
+    return tmp[0];
+  };
+  for (int pass = 0; pass < 50; ++pass) {
+    bool moved = false;
+    for (size_t s = 0; s < parent->size(); ++s) {
+      if (!is_tree[s]) continue;
+      std::vector<int>& par = (*parent)[s];
+      std::vector<int>& dep = (*depth)[s];
+      std::vector<int> children(N, 0);
+      for (int v = 0; v < N; ++v)
+        if (par[v] >= 0) ++children[t.links[par[v]].src];
+      for (int v = 0; v < N; ++v) {
+        if (par[v] < 0 || children[v] > 0) continue;
+        const int u = t.links[par[v]].src;
+        const double c = t.links[par[v]].Cost(opt.chunk_bytes);
+        const int ru = out_port(u, v);
+        int best = -1;
+        double best_load = (*load)[ru] - c - 1e-9;  // must end strictly below u's current load
+        for (int w = 0; w < N; ++w) {
+          if (w == u || w == v || dep[w] < 0 || dep[w] >= opt.switch_depth || t.FindLink(w, v) < 0) continue;
+          double lw = (*load)[out_port(w, v)];
+          if (lw < best_load) {
+            best = w;
+            best_load = lw;
+          }
+        }
+        if (best < 0) continue;
+        const int li = t.FindLink(best, v);
+        (*load)[ru] -= c;
+        (*load)[out_port(best, v)] += t.links[li].Cost(opt.chunk_bytes);
+        par[v] = li;
+        dep[v] = dep[best] + 1;
+        --children[u];
+        ++children[best];
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+}
+
 // Routes the segments of one node: greedy, then (if small enough) the MILP warm-started from it.
 // Returns per segment its tree (link ids, parents first).
 StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::vector<Segment>& segs,
@@ -111,11 +167,16 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   // Greedy: deepest destinations first; each picks the least-loaded parent link.
   std::vector<std::vector<int>> parent(segs.size());  // per segment, per rank: link id or -1
   std::vector<double> gload = *load;
+  std::vector<bool> is_tree(segs.size(), false);
   for (size_t s = 0; s < segs.size(); ++s) {
     const Segment& seg = segs[s];
     levels[s] = IntraLevels(t, seg.root);
     parent[s].assign(t.num_ranks(), -1);
-    if (opt.switch_relay && SwitchRelayTree(t, seg, opt, &gload, &levels[s], &parent[s])) continue;
+    if (opt.switch_relay && !(opt.switch_direct_home && seg.home) &&
+        SwitchRelayTree(t, seg, opt, &gload, &levels[s], &parent[s])) {
+      is_tree[s] = true;
+      continue;
+    }
     std::vector<int> order = seg.dsts;
     for (int d : order)
       if (levels[s][d] < 0)
@@ -152,6 +213,7 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
       }
     }
   }
+  RebalanceSwitchTrees(t, opt, is_tree, &levels, &parent, &gload);
   // MILP over the same choices.
   int binaries = 0;
   for (size_t s = 0; s < segs.size(); ++s)
@@ -422,7 +484,7 @@ StatusOr<Routing> RouteChunks(const Topology& t, const Sketch& sketch, Collectiv
       if (!seg.dsts.empty()) node_segs[b].push_back(seg);
       if (t.links[best].src != src[c]) local_dsts.insert(t.links[best].src);
     }
-    Segment home{c, src[c], {local_dsts.begin(), local_dsts.end()}};
+    Segment home{c, src[c], {local_dsts.begin(), local_dsts.end()}, true};
     if (!home.dsts.empty()) node_segs[a].push_back(home);
     out.trees[c] = net_links;  // network links first; intra links are added below in order
   }

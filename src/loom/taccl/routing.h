@@ -24,6 +24,8 @@ struct RouteOptions {
   double max_seconds = 30;       // CBC wall-clock backstop per model
   bool switch_relay = false;     // relay trees inside switches instead of BFS levels (greedy)
   int switch_depth = 3;
+  bool switch_direct_home = false;  // with switch_relay: the origin sends its own chunk to every
+                                    // local GPU itself; only relayed (landed) chunks get trees
 };
 
 struct Routing {

@@ -120,3 +120,54 @@ TEST(TacclRouting, UnreachableDestinationIsInfeasibleAndSaysWhere) {
 
 }  // namespace
 }  // namespace loom::taccl
+
+namespace loom::taccl {
+namespace {
+
+TEST(TacclRouting, SwitchRelayTreesBalanceOutPortsOnTwoDgx2) {
+  // DGX-2 sk1: every remote chunk lands on an even GPU, which alone would send it 15 times
+  // (45 copies on its out-port against 31 on every in-port). The relay trees, rebalanced,
+  // bring the busiest switch port within 3 % of the in-port load every schedule must carry
+  // (31 receptions on the odd GPUs), and every chunk still reaches every GPU once, over links
+  // whose source already holds it.
+  auto sk = ReadTacclSketch(std::string(LOOM_TACCL_TESTDATA) + "/sk1-dgx2-n2.json");
+  ASSERT_TRUE(sk.ok()) << sk.status();
+  auto t = BuildTopology(Dgx2Profile(), *sk);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (bool direct_home : {false, true}) {
+    RouteOptions ro;
+    ro.use_milp = false;
+    ro.switch_relay = true;
+    ro.switch_depth = 2;
+    ro.switch_direct_home = direct_home;
+    ro.chunk_bytes = kMiB;
+    auto r = RouteChunks(*t, *sk, Collective::kAllGather, 1, 0, ro);
+    ASSERT_TRUE(r.ok()) << r.status();
+    const double port = t->switches[0].alpha_us + t->switches[0].beta_us_per_byte * kMiB;
+    std::vector<double> load(t->num_resources(), 0);
+    std::vector<int> res;
+    for (const auto& tree : r->trees)
+      for (int li : tree) {
+        t->ResourcesOf(li, &res);
+        for (int x : res) load[x] += t->links[li].Cost(kMiB);
+      }
+    double worst = 0;
+    for (int x = 0; x < t->num_resources(); ++x)
+      if (t->ResourceName(x).find("switch") != std::string::npos) worst = std::max(worst, load[x]);
+    EXPECT_GE(worst, 31 * port - 1e-9);
+    EXPECT_LE(worst, 1.03 * 31 * port) << (direct_home ? "landed-only trees" : "all trees");
+    for (int c = 0; c < 32; ++c) {
+      std::vector<bool> has(32, false);
+      has[c] = true;
+      for (int li : r->trees[c]) {
+        ASSERT_TRUE(has[t->links[li].src]) << "chunk " << c;
+        ASSERT_FALSE(has[t->links[li].dst]) << "chunk " << c;
+        has[t->links[li].dst] = true;
+      }
+      EXPECT_EQ(std::count(has.begin(), has.end(), true), 32);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace loom::taccl

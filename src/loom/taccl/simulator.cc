@@ -1,12 +1,15 @@
 #include "loom/taccl/simulator.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <queue>
 #include <tuple>
 
 #include "loom/base/strings.h"
+#include "loom/taccl/fair_share.h"
 
 namespace loom::taccl {
 
@@ -187,24 +190,16 @@ StatusOr<SimResult> Simulate(const Program& p, const Topology& topo, uint64_t by
     }
     return static_cast<int>(lo);
   };
-  for (size_t x = 0; x < tbs.size(); ++x) work.push_back(static_cast<int>(x));
-  LOOM_RETURN_IF_ERROR(drain());
-  while (!heap.empty()) {
-    auto [t0, id] = heap.top();
-    heap.pop();
-    topo.ResourcesOf(link_of[id], &res);
-    double t = t0;
-    for (int r : res) t = std::max(t, res_free[r]);
-    if (t > t0 + 1e-12) {
-      heap.push({t, id});
-      continue;
-    }
-    int x = tb_of(id);
+  auto send_bytes = [&](int64_t id, int x) {
     int it = static_cast<int>((id - tbs[x].base) / tbs[x].nsteps);
     const Step& st = p.gpus[tbs[x].gpu].tbs[tbs[x].tb].steps[(id - tbs[x].base) % tbs[x].nsteps];
-    double b = std::max(0, st.cnt) * chunk_bytes(it);
-    double end = t + topo.links[link_of[id]].Cost(b);
-    for (int r : res) res_free[r] = end;
+    return std::max(0, st.cnt) * chunk_bytes(it);
+  };
+  // A send has delivered at `end`: its TB moves on and whoever waited on it runs.
+  std::vector<double> load(topo.num_resources(), 0);
+  auto finish = [&](int64_t id, int x, double end) -> Status {
+    topo.ResourcesOf(link_of[id], &res);
+    for (int r : res) load[r] += topo.links[link_of[id]].Cost(send_bytes(id, x));
     done[id] = end;
     tb_time[x] = end;
     ++pos[x];
@@ -212,13 +207,82 @@ StatusOr<SimResult> Simulate(const Program& p, const Topology& topo, uint64_t by
     for (int w : waiters[id]) work.push_back(w);
     waiters[id].clear();
     work.push_back(x);
-    LOOM_RETURN_IF_ERROR(drain());
+    return drain();
+  };
+  for (size_t x = 0; x < tbs.size(); ++x) work.push_back(static_cast<int>(x));
+  LOOM_RETURN_IF_ERROR(drain());
+  if (opt.ports == PortModel::kExclusive) {
+    while (!heap.empty()) {
+      auto [t0, id] = heap.top();
+      heap.pop();
+      topo.ResourcesOf(link_of[id], &res);
+      double t = t0;
+      for (int r : res) t = std::max(t, res_free[r]);
+      if (t > t0 + 1e-12) {
+        heap.push({t, id});
+        continue;
+      }
+      int x = tb_of(id);
+      double end = t + topo.links[link_of[id]].Cost(send_bytes(id, x));
+      for (int r : res) res_free[r] = end;
+      LOOM_RETURN_IF_ERROR(finish(id, x, end));
+    }
+  } else {
+    // Fluid model: between events every send in flight progresses at its max-min fair share of
+    // its resources; `left` is the send's remaining time at full rate (alpha + beta * bytes in all).
+    struct Flow { int64_t id; int tb; double work, left; };
+    std::vector<Flow> flows;
+    std::vector<std::array<int, 2>> flow_res;
+    std::vector<double> rates;
+    FairShare share(topo.num_resources());
+    std::vector<std::pair<int64_t, int>> finished;
+    double now = 0;
+    const double inf = std::numeric_limits<double>::infinity();
+    while (!heap.empty() || !flows.empty()) {
+      double t = heap.empty() ? inf : heap.top().first;
+      for (size_t f = 0; f < flows.size(); ++f)
+        if (rates[f] > 0) t = std::min(t, now + flows[f].left / rates[f]);
+      if (!(t < inf)) return InternalError("simulate: sends in flight make no progress");
+      t = std::max(t, now);
+      finished.clear();
+      size_t keep = 0;
+      for (size_t f = 0; f < flows.size(); ++f) {
+        Flow fl = flows[f];
+        fl.left -= rates[f] * (t - now);
+        bool over = fl.left <= 1e-9 * fl.work + 1e-12 || (rates[f] > 0 && fl.left / rates[f] <= 1e-12 * std::max(1.0, t));
+        if (over) {
+          finished.push_back({fl.id, fl.tb});
+        } else {
+          flow_res[keep] = flow_res[f];
+          flows[keep++] = fl;
+        }
+      }
+      flows.resize(keep);
+      flow_res.resize(keep);
+      now = t;
+      for (auto [id, x] : finished) LOOM_RETURN_IF_ERROR(finish(id, x, now));
+      while (!heap.empty() && heap.top().first <= now + 1e-12 * std::max(1.0, now)) {
+        int64_t id = heap.top().second;
+        heap.pop();
+        int x = tb_of(id);
+        double w = topo.links[link_of[id]].Cost(send_bytes(id, x));
+        topo.ResourcesOf(link_of[id], &res);
+        flows.push_back({id, x, w, w});
+        flow_res.push_back({res[0], res.size() > 1 ? res[1] : -1});
+      }
+      share.Rates(flow_res, &rates);
+    }
   }
   for (size_t x = 0; x < tbs.size(); ++x)
     if (pos[x] < static_cast<int64_t>(tbs[x].nsteps) * iters)
       return InvalidArgumentError(StrCat("simulate: deadlock; gpu ", tbs[x].gpu, " tb ", tbs[x].tb, " stuck at step ",
                                          pos[x] % tbs[x].nsteps, " of iteration ", pos[x] / tbs[x].nsteps));
   for (double d : done) out.time_us = std::max(out.time_us, d);
+  for (size_t r = 0; r < load.size(); ++r)
+    if (load[r] > out.busiest_load_us * (1 + 1e-12)) {
+      out.busiest_load_us = load[r];
+      out.busiest = topo.ResourceName(static_cast<int>(r));
+    }
   if (out.time_us <= 0) out.time_us = 1e-9;
   out.iterations = iters;
   out.chunk_bytes = chunk_bytes(0);

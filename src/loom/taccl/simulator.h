@@ -2,15 +2,19 @@
 //
 // Model: the buffer is cut into nchunksperloop chunks of at most chunk_eff bytes and processed in
 // loop iterations; every TB runs its steps for iteration 0, then 1, ..., so later iterations
-// overlap earlier ones (MSCCL's implicit slice pipelining). A send occupies the serial resources
-// of its link (the NVLink; switch out- and in-port; NIC egress and ingress, shared by every GPU
-// on that NIC) for alpha + beta * bytes, granted first-come first-served in time order. A receive
+// overlap earlier ones (MSCCL's implicit slice pipelining). A send needs alpha + beta * bytes of
+// time on each resource of its link (the NVLink; switch out- and in-port; NIC egress and
+// ingress, shared by every GPU on that NIC). PortModel::kShared (default) splits a resource
+// max-min fairly among the sends in flight on it, as packet-switched NVLink / NVSwitch / IB
+// ports do with the concurrent transfers of different thread blocks; kExclusive grants each
+// resource to one send at a time, first-come first-served (TACCL's scheduling model). A receive
 // completes when its TB reaches it, its dependency is done and the matching send (FIFO per
 // (src, dst, channel)) has delivered. Local copies and reductions cost bytes * local_beta.
 // Deterministic; thread-compatible.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "loom/base/status.h"
 #include "loom/taccl/program.h"
@@ -18,7 +22,10 @@
 
 namespace loom::taccl {
 
+enum class PortModel { kShared, kExclusive };
+
 struct SimOptions {
+  PortModel ports = PortModel::kShared;
   double chunk_eff_bytes = 2 * kMiB;          // Simple protocol: NCCL_STEPS/2 buffer steps
   double local_beta_us_per_byte = 1.0 / 1e6;  // ~1 TB/s HBM for cpy / reductions
 };
@@ -30,6 +37,10 @@ struct SimResult {
   int iterations = 0;
   double chunk_bytes = 0;  // per chunk per full iteration
   int64_t events = 0;
+  // The resource with the most send time (alpha + beta * bytes summed over its sends) and that
+  // time: time_us / busiest_load_us - 1 is the idle share the schedule leaves on it.
+  double busiest_load_us = 0;
+  std::string busiest;
 };
 
 // `bytes`: AG output size, RS input size, AR / Broadcast buffer, A2A per-rank buffer.

@@ -40,8 +40,9 @@ void SetMakespan(Algorithm* a) {
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
                                                double cb, bool use_milp, Routing* stats, int relay_depth = 0) {
   RouteOptions ro;
-  ro.switch_relay = relay_depth > 0;
-  if (relay_depth > 0) ro.switch_depth = relay_depth;
+  ro.switch_relay = relay_depth != 0;
+  if (relay_depth != 0) ro.switch_depth = std::abs(relay_depth);
+  ro.switch_direct_home = relay_depth < 0;
   ro.chunk_bytes = cb;
   ro.use_milp = use_milp;
   ro.max_nodes = o.max_nodes;
@@ -144,7 +145,7 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   bool have = false;
   auto consider = [&](const std::string& name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
     if (progress) progress->Add(1);
-    Candidate cand{name, 0, ""};
+    Candidate cand{name, 0, 0, ""};
     if (!a.ok()) {
       // An infeasible sketch is the caller's error, reported if nothing else works.
       cand.error = a.status().ToString();
@@ -159,17 +160,23 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     }
     Status ok = CheckAlgorithm(*a, t);
     if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
-    LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t));
-    LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
-    cand.sim_us = s.time_us;
-    best.candidates.push_back(cand);
-    if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
-      have = true;
-      best.algo = std::move(*a);
-      best.program = std::move(p);
-      best.sim = s;
-      best.method = name;
-      if (stats) best.routing = *stats;
+    // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
+    for (bool split : {false, true}) {
+      LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
+      LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
+      cand.name = split ? name + "+levels" : name;
+      cand.sim_us = s.time_us;
+      cand.busiest_load_us = s.busiest_load_us;
+      best.candidates.push_back(cand);
+      if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
+        have = true;
+        best.algo = *a;
+        best.algo.name = cand.name;
+        best.program = std::move(p);
+        best.sim = s;
+        best.method = cand.name;
+        if (stats) best.routing = *stats;
+      }
     }
     return OkStatus();
   };
@@ -195,7 +202,7 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   if (!t.switches.empty()) {
     for (int depth : o.relay_depths) {
       Routing relay_stats;
-      std::string name = depth == 3 ? "taccl-relay" : StrCat("taccl-relay-d", depth);
+      std::string name = depth == 3 ? "taccl-relay" : depth > 0 ? StrCat("taccl-relay-d", depth) : StrCat("taccl-relay-landed-d", -depth);
       LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
     }
   }

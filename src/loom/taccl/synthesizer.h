@@ -35,14 +35,16 @@ struct SynthOptions {
   bool include_ring = true;
   // Depths of the switch relay-tree candidates (switch topologies only). Depth 2 (root plus one
   // forwarding level) shortens the reduction chains of reduce-scatter on 2xDGX-2; depth 3
-  // spreads AllGather forwarding further. Both are tried; the simulator picks.
-  std::vector<int> relay_depths = {3, 2};
+  // spreads AllGather forwarding further. -d: depth-d trees for chunks landed from the network
+  // only, each origin sending its own chunk directly. All are tried; the simulator picks.
+  std::vector<int> relay_depths = {3, 2, -2};
   SimOptions sim;
 };
 
 struct Candidate {
   std::string name;
   double sim_us = 0;
+  double busiest_load_us = 0;  // SimResult::busiest_load_us: routing balance, not scheduling
   std::string error;  // why the candidate was not available
 };
 

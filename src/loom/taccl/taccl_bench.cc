@@ -5,7 +5,8 @@
 // runs inside Synthesize, and programs up to 64 ranks are executed by the reference
 // interpreter with every destination element checked.
 //
-//   taccl_bench [testdata_dir]
+//   taccl_bench [--candidates] [--only=SKETCH] [testdata_dir]
+// --candidates lists every candidate's ratio; --only runs the rows of one sketch.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -38,7 +39,7 @@ StatusOr<Sketch> LoadSketch(const std::string& dir, const std::string& name) {
   return ReadTacclSketch(dir + "/" + name + ".json");
 }
 
-int Run(const std::string& dir) {
+int Run(const std::string& dir, bool show_candidates, const std::string& only) {
   const uint64_t KB = 1024, MB = KB * KB, GB = MB * KB;
   std::vector<Row> rows = {
       {"sk1-ndv2-n2", false, Collective::kAllGather, KB, 0.098, 3.0},
@@ -58,16 +59,19 @@ int Run(const std::string& dir) {
       {"sk1-dgx2-n2", true, Collective::kReduceScatter, GB, 0, 0},
       {"sk1-dgx2-n2", true, Collective::kAllReduce, GB, 0, 0},
       {"sk2-dgx2-n2", true, Collective::kAllGather, GB, 0, 0},
+      {"sk2-dgx2-n2", true, Collective::kReduceScatter, GB, 0, 0},
       {"relay-n10", false, Collective::kAllGather, MB, 0, 180},
       {"relay-n10", false, Collective::kAllGather, GB, 0, 180},
       {"relay-n16", false, Collective::kAllGather, MB, 0, 0},
       {"relay-n16", false, Collective::kAllGather, GB, 0, 0},
   };
   std::printf("| case | size | GPUs | method | synth s | TACCL solver s | algbw GB/s | TACCL modelled GB/s | "
-              "/ cut bound | NCCL ring GB/s | x NCCL ring | NCCL tree GB/s | x NCCL tree | verified |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "/ cut bound | exclusive ports / cut bound | busiest resource | NCCL ring GB/s | x NCCL ring | "
+              "NCCL tree GB/s | x NCCL tree | verified |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   int failures = 0;
   for (const Row& r : rows) {
+    if (!only.empty() && r.sketch != only) continue;
     auto sk = LoadSketch(dir, r.sketch);
     if (!sk.ok()) {
       std::fprintf(stderr, "%s\n", sk.status().ToString().c_str());
@@ -80,12 +84,15 @@ int Run(const std::string& dir) {
     o.coll = r.coll;
     o.bytes = r.bytes;
     auto res = Synthesize(*topo, *sk, o);
-    std::string old_ratio;  // the same row with the previous candidate set (relay depth 3 only)
-    if (res.ok() && !topo->switches.empty()) {
-      SynthOptions prev = o;
-      prev.relay_depths = {3};
-      auto p = Synthesize(*topo, *sk, prev);
-      if (p.ok()) old_ratio = StrCat(" (was ", static_cast<int>(1000 * p->bound.time_us / p->sim.time_us + 0.5) / 1000.0, ")");
+    // The winning program again under TACCL's exclusive-port model, and the busiest resource's
+    // share of the run (time it is sending / makespan) in the shared-port model.
+    std::string excl, busy;
+    if (res.ok()) {
+      SimOptions ex = o.sim;
+      ex.ports = PortModel::kExclusive;
+      auto e = Simulate(res->program, *topo, r.bytes, ex);
+      if (e.ok()) excl = StrCat(static_cast<int>(1000 * res->bound.time_us / e->time_us + 0.5) / 1000.0);
+      busy = StrCat(static_cast<int>(100 * res->sim.busiest_load_us / res->sim.time_us + 0.5), "% ", res->sim.busiest);
     }
     if (!res.ok()) {
       std::printf("| %s %s | %s | %d | FAILED: %s |\n", r.sketch.c_str(), CollectiveName(r.coll),
@@ -113,15 +120,22 @@ int Run(const std::string& dir) {
     };
     std::string ring_ratio = ratio(ring);
     char line[640];
-    std::snprintf(line, sizeof(line), "| %s %s | %s | %d | %s | %.2f | %s | %.3f | %s | %.3f%s | %s | %s | %s | %s | %s |\n",
+    std::snprintf(line, sizeof(line), "| %s %s | %s | %d | %s | %.2f | %s | %.3f | %s | %.3f | %s | %s | %s | %s | %s | %s | %s |\n",
                   r.sketch.c_str(), CollectiveName(r.coll), FormatBytes(r.bytes).c_str(), topo->num_ranks(),
                   res->method.c_str(), res->seconds,
                   r.taccl_seconds > 0 ? StrCat(r.taccl_seconds).c_str() : "-", res->sim.algbw_gbs,
                   r.taccl_algbw > 0 ? StrCat(r.taccl_algbw).c_str() : "-", res->bound.time_us / res->sim.time_us,
-                  old_ratio.c_str(), gbs(ring).c_str(), ring_ratio.c_str(), gbs(tree).c_str(), ratio(tree).c_str(), verified.c_str());
+                  excl.c_str(), busy.c_str(), gbs(ring).c_str(), ring_ratio.c_str(), gbs(tree).c_str(), ratio(tree).c_str(), verified.c_str());
     std::fputs(line, stdout);
+    if (show_candidates)
+      for (const Candidate& c : res->candidates)
+        std::printf("|   candidate %s | %s |\n", c.name.c_str(),
+                    c.error.empty() ? StrCat("/ bound ", res->bound.time_us / c.sim_us, ", busiest load / bound ",
+                                             c.busiest_load_us / res->bound.time_us).c_str()
+                                    : c.error.substr(0, 80).c_str());
     std::fflush(stdout);
   }
+  if (!only.empty()) return failures == 0 ? 0 : 1;
   // Robustness: all 11 shipped sketches, allgather 1 MiB.
   int solved = 0;
   for (const char* f : {"sk-dgx2-n1", "sk-ndv2-n1-cUp6", "sk1-dgx2-n1", "sk1-dgx2-n2", "sk1-ndv2-n1", "sk1-ndv2-n2",
@@ -143,6 +157,13 @@ int Run(const std::string& dir) {
 }  // namespace loom::taccl
 
 int main(int argc, char** argv) {
-  std::string dir = argc > 1 ? argv[1] : LOOM_TACCL_TESTDATA;
-  return loom::taccl::Run(dir);
+  std::string dir = LOOM_TACCL_TESTDATA, only;
+  bool candidates = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--candidates") candidates = true;
+    else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
+    else dir = a;
+  }
+  return loom::taccl::Run(dir, candidates, only);
 }

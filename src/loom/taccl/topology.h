@@ -1,5 +1,5 @@
 // The physical model taccl synthesizes for: GPUs (ranks) grouped in nodes, directed links with
-// an alpha-beta cost, switch hyperedges (a GPU's switch port is one serial resource), and NICs
+// an alpha-beta cost, switch hyperedges (a GPU's switch out- and in-port are one resource each), and NICs
 // shared by the inter-node links of their GPUs. A Topology is immutable once validated and may
 // be read from any number of threads.
 //
@@ -75,7 +75,8 @@ struct Topology {
   // Checks ranges, duplicates, positive costs; builds the lookup tables.
   Status Finalize();
 
-  // The serial resources a transfer on `link` occupies for its whole duration: the NVLink
+  // The resources a transfer on `link` uses for its whole duration (simulator.h says how a
+  // resource is shared among the sends in flight): the NVLink
   // itself; for a switch link the sender's out-port and the receiver's in-port; for a network
   // link the sending GPU's NIC (egress) and the receiving GPU's NIC (ingress), which is how NIC
   // sharing is modelled (one shared port, not TACCL's fluid beta scaling).
