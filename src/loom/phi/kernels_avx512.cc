@@ -191,25 +191,34 @@ LOOM_AVX512 void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActiva
   }
 }
 
-// 16 weights of row `row` at element k as fp32 (masked for the tail).
-template <bool kF16>
-LOOM_AVX512 inline __m512 LoadW(const uint8_t* row, int64_t k, __mmask16 m) {
-  if constexpr (kF16)
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * k));
-  else
-    return _mm512_maskz_loadu_ps(m, row + 4 * k);
+// Decode over F16 rows: converted in registers (one token, nothing to amortize a buffer).
+template <int RM>
+LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r,
+                         const float* x, float* y) {
+  __m512 acc[RM];
+  for (int i = 0; i < RM; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+    for (int i = 0; i < RM; ++i)
+      acc[i] = _mm512_fmadd_ps(
+          _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + (r + i) * row_bytes + 2 * k)), xv,
+          acc[i]);
+  }
+  for (int i = 0; i < RM; ++i) y[r + i] = _mm512_reduce_add_ps(acc[i]);
 }
 
-template <bool kF16, int RM, int RN>
-LOOM_AVX512 void FTile(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r, int64_t j0,
-                       const float* x, float* y, int64_t ldy) {
+// RM fp32 rows (w, stride n floats) x RN tokens; results go to y rows r...
+template <int RM, int RN>
+LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const float* x,
+                       float* y, int64_t ldy) {
   __m512 acc[RM][RN];
   for (int i = 0; i < RM; ++i)
     for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t k = 0; k < n; k += 16) {
     const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
     __m512 wv[RM];
-    for (int i = 0; i < RM; ++i) wv[i] = LoadW<kF16>(w + (r + i) * row_bytes, k, m);
+    for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
     for (int j = 0; j < RN; ++j) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
       for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
@@ -219,21 +228,43 @@ LOOM_AVX512 void FTile(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r,
     for (int j = 0; j < RN; ++j) y[(j0 + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
-template <bool kF16>
-LOOM_AVX512 void FMatMul(const uint8_t* w, int64_t n, int64_t r0, int64_t r1, const float* x,
-                         int64_t tokens, float* y, int64_t ldy) {
-  const size_t row_bytes = RowBytes(kF16 ? WeightType::kF16 : WeightType::kF32, n);
+template <int RM>
+LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int64_t tokens,
+                       float* y, int64_t ldy) {
+  int64_t j = 0;
+  for (; j + 4 <= tokens; j += 4) FTile<RM, 4>(w, n, r, j, x, y, ldy);
+  for (; j < tokens; ++j) FTile<RM, 1>(w, n, r, j, x, y, ldy);
+}
+
+// F16 rows are converted to fp32 once per group of 4 rows (an L1/L2-resident buffer) and
+// then meet every token: the conversion is paid once, not once per token tile.
+LOOM_AVX512 void F16ToF32(const uint8_t* src, int64_t n, float* dst) {
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
+                                  reinterpret_cast<const __m256i*>(src + 2 * k))));
+  for (; k < n; ++k) dst[k] = _cvtsh_ss(LoadBits(src + 2 * k));
+}
+
+LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
+                         const float* x, int64_t tokens, float* y, int64_t ldy) {
+  const bool f16 = t == WeightType::kF16;
+  const size_t row_bytes = RowBytes(t, n);
+  thread_local std::vector<float> rows;
+  if (f16) rows.resize(static_cast<size_t>(4 * n));
+  auto fp32 = [&](int64_t r, int64_t count) {
+    if (!f16) return reinterpret_cast<const float*>(w + r * row_bytes);
+    for (int64_t i = 0; i < count; ++i) F16ToF32(w + (r + i) * row_bytes, n, rows.data() + i * n);
+    return static_cast<const float*>(rows.data());
+  };
   int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    int64_t j = 0;
-    for (; j + 4 <= tokens; j += 4) FTile<kF16, 4, 4>(w, row_bytes, n, r, j, x, y, ldy);
-    for (; j < tokens; ++j) FTile<kF16, 4, 1>(w, row_bytes, n, r, j, x, y, ldy);
+  if (f16 && tokens == 1) {
+    for (; r + 4 <= r1; r += 4) F16Gemv<4>(w, row_bytes, n, r, x, y);
+    for (; r < r1; ++r) F16Gemv<1>(w, row_bytes, n, r, x, y);
+    return;
   }
-  for (; r < r1; ++r) {
-    int64_t j = 0;
-    for (; j + 4 <= tokens; j += 4) FTile<kF16, 1, 4>(w, row_bytes, n, r, j, x, y, ldy);
-    for (; j < tokens; ++j) FTile<kF16, 1, 1>(w, row_bytes, n, r, j, x, y, ldy);
-  }
+  for (; r + 4 <= r1; r += 4) FRows<4>(fp32(r, 4), n, r, x, tokens, y, ldy);
+  for (; r < r1; ++r) FRows<1>(fp32(r, 1), n, r, x, tokens, y, ldy);
 }
 
 }  // namespace
@@ -248,10 +279,7 @@ void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations&
 
 void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
                    const float* x, int64_t tokens, float* y, int64_t ldy) {
-  if (t == WeightType::kF16)
-    FMatMul<true>(w, n, r0, r1, x, tokens, y, ldy);
-  else
-    FMatMul<false>(w, n, r0, r1, x, tokens, y, ldy);
+  FMatMul(t, w, n, r0, r1, x, tokens, y, ldy);
 }
 
 #else  // not x86-64: HaveAvx512Kernels() is false and these are never called.

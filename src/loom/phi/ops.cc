@@ -49,12 +49,14 @@ void PackedGemm(const Linear& l, const float* x, int64_t t, float* y) {
 }
 
 // Whether the AVX-512 kernels take this layer for t tokens. The int8 GEMM needs whole block
-// pairs; F32 prefill stays with OpenBLAS's SGEMM, which beats the plain register tile.
+// pairs. F32 and F16 prefill stay with OpenBLAS's SGEMM (over dequantized tiles for F16):
+// measured, its packed, cache-blocked kernel beats the plain register tile, which has to
+// stream every token's activations from L2 for each group of 4 rows.
 bool UseAvx512(const Linear& l, int64_t t) {
   if (!HaveAvx512Kernels()) return false;
   switch (l.type) {
     case WeightType::kF32: return t == 1;
-    case WeightType::kF16: return true;
+    case WeightType::kF16: return t <= 4;
     case WeightType::kQ8_0:
     case WeightType::kQ4_0: return l.in % 64 == 0;
   }
