@@ -118,8 +118,10 @@ namespace {
 // Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats.
 template <bool kQ4>
 LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
-  const int64_t h0 = LoadBits(b0) * 0x0001000100010001LL;
-  const int64_t h1 = LoadBits(b1) * 0x0001000100010001LL;
+  // The 16-bit scale repeated 4 times in a 64-bit lane (computed unsigned: the result can
+  // exceed INT64_MAX).
+  const auto h0 = static_cast<long long>(uint64_t{LoadBits(b0)} * 0x0001000100010001ULL);
+  const auto h1 = static_cast<long long>(uint64_t{LoadBits(b1)} * 0x0001000100010001ULL);
   const __m256i h = kQ4 ? _mm256_set_epi64x(h1, h0, h1, h0) : _mm256_set_epi64x(h1, h1, h0, h0);
   return _mm512_cvtph_ps(h);
 }
