@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "loom/base/thread_pool.h"
+#include "loom/phi/kernels_avx512.h"
 #include "loom/tensor/gemm.h"
 #include "loom/tensor/vector_ops.h"
 
@@ -47,9 +48,52 @@ void PackedGemm(const Linear& l, const float* x, int64_t t, float* y) {
   }
 }
 
+// Whether the AVX-512 kernels take this layer for t tokens. The int8 GEMM needs whole block
+// pairs. F32 and F16 prefill stay with OpenBLAS's SGEMM (over dequantized tiles for F16):
+// measured, its packed, cache-blocked kernel beats the plain register tile, which has to
+// stream every token's activations from L2 for each group of 4 rows.
+bool UseAvx512(const Linear& l, int64_t t) {
+  if (!HaveAvx512Kernels()) return false;
+  switch (l.type) {
+    case WeightType::kF32: return t == 1;
+    case WeightType::kF16: return t <= 4;
+    case WeightType::kQ8_0:
+    case WeightType::kQ4_0: return l.in % 64 == 0;
+  }
+  return false;
+}
+
+// Rows split over the default pool in groups of 4 (the kernels' register tile); decode
+// streams the weights once across both threads.
+void Avx512Linear(const Linear& l, const float* x, int64_t t, float* y) {
+  const int64_t tiles = (l.out + 3) / 4;
+  const int64_t min_tiles = t == 1 ? 16 : 2;
+  if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
+    // Reused (no allocation per token). Named through a reference: a thread_local named in
+    // the lambda would resolve to the worker's own, empty instance.
+    thread_local QActivations storage;
+    QActivations& act = storage;
+    PrepareQActivations(l.type, x, t, l.in, act);
+    ParallelFor(tiles, min_tiles, [&](int64_t b, int64_t e) {
+      QMatMulAvx512(l.packed.data(), 4 * b, std::min(4 * e, l.out), act, y, l.out);
+    });
+  } else {
+    const uint8_t* w = l.type == WeightType::kF32
+                           ? reinterpret_cast<const uint8_t*>(l.w.data())
+                           : l.packed.data();
+    ParallelFor(tiles, min_tiles, [&](int64_t b, int64_t e) {
+      FMatMulAvx512(l.type, w, l.in, 4 * b, std::min(4 * e, l.out), x, t, y, l.out);
+    });
+  }
+  if (!l.b.empty())
+    for (int64_t r = 0; r < t; ++r)
+      for (int64_t j = 0; j < l.out; ++j) y[r * l.out + j] += l.b[j];
+}
+
 }  // namespace
 
 void LinearForward(const Linear& l, const float* x, int64_t t, float* y) {
+  if (UseAvx512(l, t)) return Avx512Linear(l, x, t, y);
   if (l.type != WeightType::kF32) {
     if (t <= 4) {
       for (int64_t r = 0; r < t; ++r) PackedMatVec(l, x + r * l.in, y + r * l.out);

@@ -1,0 +1,295 @@
+// AVX-512 int8 (Q8_0 / Q4_0) and fp32 (F32 / F16) matmul kernels; see kernels_avx512.h.
+#include "loom/phi/kernels_avx512.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
+// -Wuninitialized flags once inlined; the warnings are about the headers, not this code.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+#include "loom/base/half.h"
+#include "loom/base/thread_pool.h"
+
+namespace loom::phi {
+
+bool HaveAvx512Kernels() {
+#if defined(__x86_64__)
+  static const bool have =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
+  return have;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+constexpr int64_t kPair = 2 * kQBlock;  // weights per 512-bit register
+
+uint16_t LoadBits(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+// Lane layout of one block pair (16 int32 lanes of 4 bytes each). Q8_0: natural, lanes 0-7
+// block 0, 8-15 block 1. Q4_0: the nibble unpacking yields [b0 low | b1 low | b0 high |
+// b1 high] (16 bytes each), so the activations are stored in that order and lanes 0-3, 8-11
+// belong to block 0, 4-7, 12-15 to block 1.
+int LaneBlock(WeightType t, int lane) {
+  return t == WeightType::kQ4_0 ? (lane / 4) % 2 : lane / 8;
+}
+// Source element (0..63 within the pair) of byte k of the Q4_0 layout.
+int Q4Source(int k) {
+  const int quarter = k / 16, within = k % 16;
+  const int block = quarter % 2, high = quarter / 2;
+  return block * kQBlock + high * 16 + within;
+}
+
+}  // namespace
+
+namespace {
+
+// Token j of x into the layout above.
+void PrepareToken(const float* xj, int64_t j, QActivations& a) {
+  const WeightType t = a.type;
+  const int64_t n = a.n, pairs = n / kPair;
+  thread_local std::vector<uint8_t> row;
+  row.resize(RowBytes(WeightType::kQ8_0, n));
+  QuantizeRowQ8_0(xj, n, row.data());
+  for (int64_t p = 0; p < pairs; ++p) {
+    const uint8_t* b[2] = {row.data() + (2 * p) * kQ8_0Bytes, row.data() + (2 * p + 1) * kQ8_0Bytes};
+    uint8_t* dst = a.q.data() + j * n + p * kPair;
+    float* sc = a.scale.data() + (j * pairs + p) * 16;
+    if (t == WeightType::kQ4_0) {
+      int32_t* corr = a.corr.data() + (j * pairs + p) * 16;
+      for (int k = 0; k < kPair; ++k) {
+        const int e = Q4Source(k);
+        dst[k] = b[e / kQBlock][2 + e % kQBlock];
+      }
+      for (int lane = 0; lane < 16; ++lane) {
+        int32_t s = 0;
+        for (int k = 0; k < 4; ++k) s += static_cast<int8_t>(dst[4 * lane + k]);
+        corr[lane] = -8 * s;
+      }
+    } else {
+      for (int k = 0; k < kPair; ++k)
+        dst[k] = static_cast<uint8_t>(b[k / kQBlock][2 + k % kQBlock] ^ 0x80);  // x + 128
+    }
+    float d[2];
+    for (int i = 0; i < 2; ++i) {
+      Half h;
+      h.bits = LoadBits(b[i]);
+      d[i] = HalfToFloat(h);
+    }
+    for (int lane = 0; lane < 16; ++lane) sc[lane] = d[LaneBlock(t, lane)];
+  }
+}
+
+}  // namespace
+
+void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n,
+                         QActivations& a) {
+  a.type = t;
+  a.tokens = tokens;
+  a.n = n;
+  const int64_t pairs = n / kPair;
+  a.q.resize(static_cast<size_t>(tokens * n));
+  a.scale.resize(static_cast<size_t>(tokens * pairs * 16));
+  if (t == WeightType::kQ4_0) a.corr.resize(a.scale.size());
+  ParallelFor(tokens, 1, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) PrepareToken(x + j * n, j, a);
+  });
+}
+
+#if defined(__x86_64__)
+#define LOOM_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+namespace {
+
+// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats.
+template <bool kQ4>
+LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
+  // The 16-bit scale repeated 4 times in a 64-bit lane (computed unsigned: the result can
+  // exceed INT64_MAX).
+  const auto h0 = static_cast<long long>(uint64_t{LoadBits(b0)} * 0x0001000100010001ULL);
+  const auto h1 = static_cast<long long>(uint64_t{LoadBits(b1)} * 0x0001000100010001ULL);
+  const __m256i h = kQ4 ? _mm256_set_epi64x(h1, h0, h1, h0) : _mm256_set_epi64x(h1, h1, h0, h0);
+  return _mm512_cvtph_ps(h);
+}
+
+// One tile: RM weight rows x RN tokens over all block pairs.
+template <bool kQ4, int RM, int RN>
+LOOM_AVX512 void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0,
+                       const QActivations& a, float* y, int64_t ldy) {
+  const int64_t pairs = a.n / kPair;
+  const size_t blk = kQ4 ? kQ4_0Bytes : kQ8_0Bytes;
+  __m512 acc[RM][RN];
+  for (int i = 0; i < RM; ++i)
+    for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t p = 0; p < pairs; ++p) {
+    __m512i wq[RM], wc[RM];
+    __m512 sw[RM];
+    for (int i = 0; i < RM; ++i) {
+      const uint8_t* b0 = w + (r + i) * row_bytes + 2 * p * blk;
+      const uint8_t* b1 = b0 + blk;
+      if constexpr (kQ4) {
+        const __m256i v = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1 + 2)), 1);
+        wq[i] = _mm512_and_si512(
+            _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), low4);
+      } else {
+        wq[i] = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
+        // -128 * sum(w) per lane undoes the +128 bias of the activations.
+        wc[i] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                 _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, wq[i]));
+      }
+      sw[i] = WeightScales<kQ4>(b0, b1);
+    }
+    for (int j = 0; j < RN; ++j) {
+      const int64_t tok = j0 + j;
+      const __m512i xq = _mm512_loadu_si512(a.q.data() + tok * a.n + p * kPair);
+      const __m512 sx = _mm512_loadu_ps(a.scale.data() + (tok * pairs + p) * 16);
+      __m512i xc = _mm512_setzero_si512();
+      if constexpr (kQ4) xc = _mm512_loadu_si512(a.corr.data() + (tok * pairs + p) * 16);
+      for (int i = 0; i < RM; ++i) {
+        const __m512i dot = kQ4 ? _mm512_dpbusd_epi32(xc, wq[i], xq)
+                                : _mm512_dpbusd_epi32(wc[i], xq, wq[i]);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sw[i], sx), acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < RM; ++i)
+    for (int j = 0; j < RN; ++j) y[(j0 + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+template <bool kQ4>
+LOOM_AVX512 void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a,
+                         float* y, int64_t ldy) {
+  const size_t row_bytes = RowBytes(a.type, a.n);
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    int64_t j = 0;
+    for (; j + 4 <= a.tokens; j += 4) QTile<kQ4, 4, 4>(w, row_bytes, r, j, a, y, ldy);
+    for (; j < a.tokens; ++j) QTile<kQ4, 4, 1>(w, row_bytes, r, j, a, y, ldy);
+  }
+  for (; r < r1; ++r) {
+    int64_t j = 0;
+    for (; j + 4 <= a.tokens; j += 4) QTile<kQ4, 1, 4>(w, row_bytes, r, j, a, y, ldy);
+    for (; j < a.tokens; ++j) QTile<kQ4, 1, 1>(w, row_bytes, r, j, a, y, ldy);
+  }
+}
+
+// Decode over F16 rows: converted in registers (one token, nothing to amortize a buffer).
+template <int RM>
+LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r,
+                         const float* x, float* y) {
+  __m512 acc[RM];
+  for (int i = 0; i < RM; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+    for (int i = 0; i < RM; ++i)
+      acc[i] = _mm512_fmadd_ps(
+          _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + (r + i) * row_bytes + 2 * k)), xv,
+          acc[i]);
+  }
+  for (int i = 0; i < RM; ++i) y[r + i] = _mm512_reduce_add_ps(acc[i]);
+}
+
+// RM fp32 rows (w, stride n floats) x RN tokens; results go to y rows r...
+template <int RM, int RN>
+LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const float* x,
+                       float* y, int64_t ldy) {
+  __m512 acc[RM][RN];
+  for (int i = 0; i < RM; ++i)
+    for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    __m512 wv[RM];
+    for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
+    for (int j = 0; j < RN; ++j) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
+      for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+    }
+  }
+  for (int i = 0; i < RM; ++i)
+    for (int j = 0; j < RN; ++j) y[(j0 + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+template <int RM>
+LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int64_t tokens,
+                       float* y, int64_t ldy) {
+  int64_t j = 0;
+  for (; j + 4 <= tokens; j += 4) FTile<RM, 4>(w, n, r, j, x, y, ldy);
+  for (; j < tokens; ++j) FTile<RM, 1>(w, n, r, j, x, y, ldy);
+}
+
+// F16 rows are converted to fp32 once per group of 4 rows (an L1/L2-resident buffer) and
+// then meet every token: the conversion is paid once, not once per token tile.
+LOOM_AVX512 void F16ToF32(const uint8_t* src, int64_t n, float* dst) {
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
+                                  reinterpret_cast<const __m256i*>(src + 2 * k))));
+  for (; k < n; ++k) dst[k] = _cvtsh_ss(LoadBits(src + 2 * k));
+}
+
+LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
+                         const float* x, int64_t tokens, float* y, int64_t ldy) {
+  const bool f16 = t == WeightType::kF16;
+  const size_t row_bytes = RowBytes(t, n);
+  thread_local std::vector<float> rows;
+  if (f16) rows.resize(static_cast<size_t>(4 * n));
+  auto fp32 = [&](int64_t r, int64_t count) {
+    if (!f16) return reinterpret_cast<const float*>(w + r * row_bytes);
+    for (int64_t i = 0; i < count; ++i) F16ToF32(w + (r + i) * row_bytes, n, rows.data() + i * n);
+    return static_cast<const float*>(rows.data());
+  };
+  int64_t r = r0;
+  if (f16 && tokens == 1) {
+    for (; r + 4 <= r1; r += 4) F16Gemv<4>(w, row_bytes, n, r, x, y);
+    for (; r < r1; ++r) F16Gemv<1>(w, row_bytes, n, r, x, y);
+    return;
+  }
+  for (; r + 4 <= r1; r += 4) FRows<4>(fp32(r, 4), n, r, x, tokens, y, ldy);
+  for (; r < r1; ++r) FRows<1>(fp32(r, 1), n, r, x, tokens, y, ldy);
+}
+
+}  // namespace
+
+void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a, float* y,
+                   int64_t ldy) {
+  if (a.type == WeightType::kQ4_0)
+    QMatMul<true>(w, r0, r1, a, y, ldy);
+  else
+    QMatMul<false>(w, r0, r1, a, y, ldy);
+}
+
+void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
+                   const float* x, int64_t tokens, float* y, int64_t ldy) {
+  FMatMul(t, w, n, r0, r1, x, tokens, y, ldy);
+}
+
+#else  // not x86-64: HaveAvx512Kernels() is false and these are never called.
+
+void QMatMulAvx512(const uint8_t*, int64_t, int64_t, const QActivations&, float*, int64_t) {}
+void FMatMulAvx512(WeightType, const uint8_t*, int64_t, int64_t, int64_t, const float*, int64_t,
+                   float*, int64_t) {}
+
+#endif
+
+}  // namespace loom::phi
