@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli.h"
@@ -20,6 +21,7 @@
 #include "loom/comm/mpi/mpi_transport.h"
 #endif
 #include "loom/w2v/corpus.h"
+#include "loom/w2v/dist/dist_checkpoint.h"
 #include "loom/w2v/dist/distributed_trainer.h"
 #include "loom/w2v/eval.h"
 #include "loom/w2v/train_pipeline.h"
@@ -35,6 +37,7 @@ struct DistArgs {
   int ranks = 0;     // --ranks P: P thread ranks; 0: the single-process trainer
   bool mpi = false;  // --distributed: MPI ranks (under mpirun)
   int64_t comm_timeout_s = 1800;
+  int64_t checkpoint_rounds = 0;  // --checkpoint-rounds K: checkpoint every K rounds (0: each epoch)
   w2v::dist::DistributedOptions options;
 };
 
@@ -98,6 +101,7 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
       else if (v != "thread") return InvalidArgumentError(StrCat("train: --backend ", v, ": expected thread or mpi"));
     }
     else if (flag == "comm-timeout") { LOOM_RETURN_IF_ERROR(num(&dist->comm_timeout_s)); }
+    else if (flag == "checkpoint-rounds") { LOOM_RETURN_IF_ERROR(num(&dist->checkpoint_rounds)); }
     else if (flag == "rounds-per-epoch") { LOOM_RETURN_IF_ERROR(num(&n)); dist->options.rounds_per_epoch = static_cast<int>(n); }
     else if (flag == "combiner") { LOOM_ASSIGN_OR_RETURN(dist->options.combiner, w2v::ParseCombiner(v)); }
     else if (flag == "log-level") {
@@ -126,10 +130,14 @@ struct PreparedCorpus {
   int64_t token_count = 0;
 };
 
+// A resumed run encodes with the vocabulary stored in the checkpoint (rank `rank`'s file).
 StatusOr<std::unique_ptr<PreparedCorpus>> PrepareCorpus(const PipelineOptions& p, const std::string& token_path,
-                                                        bool save_vocab) {
+                                                        bool save_vocab, int rank, int ranks) {
   auto c = std::make_unique<PreparedCorpus>();
-  if (!p.read_vocab.empty()) {
+  if (p.resume) {
+    LOOM_ASSIGN_OR_RETURN(auto ckpt, w2v::dist::LoadDistributedCheckpoint(p.checkpoint, rank, ranks));
+    c->vocab = std::move(ckpt.rank.vocab);
+  } else if (!p.read_vocab.empty()) {
     LOOM_ASSIGN_OR_RETURN(c->vocab, w2v::ReadVocab(p.read_vocab, p.train.min_count));
   } else {
     LOOM_ASSIGN_OR_RETURN(c->vocab, w2v::LearnVocab(p.train_file, {.min_count = p.train.min_count}));
@@ -147,18 +155,47 @@ StatusOr<std::unique_ptr<PreparedCorpus>> PrepareCorpus(const PipelineOptions& p
 Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p, const DistArgs& d,
                const PreparedCorpus& corpus, const char* backend, w2v::Model* model) {
   Stopwatch sw;
-  LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(corpus.vocab, p.train));
-  *model = w2v::InitModel(corpus.vocab.size(), p.train.dim, p.train.hs, p.train.negative > 0, p.train.seed);
+  w2v::TrainOptions opts = p.train;
+  w2v::dist::DistributedOptions dopt = d.options;
+  std::optional<w2v::dist::DistributedProgress> start;
+  if (p.resume) {
+    // Options, combiner and round length come from the checkpoint; -iter may extend the run.
+    LOOM_ASSIGN_OR_RETURN(auto c, w2v::dist::LoadDistributedCheckpoint(p.checkpoint, comm.rank(), comm.size()));
+    opts = c.rank.options;
+    opts.iter = std::max(p.train.iter, opts.iter);
+    *model = std::move(c.rank.model);
+    dopt.combiner = c.dist.combiner;
+    dopt.rounds_per_epoch = c.dist.rounds_per_epoch;
+    start = w2v::dist::DistributedProgress{c.rounds_done, std::move(c.rank.state)};
+    if (comm.rank() == 0) LOOM_LOG(kInfo) << "resuming " << p.checkpoint << " after round " << c.rounds_done;
+  } else {
+    *model = w2v::InitModel(corpus.vocab.size(), opts.dim, opts.hs, opts.negative > 0, opts.seed);
+  }
+  LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(corpus.vocab, opts));
+  const int64_t every = d.checkpoint_rounds > 0 ? d.checkpoint_rounds : dopt.rounds_per_epoch;
+  const int64_t last = int64_t{opts.iter} * dopt.rounds_per_epoch;
+  int64_t previous = start ? start->rounds_done : -1;
+  w2v::dist::RoundCallback after;
+  if (!p.checkpoint.empty()) {
+    after = [&](const w2v::dist::DistributedProgress& pr) -> Status {
+      if (pr.rounds_done % every != 0 && pr.rounds_done != last) return OkStatus();
+      LOOM_RETURN_IF_ERROR(w2v::dist::SaveDistributedCheckpoint(comm, p.checkpoint, opts, corpus.vocab, *model,
+                                                                dopt, pr, previous));
+      previous = pr.rounds_done;
+      return OkStatus();
+    };
+  }
   w2v::dist::DistributedStats stats;
-  LOOM_RETURN_IF_ERROR(w2v::dist::DistributedTrain(comm, *tctx, corpus.tokens->tokens(), model, d.options, &stats));
+  LOOM_RETURN_IF_ERROR(w2v::dist::DistributedTrain(comm, *tctx, corpus.tokens->tokens(), model, dopt, &stats,
+                                                   start ? &*start : nullptr, after));
   if (comm.rank() != 0) return OkStatus();
   const double seconds = sw.ElapsedSeconds();
-  LOOM_RETURN_IF_ERROR(w2v::WriteOutput(p, corpus.vocab.words(), model->syn0, p.train.dim));
+  LOOM_RETURN_IF_ERROR(w2v::WriteOutput(p, corpus.vocab.words(), model->syn0, opts.dim));
   ctx.Emit({{"vocab_size", corpus.vocab.size()}, {"train_words", corpus.vocab.train_words()},
             {"backend", backend}, {"ranks", comm.size()},
-            {"combiner", std::string(w2v::CombinerName(d.options.combiner))},
-            {"rounds_per_epoch", d.options.rounds_per_epoch},
-            {"words_trained", corpus.token_count * p.train.iter}, {"train_seconds", seconds},
+            {"combiner", std::string(w2v::CombinerName(dopt.combiner))},
+            {"rounds_per_epoch", dopt.rounds_per_epoch},
+            {"words_trained", corpus.token_count * (last - (start ? start->rounds_done : 0)) / dopt.rounds_per_epoch}, {"train_seconds", seconds},
             {"rows_sent_rank0", stats.rows_sent}, {"rows_total_rank0", stats.rows_total},
             {"output", p.output}});
   return OkStatus();
@@ -168,7 +205,8 @@ Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p,
 // per MPI process (run under mpirun). Each rank uses -threads local threads.
 Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& d) {
   if (p.train_file.empty() || p.output.empty()) return InvalidArgumentError("train: --ranks/--distributed need -train and -output");
-  if (p.resume || !p.checkpoint.empty()) return InvalidArgumentError("train: --ranks/--distributed do not checkpoint yet");
+  if (p.resume && p.checkpoint.empty()) return InvalidArgumentError("train: --resume needs --checkpoint PATH");
+  if (d.checkpoint_rounds < 0) return InvalidArgumentError("train: --checkpoint-rounds must be >= 0");
   if (p.classes < 0) return InvalidArgumentError("train: -classes must be >= 0");
   LOOM_RETURN_IF_ERROR(p.train.Validate());
   if (d.mpi) {
@@ -181,7 +219,7 @@ Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& 
       comm.set_timeout_ms(d.comm_timeout_s * 1000);
       // Every rank encodes the corpus itself (same file, same vocabulary).
       LOOM_ASSIGN_OR_RETURN(auto corpus, PrepareCorpus(p, StrCat(p.output, ".tokens.rank", comm.rank(), ".tmp"),
-                                                       comm.rank() == 0));
+                                                       comm.rank() == 0, comm.rank(), comm.size()));
       w2v::Model model;
       return RunRank(ctx, comm, p, d, *corpus, "mpi", &model);
     }();
@@ -191,7 +229,7 @@ Status TrainDistributed(Context& ctx, const PipelineOptions& p, const DistArgs& 
     return FailedPreconditionError("train --distributed: this loom was built without MPI");
 #endif
   }
-  LOOM_ASSIGN_OR_RETURN(auto corpus, PrepareCorpus(p, p.output + ".tokens.tmp", true));
+  LOOM_ASSIGN_OR_RETURN(auto corpus, PrepareCorpus(p, p.output + ".tokens.tmp", true, 0, d.ranks));
   std::vector<w2v::Model> models(static_cast<size_t>(d.ranks));
   return comm::thread::RunRanks(d.ranks, [&](comm::Communicator& comm) -> Status {
     return RunRank(ctx, comm, p, d, *corpus, "thread", &models[static_cast<size_t>(comm.rank())]);
@@ -342,7 +380,7 @@ StatusOr<DemoResult> W2vDemo(Context& ctx) {
 
 LOOM_REGISTER_COMMANDS(w2v, "word2vec: train (word2vec.c flags), eval, similar, analogy",
                        [](CLI::App& app, Context& ctx) {
-  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|sum, --rounds-per-epoch R)");
+  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|sum, --rounds-per-epoch R, --checkpoint P [--checkpoint-rounds K], --resume)");
   train->prefix_command();
   train->fallthrough(false);  // keep the raw flags here, not at the root
   ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });

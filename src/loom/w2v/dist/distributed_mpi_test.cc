@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "loom/comm/mpi/mpi_transport.h"
+#include "loom/testing/temp_dir.h"
+#include "loom/w2v/dist/dist_checkpoint.h"
 #include "loom/w2v/dist/distributed_trainer.h"
 #include "loom/w2v/dist/testing/dist_testing.h"
 
@@ -87,6 +89,36 @@ TEST_F(DistributedMpi, CombinersOnIdenticalData) {
   Model sum = RunMpi(*c, data, o, {.combiner = Combiner::kSum, .rounds_per_epoch = 1, .replicate_data = true});
   for (size_t i = 0; i < sum.syn0.size(); ++i)
     ASSERT_NEAR(sum.syn0[i] - init.syn0[i], p * (one.syn0[i] - init.syn0[i]), 1e-5) << i;
+}
+
+// Checkpoint after every round, crash after round 4 (mid-epoch 2), resume: the model equals
+// the uninterrupted thread-backend run. Rank 0's directory holds every rank's files.
+TEST_F(DistributedMpi, ResumeEqualsTheUninterruptedRun) {
+  auto c = World();
+  Data data;
+  TrainOptions o = SmallOptions(false);
+  const DistributedOptions d{.combiner = Combiner::kAdasum, .rounds_per_epoch = 3};
+  std::unique_ptr<loom::testing::TempDir> dir;
+  std::vector<char> path(4096, 0);  // broadcast as 1024 i32 words
+  if (c->rank() == 0) {
+    dir = std::make_unique<loom::testing::TempDir>();
+    const std::string prefix = dir->File("ckpt");
+    ASSERT_LT(prefix.size(), path.size());
+    std::copy(prefix.begin(), prefix.end(), path.begin());
+  }
+  ASSERT_TRUE(c->Broadcast(path.data(), path.size() / 4, comm::DataType::kI32, 0).ok());
+  const std::string prefix(path.data());
+  Model m;
+  EXPECT_EQ(TrainRankWithCheckpoints(*c, data, o, d, prefix, 4, false, &m).code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(TrainRankWithCheckpoints(*c, data, o, d, prefix, 0, true, &m).ok());
+  ExpectSameOnEveryRank(*c, m.syn0, "syn0");
+  if (c->rank() == 0) {
+    auto ranks = RunThreadRanks(data, o, c->size(), d);
+    ASSERT_TRUE(ranks.ok()) << ranks.status();
+    EXPECT_EQ(m.syn0, (*ranks)[0].syn0);
+    EXPECT_EQ(m.syn1neg, (*ranks)[0].syn1neg);
+  }
+  ASSERT_TRUE(c->Barrier().ok());
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ Status SyncMatrix(comm::Communicator& comm, Combiner combiner, adasum::AdasumRed
 Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
                         std::span<const uint32_t> tokens, Model* model,
                         const DistributedOptions& options, DistributedStats* stats,
-                        const std::function<Status(int)>& after_epoch) {
+                        const DistributedProgress* resume, const RoundCallback& after_round) {
   const TrainOptions& o = ctx.options;
   const int p = comm.size(), rank = comm.rank();
   if (options.rounds_per_epoch < 1) return InvalidArgumentError("rounds per epoch must be >= 1");
@@ -159,16 +159,26 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
   if (options.combiner == Combiner::kAdasum && p > 1) {
     LOOM_ASSIGN_OR_RETURN(reducer, adasum::AdasumReducer::Create(comm, /*fold_non_power_of_two=*/true));
   }
-  TrainState state = DistributedInitialState(o, rank, options.replicate_data);
+  const int64_t r_count = options.rounds_per_epoch;
+  DistributedProgress progress;
+  if (resume != nullptr) {
+    if (resume->rounds_done < 0 || resume->state.rng.size() != static_cast<size_t>(o.threads) ||
+        resume->state.alpha.size() != resume->state.rng.size())
+      return InvalidArgumentError(StrCat("resume state: ", resume->rounds_done, " rounds, ", resume->state.rng.size(),
+                                         " thread states for ", o.threads, " threads"));
+    progress = *resume;
+  } else {
+    progress.state = DistributedInitialState(o, rank, options.replicate_data);
+  }
+  TrainState& state = progress.state;
   Model base = *model;  // the replicas' common state at the last round
-  const int r_count = options.rounds_per_epoch;
-  for (int epoch = 0; epoch < o.iter; ++epoch) {
-    for (int round = 0; round < r_count; ++round) {
-      size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
-      size_t e = mine.size() * static_cast<size_t>(round + 1) / static_cast<size_t>(r_count);
-      int64_t before = state.words_done;
-      if (e > b) LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state));
-      if (p == 1) continue;  // one replica: nothing to combine
+  for (int64_t g = progress.rounds_done; g < o.iter * r_count; ++g) {
+    const int64_t round = g % r_count;
+    size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
+    size_t e = mine.size() * static_cast<size_t>(round + 1) / static_cast<size_t>(r_count);
+    int64_t before = state.words_done;
+    if (e > b) LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state));
+    if (p > 1) {
       // The learning-rate clock is global: add the other ranks' words of this round.
       int64_t local = state.words_done - before, global = 0;
       LOOM_RETURN_IF_ERROR(comm.AllReduce(&local, &global, 1, comm::DataType::kI64, comm::ReduceOp::kSum));
@@ -180,7 +190,9 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
                                         model->dim, l, bm, stats));
       }
     }
-    if (after_epoch) LOOM_RETURN_IF_ERROR(after_epoch(epoch + 1));
+    progress.rounds_done = g + 1;
+    state.epochs_done = static_cast<int>(progress.rounds_done / r_count);
+    if (after_round) LOOM_RETURN_IF_ERROR(after_round(progress));
   }
   return OkStatus();
 }

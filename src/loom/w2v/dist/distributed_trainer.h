@@ -44,15 +44,28 @@ struct DistributedStats {
   int64_t rows_total = 0;   // rows that would travel if every row were sent
 };
 
+// Where a rank stands: global rounds finished (epoch = rounds_done / R) and its TrainState
+// (LCGs, learning rates, the global word clock). At a round boundary every replica's model is
+// the same, so this plus the model is all a resume needs (dist_checkpoint.h).
+struct DistributedProgress {
+  int64_t rounds_done = 0;
+  TrainState state;
+};
+using RoundCallback = std::function<Status(const DistributedProgress&)>;
+
 // Rank `rank`'s starting LCGs and learning rates: thread t of rank r draws from stream
 // r*T + t (t with replicate_data), so rank 0 starts as the single-process trainer.
 TrainState DistributedInitialState(const TrainOptions& options, int rank, bool replicate_data);
 
 // Trains ctx.options.iter epochs. `model` must be initialised identically on every rank
-// (InitModel with the same seed). `after_epoch(epoch)` runs on every rank after each epoch.
+// (InitModel with the same seed), or be the checkpointed replica when `resume` is given (then
+// training continues after resume->rounds_done rounds with resume->state; with one thread per
+// rank the result equals the uninterrupted run bit for bit). `after_round` runs on every rank
+// after each round's exchange, when all replicas are equal.
 Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
                         std::span<const uint32_t> tokens, Model* model,
                         const DistributedOptions& options, DistributedStats* stats = nullptr,
-                        const std::function<Status(int)>& after_epoch = {});
+                        const DistributedProgress* resume = nullptr,
+                        const RoundCallback& after_round = {});
 
 }  // namespace loom::w2v::dist

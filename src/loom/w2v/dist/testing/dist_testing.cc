@@ -8,6 +8,7 @@
 #include "loom/base/file_io.h"
 #include "loom/base/strings.h"
 #include "loom/comm/thread/thread_transport.h"
+#include "loom/w2v/dist/dist_checkpoint.h"
 
 namespace loom::w2v::dist {
 
@@ -50,6 +51,30 @@ StatusOr<std::vector<Model>> RunThreadRanks(const Data& data, const TrainOptions
     if (models[static_cast<size_t>(r)].syn0 != models[0].syn0) return InternalError(StrCat("replica ", r, " differs from rank 0"));
   if (stats0 != nullptr) *stats0 = stats[0];
   return models;
+}
+
+Status TrainRankWithCheckpoints(comm::Communicator& comm, const Data& data, const TrainOptions& o,
+                                const DistributedOptions& d, const std::string& prefix,
+                                int64_t stop_after, bool resume, Model* model) {
+  LOOM_ASSIGN_OR_RETURN(auto ctx, TrainContext::Create(data.vocab, o));
+  DistributedProgress start;
+  DistributedOptions dist = d;
+  if (resume) {
+    LOOM_ASSIGN_OR_RETURN(DistributedCheckpoint c, LoadDistributedCheckpoint(prefix, comm.rank(), comm.size()));
+    *model = std::move(c.rank.model);
+    start = {c.rounds_done, std::move(c.rank.state)};
+    dist = c.dist;
+  } else {
+    *model = InitialModel(data, o);
+  }
+  int64_t previous = resume ? start.rounds_done : -1;
+  auto after = [&](const DistributedProgress& pr) -> Status {
+    LOOM_RETURN_IF_ERROR(SaveDistributedCheckpoint(comm, prefix, o, data.vocab, *model, dist, pr, previous));
+    previous = pr.rounds_done;
+    if (pr.rounds_done == stop_after) return UnavailableError("simulated crash");
+    return OkStatus();
+  };
+  return DistributedTrain(comm, *ctx, data.tokens->tokens(), model, dist, nullptr, resume ? &start : nullptr, after);
 }
 
 double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "loom/base/status.h"
@@ -27,6 +28,13 @@ Model InitialModel(const Data& data, const TrainOptions& o);
 StatusOr<std::vector<Model>> RunThreadRanks(const Data& data, const TrainOptions& o, int p,
                                             const DistributedOptions& d,
                                             DistributedStats* stats0 = nullptr);
+
+// One rank's run that checkpoints after every round to `prefix` (dist_checkpoint.h). With
+// `stop_after` > 0 it fails with Unavailable (a simulated crash) right after that global
+// round's checkpoint; with `resume` it starts from the checkpoint instead of InitialModel.
+Status TrainRankWithCheckpoints(comm::Communicator& comm, const Data& data, const TrainOptions& o,
+                                const DistributedOptions& d, const std::string& prefix,
+                                int64_t stop_after, bool resume, Model* model);
 
 double MaxDiff(const std::vector<float>& a, const std::vector<float>& b);
 
