@@ -43,7 +43,7 @@ struct ValidateOptions {
   // After a deadlock-free schedule: a happens-before analysis (program order, dependencies,
   // the i-th send before the i-th receive of a connection; credits do not order) reporting
   // every pair of accesses to one chunk, at least one a write, that no chain orders: the
-  // result would depend on the interleaving. Programs over 16384 steps are not checked.
+  // result would depend on the interleaving. Programs over 32768 steps are not checked.
   bool check_races = true;
   // Stop after this many problems.
   size_t max_problems = 64;

@@ -10,8 +10,9 @@
 namespace loom::comm::program::internal {
 
 // Largest number of steps (all ranks) the check runs on; larger programs are not checked
-// (the reachability sets take steps² bits).
-inline constexpr size_t kMaxRaceCheckSteps = 16384;
+// (the reachability sets take steps² bits: 128 MiB at the limit, which covers TACCL-style
+// allgathers on 128 GPUs, 32640 steps).
+inline constexpr size_t kMaxRaceCheckSteps = 32768;
 
 void CheckRaces(const Program& program, std::vector<Status>& problems, size_t max_problems);
 
