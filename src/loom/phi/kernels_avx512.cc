@@ -14,16 +14,16 @@
 
 #include "loom/base/half.h"
 #include "loom/base/thread_pool.h"
+#include "loom/phi/quant.h"
 
 namespace loom::phi {
 
 bool HaveAvx512Kernels() {
 #if defined(__x86_64__)
-  static const bool have =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
+  // quant.h's HaveVnni() already covers AVX2, FMA, F16C, AVX512-VNNI and VL.
+  static const bool have = HaveVnni() && __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512dq");
   return have;
 #else
   return false;

@@ -114,12 +114,6 @@ TEST(TacclComm, SynthesizedProgramsValidateRoundTripAndExecuteOnThreadRanks) {
   }
 }
 
-}  // namespace
-}  // namespace loom::taccl
-
-namespace loom::taccl {
-namespace {
-
 TEST(TacclComm, CorruptedProgramIsCaughtByTheCheck) {
   auto sk = ReadTacclSketch(Data("sk1-ndv2-n1.json"));
   ASSERT_TRUE(sk.ok());
@@ -143,12 +137,6 @@ TEST(TacclComm, CorruptedProgramIsCaughtByTheCheck) {
   ASSERT_TRUE(changed);
   EXPECT_FALSE(RunAndCheck(*prog, Collective::kAllGather, 8, 5, 8, false).ok());
 }
-
-}  // namespace
-}  // namespace loom::taccl
-
-namespace loom::taccl {
-namespace {
 
 // Emits `res` in both dialects through comm's validator (schedule and provenance checks on),
 // reads the executor XML back with comm's reader and returns that program, so what runs is
@@ -235,12 +223,6 @@ TEST(TacclComm, ReductionsHonourTheSendersReverseMap) {
     EXPECT_TRUE(s.ok()) << what << ": " << s;
   }
 }
-
-}  // namespace
-}  // namespace loom::taccl
-
-namespace loom::taccl {
-namespace {
 
 TEST(TacclComm, AlltoallNetworkGroupsAreStagedThroughScratchAndStayCorrect) {
   // At 1 KiB the network alpha dominates, so the winner sends each contiguity group over IB as
