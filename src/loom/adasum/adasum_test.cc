@@ -268,6 +268,40 @@ TEST(Adasum, OperatorAlgebra) {
   EXPECT_TRUE(near(Decode(DataType::kF64, x), PairReference(a, b)));
 }
 
+// The weight-space tree (what the bench checks large outputs with) is the vector tree: random,
+// collinear, orthogonal and zero inputs, power-of-two and folded rank counts.
+TEST(Adasum, TreeWeightsGiveTheTreeReference) {
+  for (int p = 1; p <= 9; ++p) {
+    for (int kind = 0; kind < 4; ++kind) {
+      std::vector<Vec> x;
+      for (int q = 0; q < p; ++q) {
+        Vec v = Gaussian(41, 7)(q, 0);
+        if (kind == 1) {  // collinear, magnitudes 1..p
+          v = Gaussian(41, 7)(0, 0);
+          for (double& e : v) e *= q + 1;
+        } else if (kind == 2) {  // orthogonal
+          v.assign(41, 0.0);
+          v[static_cast<size_t>(q)] = q + 0.5;
+        } else if (kind == 3 && q % 2 == 1) {  // zero operands: the guard
+          v.assign(41, 0.0);
+        }
+        x.push_back(v);
+      }
+      std::vector<Vec> gram(static_cast<size_t>(p), Vec(static_cast<size_t>(p)));
+      for (size_t i = 0; i < x.size(); ++i)
+        for (size_t j = 0; j < x.size(); ++j)
+          for (size_t k = 0; k < 41; ++k) gram[i][j] += x[i][k] * x[j][k];
+      Vec w = TreeWeights(gram);
+      ASSERT_EQ(w.size(), static_cast<size_t>(p));
+      Vec got(41, 0.0);
+      for (size_t q = 0; q < x.size(); ++q)
+        for (size_t k = 0; k < 41; ++k) got[k] += w[q] * x[q][k];
+      EXPECT_LT(RelError(TreeReference(x), got), 1e-12) << "p=" << p << " kind=" << kind;
+    }
+  }
+  EXPECT_TRUE(TreeWeights({}).empty());
+}
+
 // Coefficients are per tensor: tensor 0 is collinear across ranks (mean), tensor 1 orthogonal
 // (sum). One coefficient over the fused buffer would give neither.
 TEST(Adasum, FusedListUsesPerTensorCoefficients) {

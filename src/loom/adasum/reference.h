@@ -15,4 +15,10 @@ std::vector<double> PairReference(const std::vector<double>& a, const std::vecto
 // first, then the power-of-two tree over the p' = 2^⌊lg p⌋ leaves.
 std::vector<double> TreeReference(const std::vector<std::vector<double>>& inputs);
 
+// The same tree in weight space, for tensors too large to hold every rank's copy: every node of
+// the tree is a linear combination of the inputs, so the result is sum_q w[q]·x_q. Given the
+// Gram matrix gram[i][j] = x_i·x_j (p×p, in double), returns w (p entries); node dots are
+// uᵀ·gram·v. Equal to TreeReference in exact arithmetic (the zero-norm guard included).
+std::vector<double> TreeWeights(const std::vector<std::vector<double>>& gram);
+
 }  // namespace loom::adasum

@@ -286,18 +286,42 @@ TEST(Races, UnorderedReadOfAWrittenChunkIsARace) {
   EXPECT_TRUE(ValidateProgram(p, o).ok());
 }
 
-TEST(Races, SecondWriterWithoutDependencyIsARace) {
-  // Rank 1's ring receive (tb 0 step 2) writes o[0]; a second thread block of rank 1 that
-  // writes o[0] with no dependency races with it (plain ring programs pass: Validate.* above).
-  Program p = *RingAllGatherProgram(2);
+// Ring allgather on `ranks` ranks plus a second thread block on rank 1 that copies i[0] into
+// o[0] with no dependency. Rank 1's ring receive (tb 0 step 2) also writes o[0]: a race.
+Program RingWithRacingCopy(int ranks) {
+  Program p = *RingAllGatherProgram(ranks);
   ThreadBlock extra;
   extra.id = 1;
   extra.steps.push_back(MakeStep(OpType::kCopy, Buffer::kInput, 0, Buffer::kOutput, 0));
   p.gpus[1].tbs.push_back(extra);
-  std::vector<Status> problems = FindProblems(p);
+  return p;
+}
+
+constexpr char kRacingCopy[] = "gpu 1 tb 0 step 2 writes o[0] and gpu 1 tb 1 step 0 writes it";
+
+TEST(Races, SecondWriterWithoutDependencyIsARace) {
+  // (Plain ring programs pass: Validate.* above.)
+  std::vector<Status> problems = FindProblems(RingWithRacingCopy(2));
   ASSERT_FALSE(problems.empty());
-  EXPECT_NE(problems[0].message().find("gpu 1 tb 0 step 2 writes o[0] and gpu 1 tb 1 step 0 writes it"),
-            std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].message().find(kRacingCopy), std::string::npos) << problems[0];
+}
+
+// The same race past the old 16384-step limit (128 ranks: 16512 ring steps plus the copy): the
+// check still runs and names both steps.
+TEST(Races, ProgramsOverSixteenThousandStepsAreChecked) {
+  Program p = RingWithRacingCopy(128);
+  size_t steps = 0;
+  for (const GpuProgram& g : p.gpus)
+    for (const ThreadBlock& tb : g.tbs) steps += tb.steps.size();
+  ASSERT_GT(steps, 16384u);
+  ASSERT_LE(steps, 32768u);
+  std::string all;
+  for (const Status& s : FindProblems(p)) all += s.message() + "\n";
+  EXPECT_NE(all.find(kRacingCopy), std::string::npos) << all;
+  EXPECT_FALSE(ValidateProgram(p).ok());
+  // Without the racing copy the program passes every check, races included.
+  p.gpus[1].tbs.pop_back();
+  EXPECT_TRUE(FindProblems(p).empty());
 }
 
 }  // namespace
