@@ -46,9 +46,10 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   const std::vector<Case> cases = {{Ndv2Profile(), 2, Collective::kAllGather},
                                    {Ndv2Profile(), 2, Collective::kReduceScatter},
                                    {Dgx2Profile(), 1, Collective::kAllGather}};
-  struct Variant { int contig; bool taper, all_links; };
-  const std::vector<Variant> variants = {{3, true, false}, {1 << 20, true, false}, {2, false, true},
-                                         {1 << 20, false, true}};
+  struct Variant { int contig, taper; bool all_links; };
+  const int both = kTaperFirst | kTaperLast;
+  const std::vector<Variant> variants = {{3, both, false}, {1 << 20, both, false}, {1 << 20, kTaperFirst, false},
+                                         {1 << 20, kTaperLast, false}, {2, 0, true}, {1 << 20, 0, true}};
   int merged_intra = 0, tapered = 0;
   for (const Case& cs : cases) {
     // TACCL's sk1-ndv2-n2 (GPU 0 of each node relays to GPU 1 of the other: long runs of
@@ -86,14 +87,14 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
         by_link[e.link].push_back(&e);
       }
       ASSERT_EQ(got, want);
-      // Tapered: on a network link, the lowest and the highest chunk of the link travel alone.
+      // Tapered: on a network link, the lowest and / or the highest chunk of the link travel alone.
       if (v.taper)
         for (auto& [li, es] : by_link) {
           if (t->links[li].kind != LinkKind::kNetwork || es.size() < 3) continue;
           int lo = 1 << 30, hi = -1;
           for (const ScheduleEdge* e : es) lo = std::min(lo, e->chunk), hi = std::max(hi, e->chunk + e->count - 1);
           for (const ScheduleEdge* e : es)
-            if (e->chunk == lo || e->chunk + e->count - 1 == hi) {
+            if (((v.taper & kTaperFirst) && e->chunk == lo) || ((v.taper & kTaperLast) && e->chunk + e->count - 1 == hi)) {
               EXPECT_EQ(e->count, 1);
             }
           ++tapered;

@@ -61,7 +61,7 @@ std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
 }
 
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
-                                          int max_contig, bool taper, bool all_links) {
+                                          int max_contig, int taper, bool all_links) {
   const int E = static_cast<int>(edges.size());
   std::vector<int> leader(E);
   for (int i = 0; i < E; ++i) leader[i] = i;
@@ -70,15 +70,13 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
     for (int i = 0; i < E; ++i)
       if ((all_links || topo.links[edges[i].link].kind == LinkKind::kNetwork) && edges[i].count == 1)
         by_link[edges[i].link].push_back(i);
-    // Cuts a run of consecutive chunks (ids[b, e)) into groups: of max_contig from the start, or,
-    // tapered, the first and last chunk alone and groups of max_contig between them.
+    // Cuts a run of consecutive chunks (ids[b, e)) into groups of max_contig from the start,
+    // after the run's first chunk alone (taper & kTaperFirst) and before its last chunk alone
+    // (taper & kTaperLast).
     auto group = [&](const std::vector<int>& ids, size_t b, size_t e) {
-      const size_t n = e - b;
       size_t lo = b, hi = e;
-      if (taper && n >= 3) {
-        ++lo;
-        --hi;
-      }
+      if ((taper & kTaperFirst) && hi - lo >= 2) ++lo;
+      if ((taper & kTaperLast) && hi - lo >= 2) --hi;
       for (size_t x = lo; x < hi; ++x) leader[ids[x]] = ids[lo + (x - lo) / max_contig * max_contig];
     };
     for (auto& [li, ids] : by_link) {

@@ -77,7 +77,7 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
 // Stages 2 and 3: contiguity merge on network links, then list scheduling.
 StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
                              const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name,
-                             bool taper = false, bool all_links = false) {
+                             int taper = 0, bool all_links = false) {
   Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
@@ -143,7 +143,9 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   auto loop_chunks = [&](int k) { return o.coll == Collective::kBroadcast ? k : N * k; };
   // Chunk counts tried: the sketch's chunkup, and (when the caller left it to the sketch) its
   // multiples in `chunkup_search` while a chunk at the sketch's chunkup is at most
-  // kSearchLoops loop-iteration slots and the multiplied chunks stay >= min_search_chunk_bytes.
+  // kSearchLoops loop-iteration slots, the multiplied chunks stay >= min_search_chunk_bytes and a
+  // loop has <= max_search_loop_chunks of them; only the sketch's chunkup gets the MILP and the
+  // switch relay trees (synthesis time).
   // Smaller chunks pipeline the relay hops of a few loop iterations at the price of more alphas
   // (2xNDv2 AllGather 4 MiB: 0.854 of the cut bound at chunkup 1, 0.890 at 4; 64 MiB: 0.949 at
   // 1, 0.969 at 8); larger buffers pipeline over loop iterations anyway. The simulator decides.
@@ -152,7 +154,9 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   const double bytes = static_cast<double>(o.bytes);
   if (o.chunkup == 0 && bytes / loop_chunks(k0) <= kSearchLoops * o.sim.chunk_eff_bytes)
     for (int m : o.chunkup_search)
-      if (m > 1 && k0 * m <= 64 && bytes / loop_chunks(k0 * m) >= o.min_search_chunk_bytes) ks.push_back(k0 * m);
+      if (m > 1 && k0 * m <= 64 && loop_chunks(k0 * m) <= o.max_search_loop_chunks &&
+          bytes / loop_chunks(k0 * m) >= o.min_search_chunk_bytes)
+        ks.push_back(k0 * m);
   SynthResult best;
   bool have = false;
   Routing milp_stats;
@@ -199,20 +203,21 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     };
     // Each routing is scheduled without merging and with contiguity groups of 2, 3, 4, 6 (TACCL's
     // max_contig) and any length on network links, each also tapered (first and last chunk of a
-    // run alone); where an intra-node alpha is >= 10 % of a chunk's send time, also with groups
-    // of 2 and any length on every link (AllToAll stages only network groups). The simulator picks.
+    // run alone; tapering one end only won no 2xNDv2 case and is not tried); where an intra-node
+    // alpha is >= 10 % of a chunk's send time, also with groups of 2 and any length on every link
+    // (AllToAll stages only network groups). The simulator picks.
     bool alpha_heavy = false;
     for (const Link& l : t.links)
       if (l.kind != LinkKind::kNetwork && l.alpha_us >= 0.1 * l.beta_us_per_byte * cb) alpha_heavy = true;
     if (o.coll == Collective::kAllToAll) alpha_heavy = false;
-    struct Variant { int contig; bool taper, all_links; };
-    std::vector<Variant> variants{{1, false, false}};
+    struct Variant { int contig, taper; bool all_links; };
+    std::vector<Variant> variants{{1, 0, false}};
     if (t.num_nodes > 1) {
       std::vector<int> sizes{6, 1 << 20};
       if (t.num_ranks() <= 32) sizes = {2, 3, 4, 6, 1 << 20};
-      for (int c : sizes) variants.insert(variants.end(), {{c, false, false}, {c, true, false}});
+      for (int c : sizes) variants.insert(variants.end(), {{c, 0, false}, {c, kTaperFirst | kTaperLast, false}});
     }
-    if (alpha_heavy) variants.insert(variants.end(), {{2, false, true}, {1 << 20, false, true}});
+    if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}});
     auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
                          const Routing* stats) -> Status {
       for (const Variant& v : variants) {
@@ -228,7 +233,7 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     if (o.use_milp && k == k0) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
     Routing greedy_stats;
     LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
-    if (!t.switches.empty()) {
+    if (!t.switches.empty() && k == k0) {  // relay trees at the sketch's chunkup only (cost)
       for (int depth : o.relay_depths) {
         Routing relay_stats;
         std::string name = depth == 3 ? "taccl-relay" : depth > 0 ? StrCat("taccl-relay-d", depth) : StrCat("taccl-relay-landed-d", -depth);
