@@ -1,12 +1,13 @@
 // Stage 3 contiguity variants: tapered network groups and groups on every link (NVLink, switch).
 // Each merge must cover every routed chunk transfer exactly once with consecutive chunks, honour
-// the group shape asked for, and, scheduled and lowered, pass the schedule oracle and the
-// reference interpreter (every destination element checked).
+// the group shape asked for, and, scheduled and lowered, pass the schedule oracle, the reference
+// interpreter (every destination element checked) and comm's validator in both dialects.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
+#include "loom/taccl/comm_bridge.h"
 #include "loom/taccl/ordering.h"
 #include "loom/taccl/program.h"
 #include "loom/taccl/reference_exec.h"
@@ -115,6 +116,11 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
         ASSERT_TRUE(p.ok()) << p.status();
         Status ok = ExecuteAndCheck(*p, 2, 2);
         EXPECT_TRUE(ok.ok()) << ok;
+        // comm's validator (runtime rules, deadlock, races, postcondition), both dialects.
+        for (Dialect d : {Dialect::kOriginal, Dialect::kExecutor}) {
+          auto xml = EmitXml(*p, d);
+          EXPECT_TRUE(xml.ok()) << xml.status();
+        }
       }
     }
   }
