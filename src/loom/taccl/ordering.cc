@@ -61,30 +61,37 @@ std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
 }
 
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
-                                          int max_contig) {
+                                          int max_contig, int taper, bool all_links) {
   const int E = static_cast<int>(edges.size());
   std::vector<int> leader(E);
   for (int i = 0; i < E; ++i) leader[i] = i;
   if (max_contig > 1) {
     std::map<int, std::vector<int>> by_link;
     for (int i = 0; i < E; ++i)
-      if (topo.links[edges[i].link].kind == LinkKind::kNetwork && edges[i].count == 1) by_link[edges[i].link].push_back(i);
+      if ((all_links || topo.links[edges[i].link].kind == LinkKind::kNetwork) && edges[i].count == 1)
+        by_link[edges[i].link].push_back(i);
+    // Cuts a run of consecutive chunks (ids[b, e)) into groups of max_contig from the start,
+    // after the run's first chunk alone (taper & kTaperFirst) and before its last chunk alone
+    // (taper & kTaperLast).
+    auto group = [&](const std::vector<int>& ids, size_t b, size_t e) {
+      size_t lo = b, hi = e;
+      if ((taper & kTaperFirst) && hi - lo >= 2) ++lo;
+      if ((taper & kTaperLast) && hi - lo >= 2) --hi;
+      for (size_t x = lo; x < hi; ++x) leader[ids[x]] = ids[lo + (x - lo) / max_contig * max_contig];
+    };
     for (auto& [li, ids] : by_link) {
       std::sort(ids.begin(), ids.end(), [&](int a, int b) {
         return std::make_tuple(edges[a].phase, edges[a].reduce, edges[a].chunk) <
                std::make_tuple(edges[b].phase, edges[b].reduce, edges[b].chunk);
       });
-      int run_start = -1, run_len = 0;
-      for (size_t x = 0; x < ids.size(); ++x) {
-        const ScheduleEdge& e = edges[ids[x]];
-        bool extend = run_start >= 0 && run_len < max_contig && e.phase == edges[run_start].phase &&
-                      e.reduce == edges[run_start].reduce && e.chunk == edges[run_start].chunk + run_len;
-        if (extend) {
-          leader[ids[x]] = run_start;
-          ++run_len;
-        } else {
-          run_start = ids[x];
-          run_len = 1;
+      size_t run = 0;
+      for (size_t x = 1; x <= ids.size(); ++x) {
+        const ScheduleEdge& r = edges[ids[run]];
+        bool extend = x < ids.size() && edges[ids[x]].phase == r.phase && edges[ids[x]].reduce == r.reduce &&
+                      edges[ids[x]].chunk == r.chunk + static_cast<int>(x - run);
+        if (!extend) {
+          group(ids, run, x);
+          run = x;
         }
       }
     }

@@ -35,9 +35,15 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
 
 // Stage 3, contiguity (TACCL's scheduler.py, greedy instead of a MILP): on network links, edges
 // of consecutive chunks (same phase and kind) become one send of up to `max_contig` chunks,
-// cost alpha + k * beta, paying the IB alpha once. The simulator decides whether it pays off.
+// cost alpha + k * beta, paying the IB alpha once. `taper` (bits): the first (kTaperFirst) and /
+// or the last (kTaperLast) chunk of each run of consecutive chunks goes alone: the first can
+// leave before the rest is gathered, the last has the shortest tail to its destinations.
+// `all_links`: NVLink and switch links are merged too (their alpha matters once chunks are a few
+// KiB: on DGX-2 at 1 MiB alpha is more than half of a 32 KiB switch send). The simulator decides
+// whether any of it pays off.
+constexpr int kTaperFirst = 1, kTaperLast = 2;
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
-                                          int max_contig);
+                                          int max_contig, int taper = 0, bool all_links = false);
 
 // Edges of broadcast-style trees (each link's source holds the chunk once its in-edge ends).
 // `trees[c]` are link ids, parents first; `root_ready[c]` (optional) are edge ids every edge

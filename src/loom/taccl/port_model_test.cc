@@ -190,6 +190,7 @@ TEST(TacclPortModel, CutBoundNeverExceedsASimulatedScheduleInEitherModel) {
         o.coll = c;
         o.bytes = bytes;
         o.use_milp = false;
+        o.chunkup_search = {1};  // the sketch's chunkup: the property, not the search, is under test
         auto res = Synthesize(*topo, sk, o);
         ASSERT_TRUE(res.ok()) << res.status();
         Bound b = CutBound(*topo, c, bytes);

@@ -76,12 +76,13 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
 
 // Stages 2 and 3: contiguity merge on network links, then list scheduling.
 StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
-                             const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name) {
+                             const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name,
+                             int taper = 0, bool all_links = false) {
   Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
   oo.enforce_ordering = sk.enforce_ordering;
-  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig), oo));
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig, taper, all_links), oo));
   SetMakespan(&a);
   return a;
 }
@@ -136,86 +137,120 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   if (o.bytes == 0) return InvalidArgumentError("size must be > 0 bytes");
   LOOM_RETURN_IF_ERROR(CheckSymmetry(t, sk));
   const int N = t.num_ranks();
-  const int k = o.chunkup > 0 ? o.chunkup : sk.chunkup;
-  if (k < 1 || k > 64) return InvalidArgumentError(StrCat("chunkup ", k, " is not in 1..64"));
+  const int k0 = o.chunkup > 0 ? o.chunkup : sk.chunkup;
+  if (k0 < 1 || k0 > 64) return InvalidArgumentError(StrCat("chunkup ", k0, " is not in 1..64"));
   if (o.root < 0 || o.root >= N) return InvalidArgumentError(StrCat("root ", o.root, " is not a rank"));
-  const int loop_chunks = o.coll == Collective::kBroadcast ? k : N * k;
-  const double cb = std::min(static_cast<double>(o.bytes) / loop_chunks, o.sim.chunk_eff_bytes);
+  auto loop_chunks = [&](int k) { return o.coll == Collective::kBroadcast ? k : N * k; };
+  // Chunk counts tried: the sketch's chunkup, and (when the caller left it to the sketch) its
+  // multiples in `chunkup_search` while a chunk at the sketch's chunkup is at most
+  // kSearchLoops loop-iteration slots, the multiplied chunks stay >= min_search_chunk_bytes and a
+  // loop has <= max_search_loop_chunks of them; only the sketch's chunkup gets the MILP and the
+  // switch relay trees (synthesis time).
+  // Smaller chunks pipeline the relay hops of a few loop iterations at the price of more alphas
+  // (2xNDv2 AllGather 4 MiB: 0.854 of the cut bound at chunkup 1, 0.890 at 4; 64 MiB: 0.949 at
+  // 1, 0.969 at 8); larger buffers pipeline over loop iterations anyway. The simulator decides.
+  constexpr double kSearchLoops = 4;
+  std::vector<int> ks{k0};
+  const double bytes = static_cast<double>(o.bytes);
+  if (o.chunkup == 0 && bytes / loop_chunks(k0) <= kSearchLoops * o.sim.chunk_eff_bytes)
+    for (int m : o.chunkup_search)
+      if (m > 1 && k0 * m <= 64 && loop_chunks(k0 * m) <= o.max_search_loop_chunks &&
+          bytes / loop_chunks(k0 * m) >= o.min_search_chunk_bytes)
+        ks.push_back(k0 * m);
   SynthResult best;
   bool have = false;
-  auto consider = [&](const std::string& name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
-    if (progress) progress->Add(1);
-    Candidate cand{name, 0, 0, ""};
-    if (!a.ok()) {
-      // An infeasible sketch is the caller's error, reported if nothing else works.
-      cand.error = a.status().ToString();
-      best.candidates.push_back(cand);
+  Routing milp_stats;
+  for (int k : ks) {
+    const double cb = std::min(bytes / loop_chunks(k), o.sim.chunk_eff_bytes);
+    const std::string ksuffix = k == k0 ? "" : StrCat("@k", k);
+    auto consider = [&](const std::string& base_name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
+      if (progress) progress->Add(1);
+      const std::string name = base_name + ksuffix;
+      Candidate cand{name, 0, 0, ""};
+      if (!a.ok()) {
+        // An infeasible sketch is the caller's error, reported if nothing else works.
+        cand.error = a.status().ToString();
+        best.candidates.push_back(cand);
+        return OkStatus();
+      }
+      a->name = name;
+      if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
+        cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
+        best.candidates.push_back(cand);
+        return OkStatus();
+      }
+      Status ok = CheckAlgorithm(*a, t);
+      if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
+      // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
+      for (bool split : {false, true}) {
+        LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
+        LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
+        cand.name = split ? name + "+levels" : name;
+        cand.sim_us = s.time_us;
+        cand.busiest_load_us = s.busiest_load_us;
+        best.candidates.push_back(cand);
+        if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
+          have = true;
+          best.algo = *a;
+          best.algo.name = cand.name;
+          best.program = std::move(p);
+          best.sim = s;
+          best.method = cand.name;
+          if (stats) best.routing = *stats;
+        }
+      }
       return OkStatus();
+    };
+    // Each routing is scheduled without merging and with contiguity groups of 2, 3, 4, 6 (TACCL's
+    // max_contig) and any length on network links, each also tapered (first and last chunk of a
+    // run alone; tapering one end only won no 2xNDv2 case and is not tried); where an intra-node
+    // alpha is >= 10 % of a chunk's send time, also with groups of 2 and any length on every link
+    // (AllToAll stages only network groups). The simulator picks.
+    bool alpha_heavy = false;
+    for (const Link& l : t.links)
+      if (l.kind != LinkKind::kNetwork && l.alpha_us >= 0.1 * l.beta_us_per_byte * cb) alpha_heavy = true;
+    if (o.coll == Collective::kAllToAll) alpha_heavy = false;
+    struct Variant { int contig, taper; bool all_links; };
+    std::vector<Variant> variants{{1, 0, false}};
+    if (t.num_nodes > 1) {
+      std::vector<int> sizes{6, 1 << 20};
+      if (t.num_ranks() <= 32) sizes = {2, 3, 4, 6, 1 << 20};
+      for (int c : sizes) variants.insert(variants.end(), {{c, 0, false}, {c, kTaperFirst | kTaperLast, false}});
     }
-    a->name = name;
-    if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
-      cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
-      best.candidates.push_back(cand);
+    if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}});
+    auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
+                         const Routing* stats) -> Status {
+      for (const Variant& v : variants) {
+        std::string name = v.contig == 1 ? base : v.contig < (1 << 20) ? StrCat(base, "+contig", v.contig) : base + "+contig";
+        if (v.taper) name += "+taper";
+        if (v.all_links) name += "+alllinks";
+        StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, v.contig, name, v.taper, v.all_links)
+                                            : StatusOr<Algorithm>(routed.status());
+        LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
+      }
       return OkStatus();
-    }
-    Status ok = CheckAlgorithm(*a, t);
-    if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
-    // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
-    for (bool split : {false, true}) {
-      LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
-      LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
-      cand.name = split ? name + "+levels" : name;
-      cand.sim_us = s.time_us;
-      cand.busiest_load_us = s.busiest_load_us;
-      best.candidates.push_back(cand);
-      if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
-        have = true;
-        best.algo = *a;
-        best.algo.name = cand.name;
-        best.program = std::move(p);
-        best.sim = s;
-        best.method = cand.name;
-        if (stats) best.routing = *stats;
+    };
+    if (o.use_milp && k == k0) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
+    Routing greedy_stats;
+    LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
+    if (!t.switches.empty() && k == k0) {  // relay trees at the sketch's chunkup only (cost)
+      for (int depth : o.relay_depths) {
+        Routing relay_stats;
+        std::string name = depth == 3 ? "taccl-relay" : depth > 0 ? StrCat("taccl-relay-d", depth) : StrCat("taccl-relay-landed-d", -depth);
+        LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
       }
     }
-    return OkStatus();
-  };
-  // Each routing is scheduled without merging and with contiguity groups of 6 (TACCL's
-  // max_contig) and of any length; the simulator picks.
-  auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
-                       const Routing* stats) -> Status {
-    std::vector<int> sizes{1, 6, 1 << 20};
-    if (t.num_ranks() <= 32) sizes = {1, 2, 3, 4, 6, 1 << 20};
-    for (int contig : sizes) {
-      std::string name = contig == 1 ? base : contig < (1 << 20) ? StrCat(base, "+contig", contig) : base + "+contig";
-      StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, contig, name)
-                                          : StatusOr<Algorithm>(routed.status());
-      LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
-      if (t.num_nodes == 1) break;  // contiguity applies to network links only
+    if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
+    if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
+                           o.coll == Collective::kAllReduce)) {
+      auto ring = FindRing(t);
+      StatusOr<Algorithm> ra = ring.ok() ? RingAlgorithm(t, *ring, o.coll, k, cb) : StatusOr<Algorithm>(ring.status());
+      LOOM_RETURN_IF_ERROR(consider("ring", std::move(ra), nullptr));
     }
-    return OkStatus();
-  };
-  Routing milp_stats;
-  if (o.use_milp) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
-  Routing greedy_stats;
-  LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
-  if (!t.switches.empty()) {
-    for (int depth : o.relay_depths) {
-      Routing relay_stats;
-      std::string name = depth == 3 ? "taccl-relay" : depth > 0 ? StrCat("taccl-relay-d", depth) : StrCat("taccl-relay-landed-d", -depth);
-      LOOM_RETURN_IF_ERROR(scheduled(name, RouteEdges(t, sk, o, k, cb, false, &relay_stats, depth), &relay_stats));
+    if (o.coll != Collective::kAllReduce) {
+      auto d = DirectAlgorithm(t, o.coll, k, o.root, cb);
+      if (d.ok() || d.status().code() != StatusCode::kNotFound) LOOM_RETURN_IF_ERROR(consider("direct", std::move(d), nullptr));
     }
-  }
-  if (o.coll == Collective::kAllReduce) LOOM_RETURN_IF_ERROR(consider("inversion", Inversion(t, sk, o, k, cb), nullptr));
-  if (o.include_ring && (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter ||
-                         o.coll == Collective::kAllReduce)) {
-    auto ring = FindRing(t);
-    StatusOr<Algorithm> ra = ring.ok() ? RingAlgorithm(t, *ring, o.coll, k, cb) : StatusOr<Algorithm>(ring.status());
-    LOOM_RETURN_IF_ERROR(consider("ring", std::move(ra), nullptr));
-  }
-  if (o.coll != Collective::kAllReduce) {
-    auto d = DirectAlgorithm(t, o.coll, k, o.root, cb);
-    if (d.ok() || d.status().code() != StatusCode::kNotFound) LOOM_RETURN_IF_ERROR(consider("direct", std::move(d), nullptr));
   }
   if (!have) {
     std::string why;

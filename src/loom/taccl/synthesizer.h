@@ -38,6 +38,12 @@ struct SynthOptions {
   // spreads AllGather forwarding further. -d: depth-d trees for chunks landed from the network
   // only, each origin sending its own chunk directly. All are tried; the simulator picks.
   std::vector<int> relay_depths = {3, 2, -2};
+  // With chunkup 0, the sketch's chunkup times each of these is tried (the MILP and relay-tree
+  // routings only at x1) on buffers of a few loop iterations, while chunks stay >=
+  // min_search_chunk_bytes and a loop holds <= max_search_loop_chunks chunks.
+  std::vector<int> chunkup_search = {1, 2, 4, 8};
+  double min_search_chunk_bytes = 16384;
+  int max_search_loop_chunks = 128;
   SimOptions sim;
 };
 
