@@ -4,14 +4,14 @@
 # 30000) with loom's compute-accuracy-compatible evaluator. One JSON line per run.
 #
 #   bench/w2v_distributed.sh --corpus corpus.txt --questions questions-words.txt \
-#       [--loom build/release/tools/loom/loom] [--ranks "1 2 4"] [--combiners "adasum average sum"]
+#       [--loom build/release/tools/loom/loom] [--ranks "1 2 4"] [--combiners "adasum average touched-average sum"]
 #       [--rounds 4] [--iter 1] [--dist-iter E] [--mode batched] [--backend thread|mpi]
 #       [--threads 1]
 # --iter is the sequential (P = 1) run's epochs, --dist-iter the distributed runs' (default
 # --iter); at the end a table gives each run's accuracy beside the sequential one and the G6
 # verdict (within 1.0 point in <= 1.1x the epochs). Each line notes the 1-minute load average.
 set -euo pipefail
-corpus= questions= loom=build/release/tools/loom/loom ranks="1 2 4" combiners="adasum average sum"
+corpus= questions= loom=build/release/tools/loom/loom ranks="1 2 4" combiners="adasum average touched-average sum"
 rounds=4 iter=1 dist_iter= threads=1 mode=batched size=100 backend=thread work=$(mktemp -d)
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,7 +35,7 @@ dist_iter=${dist_iter:-$iter}
 "$loom" --log-level warning w2v train -train "$corpus" -save-vocab "$work/vocab" -min-count 5 >/dev/null
 for p in $ranks; do
   for c in $combiners; do
-    [[ $p == 1 && $c != adasum ]] && continue  # P = 1 exchanges nothing: one run covers all
+    [[ $p == 1 && $c != "${combiners%% *}" ]] && continue  # P = 1 exchanges nothing: one run covers all
     launch=("$loom") ranks_flag=(--ranks "$p")
     if [[ $backend == mpi ]]; then
       launch=(mpirun --oversubscribe --allow-run-as-root -np "$p" "$loom") ranks_flag=(--distributed)
