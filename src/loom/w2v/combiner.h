@@ -8,7 +8,9 @@
 //   row only one rank touched keeps its whole update (as a pWord2Vec row outside the
 //   synchronised prefix stays rank-local), a row every rank touched is averaged. Which ranks
 //   touched a row is known on every rank: the touched ids travel with the deltas, so the
-//   per-row count k needs no extra message;
+//   per-row count k needs no extra message. Neither fixes averaging's 1/P step for the
+//   frequent rows every rank touches (each delta comes from 1/P of the words); the learning-
+//   rate-scaling alternative, average at alpha x P, needs no combiner (-alpha; README, G6);
 // - kAdasum: Adasum(a, b) = (1 - a.b / (2|a|^2)) a + (1 - a.b / (2|b|^2)) b per row over
 //   Horovod's rank tree, Adasum(a, 0) = a: orthogonal deltas add, identical deltas average, a
 //   lone delta is kept whole. It is not computed here: the distributed trainer runs the adasum
