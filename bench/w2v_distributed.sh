@@ -72,8 +72,9 @@ print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in runs:
     acc = f'{r["accuracy"]:.2f} ({r["semantic"]:.2f}, {r["syntactic"]:.2f})'
     sent = f'{100 * r["rows_sent_rank0"] / max(1, r["rows_total_rank0"]):.0f}%'
-    if seq is None or r is seq:
-        print(f'| {r["ranks"]} | sequential | {r["alpha"]} | {r["epochs"]} | {acc} | - | - | - | - | {r["train_seconds"]} | {r["load1"]} |')
+    if seq is None or r is seq:  # without a P = 1 run there is nothing to compare with
+        name = "sequential" if r is seq else r["combiner"]
+        print(f'| {r["ranks"]} | {name} | {r["alpha"]} | {r["epochs"]} | {acc} | - | - | - | - | {r["train_seconds"]} | {r["load1"]} |')
         continue
     d = r["accuracy"] - seq["accuracy"]
     ratio = r["epochs"] / seq["epochs"]
