@@ -6,14 +6,19 @@
 #   bench/w2v_compare.sh --word2vec /work/anchors/word2vec/word2vec \
 #       --corpus corpus.txt --questions questions-words.txt [--loom build/native/tools/loom/loom]
 #       [--threads 1] [--sizes "100 200"] [--models "sg cbow"] [--iter 1] [--modes "exact batched"]
+#       [--seeds "1 2 3"] [--wordsim wordsim353.tsv]
 #
 # Per configuration it first checks both outputs (vector files load, analogy accuracy through
-# loom's compute-accuracy-compatible evaluator at threshold 30000), then prints one JSON line:
-# words per CPU-second (train_words * iter / user+sys seconds of the whole run, vocabulary read
-# included on both sides) and the ratio loom / word2vec.c.
+# loom's compute-accuracy-compatible evaluator at threshold 30000, WordSim353 Spearman with
+# --wordsim), then prints one JSON line: words per CPU-second (train_words * iter / user+sys
+# seconds of the whole run, vocabulary read included on both sides) and the ratio
+# loom / word2vec.c. With --seeds every configuration runs once per seed (loom --seed S; word2vec.c
+# has no seed flag, so it simply runs again: with more than one thread its Hogwild schedule
+# differs run to run, with one it repeats itself), and a final table gives the means over seeds
+# and the G4 verdict (analogy within 1.0 point and Spearman within 0.02 of word2vec.c).
 set -euo pipefail
 w2v= corpus= questions= loom=build/release/tools/loom/loom threads=1 sizes="100" models="sg cbow"
-iter=1 modes="exact" sample=1e-3 negative=5 window=5 seed=1 work=
+iter=1 modes="exact" sample=1e-3 negative=5 window=5 seeds=1 wordsim= work=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --word2vec) w2v=$2; shift 2 ;;
@@ -26,7 +31,8 @@ while [[ $# -gt 0 ]]; do
     --iter) iter=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --sample) sample=$2; shift 2 ;;
-    --seed) seed=$2; shift 2 ;;
+    --seed|--seeds) seeds=$2; shift 2 ;;
+    --wordsim) wordsim=$2; shift 2 ;;
     --workdir) work=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -34,6 +40,7 @@ done
 [[ -x "$w2v" && -f "$corpus" && -x "$loom" ]] || { echo "need --word2vec BIN --corpus FILE (and a built loom)" >&2; exit 2; }
 [[ -n "$work" ]] || work=$(mktemp -d)
 mkdir -p "$work"
+: > "$work/runs.jsonl"
 vocab="$work/vocab.txt"
 "$w2v" -train "$corpus" -save-vocab "$vocab" -min-count 5 -output "" -threads 1 >/dev/null
 train_words=$(awk '{s += $2} END {print s}' "$vocab")
@@ -43,12 +50,19 @@ cpu_seconds() {  # runs "$@", prints user+sys seconds
   t=$( { TIMEFORMAT='%U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
   awk -v a="${t% *}" -v b="${t#* }" 'BEGIN {printf "%.3f", a + b}'
 }
-accuracy() {  # vectors.bin -> "total semantic syntactic seen/total"
-  if [[ -z "$questions" ]]; then echo "na"; return; fi
-  "$loom" --json w2v eval "$1" --questions "$questions" --threshold 30000 |
-    python3 -c 'import json,sys; a=json.loads(sys.stdin.readline())["analogy"]; print("%.2f %.2f %.2f %d/%d" % (a["accuracy"], a["semantic"], a["syntactic"], a["seen"], a["total"]))'
+accuracy() {  # vectors.bin -> "total semantic syntactic seen/total spearman" (na where not asked)
+  if [[ -z "$questions" && -z "$wordsim" ]]; then echo "na"; return; fi
+  local args=()
+  [[ -n "$questions" ]] && args+=(--questions "$questions" --threshold 30000)
+  [[ -n "$wordsim" ]] && args+=(--wordsim "$wordsim")
+  "$loom" --json w2v eval "$1" "${args[@]}" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline()); a = r.get("analogy"); w = r.get("wordsim")
+out = "%.2f %.2f %.2f %d/%d" % (a["accuracy"], a["semantic"], a["syntactic"], a["seen"], a["total"]) if a else "na na na na"
+print(out + (" %.4f" % w["spearman"] if w else " na"))'
 }
 
+for seed in $seeds; do
 for model in $models; do
   cbow=$([[ $model == cbow ]] && echo 1 || echo 0)
   alpha=$([[ $model == cbow ]] && echo 0.05 || echo 0.025)
@@ -64,8 +78,38 @@ for model in $models; do
       loom_acc=$(accuracy "$work/loom.bin")
       loom_rate=$(awk -v w="$train_words" -v i="$iter" -v s="$loom_s" 'BEGIN {printf "%.0f", w * i / s}')
       ratio=$(awk -v a="$loom_rate" -v b="$ref_rate" 'BEGIN {printf "%.3f", a / b}')
-      printf '{"bench":"w2v_compare","model":"%s","size":%s,"mode":"%s","threads":%s,"iter":%s,"train_words":%s,"loom_cpu_s":%s,"word2vec_cpu_s":%s,"loom_words_per_cpu_s":%s,"word2vec_words_per_cpu_s":%s,"ratio":%s,"loom_analogy":"%s","word2vec_analogy":"%s"}\n' \
-        "$model" "$size" "$mode" "$threads" "$iter" "$train_words" "$loom_s" "$ref_s" "$loom_rate" "$ref_rate" "$ratio" "$loom_acc" "$ref_acc"
+      printf '{"bench":"w2v_compare","model":"%s","size":%s,"mode":"%s","threads":%s,"iter":%s,"seed":%s,"train_words":%s,"loom_cpu_s":%s,"word2vec_cpu_s":%s,"loom_words_per_cpu_s":%s,"word2vec_words_per_cpu_s":%s,"ratio":%s,"loom_analogy":"%s","word2vec_analogy":"%s"}\n' \
+        "$model" "$size" "$mode" "$threads" "$iter" "$seed" "$train_words" "$loom_s" "$ref_s" "$loom_rate" "$ref_rate" "$ratio" "$loom_acc" "$ref_acc" |
+        tee -a "$work/runs.jsonl"
     done
   done
 done
+done
+# Means over seeds per configuration; analogy fields are "total sem syn seen/total spearman".
+python3 - "$work/runs.jsonl" <<'PY'
+import json, sys, collections
+groups = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    groups.setdefault((r["model"], r["size"], r["mode"]), []).append(r)
+def field(s, i):
+    v = s.split()[i] if s != "na" else "na"
+    return None if v == "na" else float(v)
+def mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+def fmt(x, f):
+    return "-" if x is None else f % x
+print("| model | d | mode | seeds | loom analogy % (per seed) | word2vec.c analogy % (per run) | diff | loom WS353 | word2vec.c WS353 | diff | G4 | words/CPU-s ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for (model, size, mode), rs in groups.items():
+    la = [field(r["loom_analogy"], 0) for r in rs]; wa = [field(r["word2vec_analogy"], 0) for r in rs]
+    ls = [field(r["loom_analogy"], 4) for r in rs]; ws = [field(r["word2vec_analogy"], 4) for r in rs]
+    da = None if mean(la) is None else mean(la) - mean(wa)
+    ds = None if mean(ls) is None else mean(ls) - mean(ws)
+    ok = (da is None or abs(da) <= 1.0) and (ds is None or abs(ds) <= 0.02)
+    per = lambda xs: ", ".join(fmt(x, "%.2f") for x in xs)
+    ratio = mean([r["ratio"] for r in rs])
+    print(f"| {model} | {size} | {mode} | {len(rs)} | {fmt(mean(la), '%.2f')} ({per(la)}) | {fmt(mean(wa), '%.2f')} ({per(wa)}) | "
+          f"{fmt(da, '%+.2f')} | {fmt(mean(ls), '%.4f')} | {fmt(mean(ws), '%.4f')} | {fmt(ds, '%+.4f')} | {'met' if ok else 'missed'} | {ratio:.2f}x |")
+PY

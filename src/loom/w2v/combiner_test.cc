@@ -28,6 +28,33 @@ TEST(Combiner, SumAddsAverageDividesTheSum) {
   EXPECT_EQ(ParseCombiner("median").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(*ParseCombiner("adasum"), Combiner::kAdasum);
   EXPECT_EQ(*ParseCombiner("avg"), Combiner::kAverage);
+  EXPECT_EQ(*ParseCombiner("touched-average"), Combiner::kTouchedAverage);
+  EXPECT_EQ(CombinerName(Combiner::kTouchedAverage), "touched-average");
+}
+
+// Touched-average against its definition: rows touched by disjoint ranks equal the sum (a lone
+// delta is kept whole), identical deltas equal each one, k of P touching divide by k.
+TEST(Combiner, TouchedAverageDividesByTheRanksThatTouchedTheRow) {
+  std::vector<float> a = {1, -2, 4}, b = {3, 6, -8}, out(3), sum(3);
+  for (size_t p : {1u, 2u, 5u}) {
+    for (size_t r = 0; r < p; ++r) {
+      std::vector<const float*> lone(p, nullptr);
+      lone[r] = a.data();
+      CombineRow(Combiner::kTouchedAverage, lone, 3, out.data());
+      CombineRow(Combiner::kSum, lone, 3, sum.data());
+      EXPECT_EQ(out, a) << "p=" << p << " r=" << r;
+      EXPECT_EQ(out, sum);
+    }
+    std::vector<const float*> all(p, a.data());
+    CombineRow(Combiner::kTouchedAverage, all, 3, out.data());
+    for (size_t i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(out[i], a[i]) << "p=" << p;
+  }
+  CombineRow(Combiner::kTouchedAverage, {nullptr, a.data(), nullptr, b.data()}, 3, out.data());
+  EXPECT_EQ(out, (std::vector<float>{2, 2, -2}));  // (a + b) / 2, not / 4
+  CombineRow(Combiner::kAverage, {nullptr, a.data(), nullptr, b.data()}, 3, out.data());
+  EXPECT_EQ(out, (std::vector<float>{1, 1, -1}));
+  CombineRow(Combiner::kTouchedAverage, {nullptr, nullptr}, 3, out.data());
+  EXPECT_EQ(out, (std::vector<float>{0, 0, 0}));
 }
 
 }  // namespace

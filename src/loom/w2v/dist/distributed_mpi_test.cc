@@ -49,10 +49,10 @@ void ExpectSameOnEveryRank(comm::Communicator& c, const std::vector<float>& mine
 
 TEST_F(DistributedMpi, EqualsTheThreadBackendBitForBit) {
   auto c = World();
-  Data data;
+  Data data(/*regions=*/12);  // rows touched by one rank too (touched-average != average)
   for (bool hs : {false, true}) {
     TrainOptions o = SmallOptions(hs);
-    for (Combiner comb : {Combiner::kAdasum, Combiner::kAverage, Combiner::kSum}) {
+    for (Combiner comb : {Combiner::kAdasum, Combiner::kAverage, Combiner::kTouchedAverage, Combiner::kSum}) {
       const DistributedOptions d{.combiner = comb, .rounds_per_epoch = 3};
       Model m = RunMpi(*c, data, o, d);
       ExpectSameOnEveryRank(*c, m.syn0, "syn0");
@@ -81,7 +81,7 @@ TEST_F(DistributedMpi, CombinersOnIdenticalData) {
   auto ones = RunThreadRanks(data, o, 1, {.rounds_per_epoch = 1, .replicate_data = true});
   ASSERT_TRUE(ones.ok()) << ones.status();
   const Model& one = (*ones)[0];
-  for (Combiner comb : {Combiner::kAverage, Combiner::kAdasum}) {
+  for (Combiner comb : {Combiner::kAverage, Combiner::kTouchedAverage, Combiner::kAdasum}) {
     Model m = RunMpi(*c, data, o, {.combiner = comb, .rounds_per_epoch = 1, .replicate_data = true});
     EXPECT_LT(MaxDiff(m.syn0, one.syn0), 1e-5) << CombinerName(comb);
     EXPECT_LT(MaxDiff(m.syn1neg, one.syn1neg), 1e-5) << CombinerName(comb);

@@ -43,8 +43,9 @@ StatusOr<GatheredIds> GatherIds(comm::Communicator& comm, const std::vector<int6
   return g;
 }
 
-// Sum / average: the touched rows' deltas travel to every rank (AllToAllV), each rank combines
-// each row's deltas in rank order. Returns the combined delta per row of `touched`.
+// Sum / average / touched-average: the touched rows' deltas travel to every rank (AllToAllV),
+// each rank combines each row's deltas in rank order (a rank absent from a row's list did not
+// touch it, which is all touched-average needs). Returns the combined delta per row of `touched`.
 Status CombineGathered(comm::Communicator& comm, Combiner combiner, const GatheredIds& g,
                        const std::vector<float>& deltas, int64_t rows, size_t d,
                        std::vector<int64_t>* touched, std::vector<float>* combined) {

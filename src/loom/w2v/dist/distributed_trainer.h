@@ -4,8 +4,8 @@
 // round every rank trains its next sub-range locally (Hogwild over its own threads), then for
 // syn0, syn1neg and syn1 the ids of the rows it touched are all-gathered (AllGather of the
 // counts, AllToAllV of the ids) and the deltas since the last round are combined per row:
-// - sum / average: each rank's touched deltas travel to every rank (AllToAllV) and every rank
-//   combines each row's deltas in rank order (combiner.h);
+// - sum / average / touched-average: each rank's touched deltas travel to every rank
+//   (AllToAllV) and every rank combines each row's deltas in rank order (combiner.h);
 // - adasum: the union of touched rows, one tensor per row (a rank's zeros where it did not
 //   touch the row), goes through the adasum module's VHDD allreduce (AdasumReducer, Horovod's
 //   tree ((r0+r1)+(r2+r3))+..., non-powers of two folded first), per-row coefficients.

@@ -2,6 +2,7 @@
 // combiners against their definitions (Adasum: adasum::TreeReference).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "loom/adasum/reference.h"
@@ -27,7 +28,7 @@ TEST(Distributed, OneRankEqualsTheSingleProcessTrainer) {
     Model single = InitialModel(data, o);
     TrainState s = InitialTrainState(o);
     ASSERT_TRUE(Train(*ctx, data.tokens->tokens(), &single, &s).ok());
-    for (Combiner c : {Combiner::kAdasum, Combiner::kAverage, Combiner::kSum}) {
+    for (Combiner c : {Combiner::kAdasum, Combiner::kAverage, Combiner::kTouchedAverage, Combiner::kSum}) {
       Model m = RunRanks(data, o, 1, {.combiner = c, .rounds_per_epoch = 1});
       EXPECT_EQ(m.syn0, single.syn0);
       EXPECT_EQ(m.syn1, single.syn1);
@@ -37,10 +38,10 @@ TEST(Distributed, OneRankEqualsTheSingleProcessTrainer) {
 
 // One epoch of one round: every rank trains its slice from the common initial model, so the
 // expected model is init + combine(rank deltas) per row, computed here from independent
-// single-rank TrainSlice runs: sum, sum / P, and Adasum as the adasum module's sequential
+// single-rank TrainSlice runs: sum, sum / P, sum / (ranks whose row changed), and Adasum as the adasum module's sequential
 // double-precision tree (TreeReference; P = 3 exercises its fold of non-powers of two).
 TEST(Distributed, OneRoundMatchesEachCombinersDefinition) {
-  Data data;
+  Data data(/*regions=*/12);
   TrainOptions o = SmallOptions(false);
   o.iter = 1;
   auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
@@ -55,9 +56,10 @@ TEST(Distributed, OneRoundMatchesEachCombinersDefinition) {
       ASSERT_TRUE(TrainSlice(*ctx, tokens.subspan(b, e - b), &local[static_cast<size_t>(r)], &s).ok());
     }
     std::vector<Model> got;
-    for (Combiner c : {Combiner::kSum, Combiner::kAverage, Combiner::kAdasum})
+    for (Combiner c : {Combiner::kSum, Combiner::kAverage, Combiner::kAdasum, Combiner::kTouchedAverage})
       got.push_back(RunRanks(data, o, p, {.combiner = c, .rounds_per_epoch = 1}));
     double adasum_vs_sum = 0;
+    int64_t lone_rows = 0, shared_rows = 0;
     const auto check = [&](std::vector<float> Model::*m) {
       const int64_t dim = o.dim;
       for (int64_t row = 0; row < init.vocab_size; ++row) {
@@ -70,6 +72,11 @@ TEST(Distributed, OneRoundMatchesEachCombinersDefinition) {
           deltas.push_back(d);
         }
         const std::vector<double> tree = adasum::TreeReference(deltas);
+        int touched = 0;
+        for (const Model& l : local)
+          touched += !std::equal((l.*m).begin() + row * dim, (l.*m).begin() + (row + 1) * dim, (init.*m).begin() + row * dim);
+        lone_rows += touched == 1;
+        shared_rows += touched > 1;
         for (int64_t k = 0; k < dim; ++k) {
           const size_t i = static_cast<size_t>(row * dim + k);
           double sum = 0;
@@ -78,14 +85,18 @@ TEST(Distributed, OneRoundMatchesEachCombinersDefinition) {
           ASSERT_NEAR((got[0].*m)[i], base + sum, 1e-6) << "sum p=" << p << " row " << row;
           ASSERT_NEAR((got[1].*m)[i], base + sum / p, 1e-6) << "average p=" << p << " row " << row;
           ASSERT_NEAR((got[2].*m)[i], base + tree[static_cast<size_t>(k)], 1e-6) << "adasum p=" << p << " row " << row;
+          ASSERT_NEAR((got[3].*m)[i], base + sum / std::max(touched, 1), 1e-6) << "touched-average p=" << p << " row " << row;
           adasum_vs_sum = std::max(adasum_vs_sum, std::fabs(tree[static_cast<size_t>(k)] - sum));
         }
       }
     };
     check(&Model::syn0);
     check(&Model::syn1neg);
-    // The rows overlap between ranks, so Adasum is neither the sum nor a no-op here.
+    // The rows overlap between ranks, so Adasum is neither the sum nor a no-op here; and both
+    // lone and shared rows occur, so touched-average is neither the sum nor the average.
     EXPECT_GT(adasum_vs_sum, 1e-3) << "p=" << p;
+    EXPECT_GT(lone_rows, 0) << "p=" << p;
+    EXPECT_GT(shared_rows, 0) << "p=" << p;
   }
 }
 
@@ -95,7 +106,7 @@ TEST(Distributed, IdenticalDataAverageAndAdasumReproduceOneRankSumOvershoots) {
   o.iter = 1;
   Model init = InitialModel(data, o);
   Model one = RunRanks(data, o, 1, {.rounds_per_epoch = 1, .replicate_data = true});
-  for (Combiner c : {Combiner::kAverage, Combiner::kAdasum}) {
+  for (Combiner c : {Combiner::kAverage, Combiner::kTouchedAverage, Combiner::kAdasum}) {
     Model m = RunRanks(data, o, 3, {.combiner = c, .rounds_per_epoch = 1, .replicate_data = true});
     EXPECT_LT(MaxDiff(m.syn0, one.syn0), 1e-5) << CombinerName(c);
     EXPECT_LT(MaxDiff(m.syn1neg, one.syn1neg), 1e-5) << CombinerName(c);
@@ -109,7 +120,7 @@ TEST(Distributed, OnlyTouchedRowsTravelAndReplicasAgree) {
   Data data;
   TrainOptions o = SmallOptions(false);
   for (int p : {2, 4}) {
-    for (Combiner c : {Combiner::kAdasum, Combiner::kAverage}) {
+    for (Combiner c : {Combiner::kAdasum, Combiner::kAverage, Combiner::kTouchedAverage}) {
       DistributedStats st;
       Model m = RunRanks(data, o, p, {.combiner = c, .rounds_per_epoch = 3}, &st);
       EXPECT_GT(st.rows_sent, 0);

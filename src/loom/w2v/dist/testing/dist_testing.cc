@@ -12,11 +12,16 @@
 
 namespace loom::w2v::dist {
 
-Data::Data() {
+Data::Data(int regions) {
   std::string text;
   const char* s[] = {"the cat sat on the mat", "a dog ran in the park", "the bird sang in a tree",
                      "my cat saw a bird", "the dog sat on a mat"};
-  for (int i = 0; i < 1500; ++i) text += std::string(s[(i * 7) % 5]) + "\n";
+  constexpr int kLines = 1500;
+  for (int i = 0; i < kLines; ++i) {
+    text += s[(i * 7) % 5];
+    if (regions > 0) text += StrCat(" region", i * regions / kLines);
+    text += "\n";
+  }
   LOOM_CHECK_OK(WriteFileAtomically(dir.File("c.txt"), text));
   vocab = *LearnVocab(dir.File("c.txt"), {.min_count = 1});
   LOOM_CHECK_OK(EncodeCorpus(dir.File("c.txt"), vocab, dir.File("t")).status());
