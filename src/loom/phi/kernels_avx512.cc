@@ -14,6 +14,7 @@
 
 #include "loom/base/half.h"
 #include "loom/base/thread_pool.h"
+#include "loom/phi/gemm_avx512.h"
 #include "loom/phi/quant.h"
 
 namespace loom::phi {
@@ -240,14 +241,6 @@ LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int
 
 // F16 rows are converted to fp32 once per group of 4 rows (an L1/L2-resident buffer) and
 // then meet every token: the conversion is paid once, not once per token tile.
-LOOM_AVX512 void F16ToF32(const uint8_t* src, int64_t n, float* dst) {
-  int64_t k = 0;
-  for (; k + 16 <= n; k += 16)
-    _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
-                                  reinterpret_cast<const __m256i*>(src + 2 * k))));
-  for (; k < n; ++k) dst[k] = _cvtsh_ss(LoadBits(src + 2 * k));
-}
-
 LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
                          const float* x, int64_t tokens, float* y, int64_t ldy) {
   const bool f16 = t == WeightType::kF16;
@@ -256,7 +249,7 @@ LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, 
   if (f16) rows.resize(static_cast<size_t>(4 * n));
   auto fp32 = [&](int64_t r, int64_t count) {
     if (!f16) return reinterpret_cast<const float*>(w + r * row_bytes);
-    for (int64_t i = 0; i < count; ++i) F16ToF32(w + (r + i) * row_bytes, n, rows.data() + i * n);
+    for (int64_t i = 0; i < count; ++i) F16RowToF32Avx512(w + (r + i) * row_bytes, n, rows.data() + i * n);
     return static_cast<const float*>(rows.data());
   };
   int64_t r = r0;

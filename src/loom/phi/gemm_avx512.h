@@ -1,0 +1,35 @@
+// Batched (prefill) fp32 GEMM over F32 or F16 weight rows with AVX-512, driven by loom's
+// default thread pool: y[T x out] = x[T x n] W^T, W stored row-major [out x n] as in
+// nn.Linear (F16 rows in IEEE half, the layout QuantizeWeights and GGUF use; nothing is
+// repacked).
+//
+// Why not OpenBLAS: its SGEMM packs both operands on every call (the activations once per
+// 128-row weight tile when F16 weights had to be dequantized first) and runs its own threads
+// beside loom's pool. Here each task owns a block of 16 weight rows and walks k in chunks of
+// 256: the chunk (converted from F16 once into an L1-resident buffer) meets every token in
+// register tiles of 4 rows x 6 tokens (24 fp32 accumulators, 10 loads per 24 FMAs), the
+// partial sums stay as 16-lane vectors in a per-thread buffer across chunks, and one
+// transposing reduction per (16 rows, token) writes y. Summation order differs from a plain
+// dot product only by fp32 reassociation.
+//
+// Thread-safety: pure function over caller memory; uses the default pool (nested calls from a
+// pool worker run inline).
+#pragma once
+
+#include <cstdint>
+
+#include "loom/phi/quant.h"
+
+namespace loom::phi {
+
+// y[j * out + r] = sum_k x[j * n + k] * W[r][k] for every token j < tokens and row r < out.
+// t is kF32 (w: out x n floats) or kF16 (w: out x n halves); any n >= 1. Requires
+// HaveAvx512Kernels().
+void FGemmAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t out, const float* x,
+                 int64_t tokens, float* y);
+
+// n IEEE halves -> n floats (F16C in 512-bit registers, masked tail). Requires
+// HaveAvx512Kernels().
+void F16RowToF32Avx512(const uint8_t* src, int64_t n, float* dst);
+
+}  // namespace loom::phi
