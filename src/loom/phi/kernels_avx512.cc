@@ -116,15 +116,16 @@ void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n
 
 namespace {
 
-// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats.
+// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats: the two halves
+// converted together, then spread over the lanes by one permute (building the 16 halves with
+// scalar shifts first cost more than the int8 products themselves in decode).
 template <bool kQ4>
 LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
-  // The 16-bit scale repeated 4 times in a 64-bit lane (computed unsigned: the result can
-  // exceed INT64_MAX).
-  const auto h0 = static_cast<long long>(uint64_t{LoadBits(b0)} * 0x0001000100010001ULL);
-  const auto h1 = static_cast<long long>(uint64_t{LoadBits(b1)} * 0x0001000100010001ULL);
-  const __m256i h = kQ4 ? _mm256_set_epi64x(h1, h0, h1, h0) : _mm256_set_epi64x(h1, h1, h0, h0);
-  return _mm512_cvtph_ps(h);
+  const __m128 d = _mm_cvtph_ps(
+      _mm_cvtsi32_si128(static_cast<int>(LoadBits(b0) | (uint32_t{LoadBits(b1)} << 16))));
+  const __m512i idx = kQ4 ? _mm512_set_epi32(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)
+                          : _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d));
 }
 
 // One tile: RM weight rows x RN tokens over all block pairs.
@@ -144,6 +145,9 @@ LOOM_AVX512 void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0
     for (int i = 0; i < RM; ++i) {
       const uint8_t* b0 = w + (r + i) * row_bytes + 2 * p * blk;
       const uint8_t* b1 = b0 + blk;
+      // The next tile's rows (RM rows further on) at the same offset: decode is bound by
+      // these loads, and 4 short row streams per tile leave the hardware prefetcher behind.
+      _mm_prefetch(reinterpret_cast<const char*>(b0 + RM * row_bytes), _MM_HINT_T0);
       if constexpr (kQ4) {
         const __m256i v = _mm256_inserti128_si256(
             _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
@@ -203,6 +207,10 @@ LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t 
   for (int64_t k = 0; k < n; k += 16) {
     const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
     const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+    // The next tile's rows, as in QTile (one line covers two iterations).
+    for (int i = 0; i < RM; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(w + (r + RM + i) * row_bytes + 2 * k),
+                   _MM_HINT_T0);
     for (int i = 0; i < RM; ++i)
       acc[i] = _mm512_fmadd_ps(
           _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + (r + i) * row_bytes + 2 * k)), xv,
@@ -222,6 +230,8 @@ LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const f
     const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
     __m512 wv[RM];
     for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
+    for (int i = 0; i < RM; ++i)  // the next tile's rows, as in QTile
+      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T0);
     for (int j = 0; j < RN; ++j) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
       for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
