@@ -1,4 +1,5 @@
-// Batched (prefill) fp32 GEMM over F32 or F16 weight rows with AVX-512, driven by loom's
+// Batched (prefill) GEMMs with AVX-512 (Q8_0 / Q4_0: see QGemmAvx512 below), and first the
+// fp32 GEMM over F32 or F16 weight rows with AVX-512, driven by loom's
 // default thread pool: y[T x out] = x[T x n] W^T, W stored row-major [out x n] as in
 // nn.Linear (F16 rows in IEEE half, the layout QuantizeWeights and GGUF use; nothing is
 // repacked).
@@ -26,6 +27,12 @@ namespace loom::phi {
 // t is kF32 (w: out x n floats) or kF16 (w: out x n halves); any n >= 1. Requires
 // HaveAvx512Kernels().
 void FGemmAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t out, const float* x,
+                 int64_t tokens, float* y);
+
+// The same for Q8_0 / Q4_0 rows (RowBytes(t, n) bytes each, n a multiple of 32) against the
+// tokens quantized to Q8_0 once per call (as ggml-cpu and the decode kernels do): the
+// interleaved int8 GEMM of qgemm_avx512.cc. Requires HaveAvx512Kernels().
+void QGemmAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t out, const float* x,
                  int64_t tokens, float* y);
 
 // n IEEE halves -> n floats (F16C in 512-bit registers, masked tail). Requires

@@ -1,7 +1,8 @@
-// The blocked AVX-512 F32 / F16 GEMM (gemm_avx512.h) against a double-precision dot of the
-// dequantized rows (DequantizeRowReference): odd widths (k tails inside and across 256-wide
-// chunks), row counts off the 16-row block and 4-row tile, token counts off the 6-token tile,
-// and the LinearForward dispatch for 1..13 tokens with bias.
+// The blocked AVX-512 GEMMs (gemm_avx512.h): F32 / F16 against a double-precision dot of the
+// dequantized rows (DequantizeRowReference) on odd widths (k tails inside and across
+// 256-wide chunks), row counts off the 16-row block and 4-row tile, token counts off the
+// 6-token tile; Q8_0 / Q4_0 against the reference int8 dots; and the LinearForward dispatch
+// for 1..13 tokens with bias.
 #include "loom/phi/gemm_avx512.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +56,41 @@ TEST(GemmAvx512Test, MatchesReferenceOnOddShapes) {
       std::vector<float> y(static_cast<size_t>(s.tokens * s.out), NAN);
       FGemmAvx512(t, w.data(), s.n, s.out, x.data(), s.tokens, y.data());
       Expect(t, w, s.out, s.n, x, s.tokens, {}, y);
+    }
+  }
+}
+
+// The interleaved int8 GEMM against DotRowReference with the same Q8_0 activations: rows off
+// the 16-row block (1, 17, 40), widths off the 8-block chunk (1, 11, 19 blocks), token
+// counts off the 8-token tile.
+TEST(GemmAvx512Test, QGemmMatchesReferenceDots) {
+  if (!HaveAvx512Kernels()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  Prng rng(23);
+  struct Shape {
+    int64_t out, n, tokens;
+  };
+  for (const Shape s : {Shape{1, 32, 5}, Shape{17, 352, 9}, Shape{40, 608, 13},
+                        Shape{16, 256, 64}, Shape{33, 64, 1}}) {
+    std::vector<float> wf(static_cast<size_t>(s.out * s.n)), x(static_cast<size_t>(s.tokens * s.n));
+    for (float& v : wf) v = static_cast<float>(rng.Normal());
+    for (float& v : x) v = static_cast<float>(rng.Normal() * 3);
+    x[0] = 1e3f;  // one block at the edge of the int8 range (q = +-127)
+    for (WeightType t : {WeightType::kQ8_0, WeightType::kQ4_0}) {
+      const size_t row = RowBytes(t, s.n);
+      std::vector<uint8_t> w(row * s.out);
+      for (int64_t r = 0; r < s.out; ++r) QuantizeRow(t, wf.data() + r * s.n, s.n, w.data() + r * row);
+      std::vector<float> y(static_cast<size_t>(s.tokens * s.out), NAN);
+      QGemmAvx512(t, w.data(), s.n, s.out, x.data(), s.tokens, y.data());
+      std::vector<uint8_t> xq(RowBytes(WeightType::kQ8_0, s.n));
+      for (int64_t j = 0; j < s.tokens; ++j) {
+        QuantizeRowQ8_0(x.data() + j * s.n, s.n, xq.data());
+        for (int64_t r = 0; r < s.out; ++r) {
+          const float ref = DotRowReference(t, w.data() + r * row, xq.data(), s.n);
+          ASSERT_NEAR(y[j * s.out + r], ref, 1e-4 * (std::fabs(ref) + 1))
+              << WeightTypeName(t) << " out " << s.out << " n " << s.n << " tokens " << s.tokens
+              << " row " << r << " token " << j;
+        }
+      }
     }
   }
 }

@@ -64,8 +64,8 @@ bool UseAvx512(const Linear& l, int64_t t) {
   return false;
 }
 
-// Up to this many tokens F32 / F16 run the row tiles (the weights stream once, from memory);
-// more go through the blocked GEMM.
+// Up to this many tokens the row tiles of kernels_avx512.h run (the weights stream once, from
+// memory); more go through the blocked GEMMs of gemm_avx512.h.
 constexpr int64_t kMaxRowTileTokens = 4;
 
 // Rows split over the default pool in groups of 4 (the kernels' register tile); decode
@@ -73,7 +73,9 @@ constexpr int64_t kMaxRowTileTokens = 4;
 void Avx512Linear(const Linear& l, const float* x, int64_t t, float* y) {
   const int64_t tiles = (l.out + 3) / 4;
   const int64_t min_tiles = t == 1 ? 16 : 2;
-  if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
+  if ((l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) && t > kMaxRowTileTokens) {
+    QGemmAvx512(l.type, l.packed.data(), l.in, l.out, x, t, y);
+  } else if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
     // Reused (no allocation per token). Named through a reference: a thread_local named in
     // the lambda would resolve to the worker's own, empty instance.
     thread_local QActivations storage;
