@@ -3,7 +3,9 @@
 #include "loom/phi/gemm_avx512.h"
 
 #include <algorithm>
-#include <vector>
+#include <array>
+#include <cstring>
+#include <utility>
 
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
@@ -13,6 +15,7 @@
 #include <immintrin.h>
 #endif
 
+#include "loom/base/aligned_buffer.h"
 #include "loom/base/thread_pool.h"
 
 namespace loom::phi {
@@ -23,122 +26,84 @@ namespace loom::phi {
 namespace {
 
 constexpr int64_t kBlockRows = 16;  // rows per task: one 16-lane output vector per token
-constexpr int64_t kChunk = 256;     // k per chunk: 16 rows x 256 floats = 16 KiB in L1
-constexpr int kTileRows = 4;
-constexpr int kTileTokens = 6;
+constexpr int64_t kChunk = 256;     // k per chunk: 256 x 16 rows x 4 bytes = 16 KiB in L1
+constexpr int kTileTokens = 12;     // 12 accumulators cover the FMA latency on two ports
 
-// Lanes [0, n) of 16, for the k tail.
+// Lanes [0, n) of 16.
 LOOM_AVX512 inline __mmask16 Mask(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
 }
 
-// acc[i * tokens + j] += dot(w row i, x row j) over kc columns, as 16 partial lanes, for an
-// RM x RN tile. w rows have stride ldw floats, x rows ldx.
-template <int RM, int RN>
-LOOM_AVX512 void Tile(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t kc,
-                      float* acc, int64_t tokens) {
-  __m512 a[RM][RN];
-  for (int i = 0; i < RM; ++i)
-    for (int j = 0; j < RN; ++j) a[i][j] = _mm512_loadu_ps(acc + 16 * (i * tokens + j));
+// panel[k * 16 + i] = W[r0 + i][k0 + k] as fp32 for k < kc (rows outside `rows` read 0).
+LOOM_AVX512 void Gather(bool f16, const uint8_t* w, int64_t n, int64_t r0, __mmask16 rows,
+                        int64_t k0, int64_t kc, float* panel) {
+  const int64_t row_bytes = f16 ? 2 * n : 4 * n;
+  const __m512i idx =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const uint8_t* base = w + r0 * row_bytes;
+  if (!f16) {
+    for (int64_t k = 0; k < kc; ++k)
+      _mm512_store_ps(panel + 16 * k, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, idx,
+                                                               base + 4 * (k0 + k), 1));
+    return;
+  }
   int64_t k = 0;
-  for (; k + 16 <= kc; k += 16) {
-    __m512 wv[RM];
-    for (int i = 0; i < RM; ++i) wv[i] = _mm512_loadu_ps(w + i * ldw + k);
-    for (int j = 0; j < RN; ++j) {
-      const __m512 xv = _mm512_loadu_ps(x + j * ldx + k);
-      for (int i = 0; i < RM; ++i) a[i][j] = _mm512_fmadd_ps(wv[i], xv, a[i][j]);
-    }
+  for (; k + 2 <= kc; k += 2) {  // one 32-bit gather brings two halves of each row
+    const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx,
+                                                  base + 2 * (k0 + k), 1);
+    _mm512_store_ps(panel + 16 * k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v)));
+    _mm512_store_ps(panel + 16 * (k + 1),
+                    _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16))));
   }
-  if (k < kc) {
-    const __mmask16 m = Mask(kc - k);
-    __m512 wv[RM];
-    for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * ldw + k);
-    for (int j = 0; j < RN; ++j) {
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + j * ldx + k);
-      for (int i = 0; i < RM; ++i) a[i][j] = _mm512_fmadd_ps(wv[i], xv, a[i][j]);
-    }
-  }
-  for (int i = 0; i < RM; ++i)
-    for (int j = 0; j < RN; ++j) _mm512_storeu_ps(acc + 16 * (i * tokens + j), a[i][j]);
-}
-
-// The tile shape chosen at run time for the row / token remainders.
-template <int RM>
-LOOM_AVX512 void TileRows(int rn, const float* w, int64_t ldw, const float* x, int64_t ldx,
-                          int64_t kc, float* acc, int64_t tokens) {
-  switch (rn) {
-    case 6: return Tile<RM, 6>(w, ldw, x, ldx, kc, acc, tokens);
-    case 5: return Tile<RM, 5>(w, ldw, x, ldx, kc, acc, tokens);
-    case 4: return Tile<RM, 4>(w, ldw, x, ldx, kc, acc, tokens);
-    case 3: return Tile<RM, 3>(w, ldw, x, ldx, kc, acc, tokens);
-    case 2: return Tile<RM, 2>(w, ldw, x, ldx, kc, acc, tokens);
-    default: return Tile<RM, 1>(w, ldw, x, ldx, kc, acc, tokens);
+  if (k < kc) {  // odd width: the last half alone (a 32-bit read could pass the matrix end)
+    alignas(64) uint16_t h[16] = {};
+    for (int i = 0; i < 16; ++i)
+      if ((rows >> i) & 1) std::memcpy(&h[i], base + i * row_bytes + 2 * (k0 + k), 2);
+    _mm512_store_ps(panel + 16 * k,
+                    _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
   }
 }
 
-LOOM_AVX512 void AnyTile(int rm, int rn, const float* w, int64_t ldw, const float* x,
-                         int64_t ldx, int64_t kc, float* acc, int64_t tokens) {
-  switch (rm) {
-    case 4: return TileRows<4>(rn, w, ldw, x, ldx, kc, acc, tokens);
-    case 3: return TileRows<3>(rn, w, ldw, x, ldx, kc, acc, tokens);
-    case 2: return TileRows<2>(rn, w, ldw, x, ldx, kc, acc, tokens);
-    default: return TileRows<1>(rn, w, ldw, x, ldx, kc, acc, tokens);
+// y[j0 + j][r0 .. r0 + 16) (+)= sum over the panel's kc columns of panel[k] * x[j0 + j][k0 + k]
+// for RN tokens: one weight vector and RN broadcast activations per k.
+template <int RN>
+LOOM_AVX512 void Tile(const float* panel, int64_t kc, const float* x, int64_t n, int64_t k0,
+                      int64_t j0, float* y, int64_t ldy, int64_t r0, __mmask16 rows,
+                      bool first) {
+  __m512 acc[RN];
+  for (int j = 0; j < RN; ++j)
+    acc[j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y + (j0 + j) * ldy + r0);
+  const float* xk = x + j0 * n + k0;
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 wv = _mm512_load_ps(panel + 16 * k);
+    for (int j = 0; j < RN; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xk[j * n + k]), acc[j]);
   }
+  for (int j = 0; j < RN; ++j) _mm512_mask_storeu_ps(y + (j0 + j) * ldy + r0, rows, acc[j]);
 }
 
-// Lane i of the result = the sum of the 16 lanes of v[i]: a transposing tree of adds (four
-// levels of shuffles), instead of 16 separate horizontal reductions.
-LOOM_AVX512 __m512 ReduceSixteen(const __m512* v) {
-  __m512 s[8], u[4], p[2];
-  for (int i = 0; i < 8; ++i)  // per 128-bit lane: [a_even, b_even, a_odd, b_odd]
-    s[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
-                         _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
-  for (int i = 0; i < 4; ++i)  // per 128-bit lane: the 4 vectors 4i..4i+3
-    u[i] = _mm512_add_ps(_mm512_shuffle_ps(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  for (int i = 0; i < 2; ++i)  // lanes 0-1: vectors 8i..8i+3, lanes 2-3: 8i+4..8i+7
-    p[i] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  return _mm512_add_ps(_mm512_shuffle_f32x4(p[0], p[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_f32x4(p[0], p[1], _MM_SHUFFLE(3, 1, 3, 1)));
+using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, float*,
+                        int64_t, int64_t, __mmask16, bool);
+template <int... RN>
+constexpr auto MakeTiles(std::integer_sequence<int, RN...>) {
+  return std::array<TileFn, sizeof...(RN)>{&Tile<RN + 1>...};
 }
+// kTiles[rn - 1] handles rn tokens.
+constexpr auto kTiles = MakeTiles(std::make_integer_sequence<int, kTileTokens>{});
 
 // Rows [r0, r0 + rows) (rows <= 16) for every token.
 LOOM_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64_t r0,
                        int64_t rows, const float* x, int64_t tokens, float* y) {
-  // Per thread (each pool worker runs its own blocks), reused across calls.
-  thread_local std::vector<float> acc_storage, conv_storage;
-  std::vector<float>& acc = acc_storage;
-  std::vector<float>& conv = conv_storage;
-  acc.assign(static_cast<size_t>(16 * kBlockRows * tokens), 0.0f);
-  if (f16) conv.resize(static_cast<size_t>(kBlockRows * kChunk));
+  thread_local AlignedBuffer<float> panel_storage(static_cast<size_t>(kChunk * kBlockRows));
+  float* panel = panel_storage.data();
+  const __mmask16 m = Mask(rows);
   for (int64_t k0 = 0; k0 < n; k0 += kChunk) {
     const int64_t kc = std::min(kChunk, n - k0);
-    const float* wc;
-    int64_t ldw;
-    if (f16) {
-      for (int64_t i = 0; i < rows; ++i)
-        F16RowToF32Avx512(w + ((r0 + i) * n + k0) * 2, kc, conv.data() + i * kChunk);
-      wc = conv.data();
-      ldw = kChunk;
-    } else {
-      wc = reinterpret_cast<const float*>(w) + r0 * n + k0;
-      ldw = n;
-    }
+    Gather(f16, w, n, r0, m, k0, kc, panel);
     for (int64_t j = 0; j < tokens; j += kTileTokens) {
-      const int rn = static_cast<int>(std::min<int64_t>(kTileTokens, tokens - j));
-      for (int64_t i = 0; i < rows; i += kTileRows) {
-        const int rm = static_cast<int>(std::min<int64_t>(kTileRows, rows - i));
-        AnyTile(rm, rn, wc + i * ldw, ldw, x + j * n + k0, n, kc, acc.data() + 16 * (i * tokens + j),
-                tokens);
-      }
+      const int64_t rn = std::min<int64_t>(kTileTokens, tokens - j);
+      kTiles[rn - 1](panel, kc, x, n, k0, j, y, out, r0, m, k0 == 0);
     }
-  }
-  const __mmask16 m = Mask(rows);
-  for (int64_t j = 0; j < tokens; ++j) {
-    __m512 v[kBlockRows];
-    for (int64_t i = 0; i < kBlockRows; ++i) v[i] = _mm512_loadu_ps(acc.data() + 16 * (i * tokens + j));
-    _mm512_mask_storeu_ps(y + j * out + r0, m, ReduceSixteen(v));
   }
 }
 

@@ -7,11 +7,11 @@
 // Why not OpenBLAS: its SGEMM packs both operands on every call (the activations once per
 // 128-row weight tile when F16 weights had to be dequantized first) and runs its own threads
 // beside loom's pool. Here each task owns a block of 16 weight rows and walks k in chunks of
-// 256: the chunk (converted from F16 once into an L1-resident buffer) meets every token in
-// register tiles of 4 rows x 6 tokens (24 fp32 accumulators, 10 loads per 24 FMAs), the
-// partial sums stay as 16-lane vectors in a per-thread buffer across chunks, and one
-// transposing reduction per (16 rows, token) writes y. Summation order differs from a plain
-// dot product only by fp32 reassociation.
+// 256: the chunk is gathered (F16 converted on the way) into an L1 panel where one 64-byte
+// vector holds one k of all 16 rows, and every token then meets it in tiles of 12 tokens:
+// per k one panel load and 12 FMAs with a broadcast activation, into accumulators that are
+// y[token][r0..r0+16] itself (no horizontal sums; chunks after the first add to y). The
+// summation order is k ascending, as a plain dot product, in fp32 with fused multiply-adds.
 //
 // Thread-safety: pure function over caller memory; uses the default pool (nested calls from a
 // pool worker run inline).

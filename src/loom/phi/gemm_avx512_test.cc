@@ -1,7 +1,7 @@
 // The blocked AVX-512 GEMMs (gemm_avx512.h): F32 / F16 against a double-precision dot of the
 // dequantized rows (DequantizeRowReference) on odd widths (k tails inside and across
-// 256-wide chunks), row counts off the 16-row block and 4-row tile, token counts off the
-// 6-token tile; Q8_0 / Q4_0 against the reference int8 dots; and the LinearForward dispatch
+// 256-wide chunks, F16's odd last half), row counts off the 16-row block, token counts off
+// the 12-token tile; Q8_0 / Q4_0 against the reference int8 dots; and the LinearForward dispatch
 // for 1..13 tokens with bias.
 #include "loom/phi/gemm_avx512.h"
 

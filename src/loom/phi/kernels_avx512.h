@@ -13,7 +13,7 @@
 // tokens multiplies each block pair once per (row, token): int32 lanes -> fp32, scaled by
 // d_w * d_x, accumulated. Equal to DotRowReference up to fp32 summation order.
 // F32 / F16: fp32 FMAs over the same row x token tiles (F16 converted in registers).
-// Decode is the one-token case of the same kernels.
+// ops.cc runs these for decode (up to 4 tokens); prefill goes to gemm_avx512.h's GEMMs.
 //
 // Thread-safety: pure functions over caller memory; QActivations is per caller.
 #pragma once
