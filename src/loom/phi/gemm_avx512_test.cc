@@ -2,7 +2,7 @@
 // dequantized rows (DequantizeRowReference) on odd widths (k tails inside and across
 // 256-wide chunks, F16's odd last half), row counts off the 16-row block, token counts off
 // the 12-token tile; Q8_0 / Q4_0 against the reference int8 dots; and the LinearForward dispatch
-// for 1..13 tokens with bias.
+// for 1..13 tokens with bias; the vectorised activations.
 #include "loom/phi/gemm_avx512.h"
 
 #include <gtest/gtest.h>
@@ -117,6 +117,31 @@ TEST(GemmAvx512Test, LinearForwardMatchesReferenceForEveryTokenCount) {
       std::vector<float> y(static_cast<size_t>(tokens * out), NAN);
       LinearForward(q, x.data(), tokens, y.data());
       Expect(t, rows, out, in, x, tokens, l.b, y);
+    }
+  }
+}
+
+// gelu_new and SwiGLU (libmvec tanhf / expf on AVX-512 CPUs) against the formulas with
+// libm's scalar functions, over tails of every length and saturated inputs.
+TEST(GemmAvx512Test, ActivationsMatchScalarFormulas) {
+  Prng rng(24);
+  for (int64_t n : {1, 15, 16, 17, 100, 20000}) {
+    std::vector<float> x(static_cast<size_t>(2 * n));
+    for (float& v : x) v = static_cast<float>(rng.Normal() * 4);
+    x[0] = -30.0f;
+    std::vector<float> g = x;
+    GeluNew(g.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = x[i];
+      const double ref = 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+      ASSERT_NEAR(g[i], ref, 1e-6 * (std::fabs(v) + 1)) << "gelu n " << n << " i " << i;
+    }
+    std::vector<float> out(static_cast<size_t>(n));
+    SwiGlu(x.data(), 1, n, out.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const double gate = x[i], up = x[n + i];
+      const double ref = up * gate / (1 + std::exp(-gate));
+      ASSERT_NEAR(out[i], ref, 1e-6 * (std::fabs(ref) + 1)) << "swiglu n " << n << " i " << i;
     }
   }
 }

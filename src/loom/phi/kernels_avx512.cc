@@ -272,7 +272,49 @@ LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, 
   for (; r < r1; ++r) FRows<1>(fp32(r, 1), n, r, x, tokens, y, ldy);
 }
 
+// glibc's libmvec (the AVX-512 variants, called only on CPUs that have it).
+extern "C" __m512 _ZGVeN16v_tanhf(__m512);
+extern "C" __m512 _ZGVeN16v_expf(__m512);
+
+// Lanes [0, n) of 16.
+LOOM_AVX512 inline __mmask16 TailMask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+}
+
+LOOM_AVX512 void GeluNew16(float* x, int64_t n) {
+  const __mmask16 m = TailMask(n);
+  const __m512 v = _mm512_maskz_loadu_ps(m, x);
+  const __m512 k = _mm512_set1_ps(0.7978845608028654f), c = _mm512_set1_ps(0.044715f);
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  // Same operation order as the scalar GeluNew: k * (v + c * v * v * v).
+  const __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(c, v), v), v);
+  const __m512 th = _ZGVeN16v_tanhf(_mm512_mul_ps(k, _mm512_add_ps(v, v3)));
+  _mm512_mask_storeu_ps(x, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, th)));
+}
+
+LOOM_AVX512 void SwiGlu16(const float* g, const float* u, int64_t n, float* out) {
+  const __mmask16 m = TailMask(n);
+  const __m512 gv = _mm512_maskz_loadu_ps(m, g), uv = _mm512_maskz_loadu_ps(m, u);
+  const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_setzero_ps(), gv));
+  const __m512 silu = _mm512_div_ps(gv, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  _mm512_mask_storeu_ps(out, m, _mm512_mul_ps(uv, silu));
+}
+
 }  // namespace
+
+void GeluNewAvx512(float* x, int64_t n) {
+  ParallelFor((n + 15) / 16, 1024, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) GeluNew16(x + 16 * i, n - 16 * i);
+  });
+}
+
+void SwiGluAvx512(const float* gate_up, int64_t t, int64_t f, float* out) {
+  ParallelFor(t, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      for (int64_t i = 0; i < f; i += 16)
+        SwiGlu16(gate_up + r * 2 * f + i, gate_up + r * 2 * f + f + i, f - i, out + r * f + i);
+  });
+}
 
 void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a, float* y,
                    int64_t ldy) {
@@ -292,6 +334,8 @@ void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_
 void QMatMulAvx512(const uint8_t*, int64_t, int64_t, const QActivations&, float*, int64_t) {}
 void FMatMulAvx512(WeightType, const uint8_t*, int64_t, int64_t, int64_t, const float*, int64_t,
                    float*, int64_t) {}
+void GeluNewAvx512(float*, int64_t) {}
+void SwiGluAvx512(const float*, int64_t, int64_t, float*) {}
 
 #endif
 

@@ -160,6 +160,7 @@ void RmsNormRows(const float* x, int64_t t, int64_t n, const float* w, double ep
 }
 
 void GeluNew(float* x, int64_t n) {
+  if (HaveAvx512Kernels()) return GeluNewAvx512(x, n);
   const float k = 0.7978845608028654f;  // sqrt(2/pi)
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
@@ -168,6 +169,7 @@ void GeluNew(float* x, int64_t n) {
 }
 
 void SwiGlu(const float* gate_up, int64_t t, int64_t f, float* out) {
+  if (HaveAvx512Kernels()) return SwiGluAvx512(gate_up, t, f, out);
   for (int64_t r = 0; r < t; ++r) {
     const float* g = gate_up + r * 2 * f;
     const float* u = g + f;
