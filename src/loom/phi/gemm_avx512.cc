@@ -34,48 +34,78 @@ LOOM_AVX512 inline __mmask16 Mask(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
 }
 
-// panel[k * 16 + i] = W[r0 + i][k0 + k] as fp32 for k < kc (rows outside `rows` read 0).
-LOOM_AVX512 void Gather(bool f16, const uint8_t* w, int64_t n, int64_t r0, __mmask16 rows,
-                        int64_t k0, int64_t kc, float* panel) {
-  const int64_t row_bytes = f16 ? 2 * n : 4 * n;
-  const __m512i idx =
-      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  const uint8_t* base = w + r0 * row_bytes;
-  if (!f16) {
-    for (int64_t k = 0; k < kc; ++k)
-      _mm512_store_ps(panel + 16 * k, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, idx,
-                                                               base + 4 * (k0 + k), 1));
-    return;
+// In place: r[i] lane k -> r[k] lane i (a 16 x 16 transpose in four rounds of shuffles).
+LOOM_AVX512 void Transpose16(__m512* r) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {  // per 128-bit lane: a0 b0 a1 b1 / a2 b2 a3 b3
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
-  int64_t k = 0;
-  for (; k + 2 <= kc; k += 2) {  // one 32-bit gather brings two halves of each row
-    const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx,
-                                                  base + 2 * (k0 + k), 1);
-    _mm512_store_ps(panel + 16 * k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v)));
-    _mm512_store_ps(panel + 16 * (k + 1),
-                    _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16))));
+  for (int i = 0; i < 4; ++i) {  // u[4i + m], lane L: element 4L + m of rows 4i..4i+3
+    u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
-  if (k < kc) {  // odd width: the last half alone (a 32-bit read could pass the matrix end)
-    alignas(64) uint16_t h[16] = {};
-    for (int i = 0; i < 16; ++i)
-      if ((rows >> i) & 1) std::memcpy(&h[i], base + i * row_bytes + 2 * (k0 + k), 2);
-    _mm512_store_ps(panel + 16 * k,
-                    _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
+  for (int m = 0; m < 4; ++m) {  // the 4 x 4 transpose of 128-bit lanes
+    const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    r[m] = _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0));
+    r[4 + m] = _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1));
+    r[8 + m] = _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0));
+    r[12 + m] = _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1));
   }
 }
+
+// panel[k * 16 + i] = W[r0 + i][k0 + k] as fp32 for k < kc and i < rows (0 for the other
+// rows): 16 x 16 squares loaded row-wise (F16 converted) and transposed in registers. (Not
+// vpgatherdd: with this CPU's gather microcode mitigation it cost a third of the FMA time.)
+LOOM_AVX512 void Pack(bool f16, const uint8_t* w, int64_t n, int64_t r0, int64_t rows,
+                      int64_t k0, int64_t kc, float* panel) {
+  for (int64_t k = 0; k < kc; k += 16) {
+    const __mmask16 m = Mask(kc - k);
+    __m512 r[16];
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i >= rows) {
+        r[i] = _mm512_setzero_ps();
+      } else if (f16) {
+        r[i] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + ((r0 + i) * n + k0 + k) * 2));
+      } else {
+        r[i] = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(w) + (r0 + i) * n + k0 + k);
+      }
+    }
+    Transpose16(r);
+    for (int64_t j = 0; j < std::min<int64_t>(16, kc - k); ++j)
+      _mm512_store_ps(panel + 16 * (k + j), r[j]);
+  }
+}
+
+// Cache lines to fetch while a tile computes: `lines` lines at base + (i >> shift) * stride +
+// (i & mask) * 64 (the next chunk's rows), one per k step.
+struct Prefetch {
+  const uint8_t* base = nullptr;
+  int64_t lines = 0, stride = 0;
+  int shift = 0;
+};
 
 // y[j0 + j][r0 .. r0 + 16) (+)= sum over the panel's kc columns of panel[k] * x[j0 + j][k0 + k]
 // for RN tokens: one weight vector and RN broadcast activations per k.
 template <int RN>
 LOOM_AVX512 void Tile(const float* panel, int64_t kc, const float* x, int64_t n, int64_t k0,
                       int64_t j0, float* y, int64_t ldy, int64_t r0, __mmask16 rows,
-                      bool first) {
+                      bool first, const Prefetch& pf) {
   __m512 acc[RN];
   for (int j = 0; j < RN; ++j)
     acc[j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y + (j0 + j) * ldy + r0);
   const float* xk = x + j0 * n + k0;
+  const int64_t mask = (int64_t{1} << pf.shift) - 1;
   for (int64_t k = 0; k < kc; ++k) {
+    if (k < pf.lines)
+      _mm_prefetch(reinterpret_cast<const char*>(pf.base + (k >> pf.shift) * pf.stride +
+                                                 (k & mask) * 64),
+                   _MM_HINT_T0);
     const __m512 wv = _mm512_load_ps(panel + 16 * k);
     for (int j = 0; j < RN; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xk[j * n + k]), acc[j]);
   }
@@ -83,7 +113,7 @@ LOOM_AVX512 void Tile(const float* panel, int64_t kc, const float* x, int64_t n,
 }
 
 using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, float*,
-                        int64_t, int64_t, __mmask16, bool);
+                        int64_t, int64_t, __mmask16, bool, const Prefetch&);
 template <int... RN>
 constexpr auto MakeTiles(std::integer_sequence<int, RN...>) {
   return std::array<TileFn, sizeof...(RN)>{&Tile<RN + 1>...};
@@ -97,12 +127,25 @@ LOOM_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64
   thread_local AlignedBuffer<float> panel_storage(static_cast<size_t>(kChunk * kBlockRows));
   float* panel = panel_storage.data();
   const __mmask16 m = Mask(rows);
+  // Token tiles of near-equal size (64 tokens: 6 of 10-11 rather than 5 of 12 + a slow 4).
+  const int64_t tiles = (tokens + kTileTokens - 1) / kTileTokens;
   for (int64_t k0 = 0; k0 < n; k0 += kChunk) {
     const int64_t kc = std::min(kChunk, n - k0);
-    Gather(f16, w, n, r0, m, k0, kc, panel);
-    for (int64_t j = 0; j < tokens; j += kTileTokens) {
-      const int64_t rn = std::min<int64_t>(kTileTokens, tokens - j);
-      kTiles[rn - 1](panel, kc, x, n, k0, j, y, out, r0, m, k0 == 0);
+    Pack(f16, w, n, r0, rows, k0, kc, panel);
+    // The first tile pulls the next chunk's weights into L1 (16 rows x 1 KiB, or 512 bytes
+    // for F16): the rows come from memory, and Pack stalled on them otherwise.
+    Prefetch pf;
+    if (k0 + kChunk < n) {
+      const int elem = f16 ? 2 : 4;
+      pf.shift = f16 ? 3 : 4;  // lines per row of a full chunk: 8 or 16
+      pf.stride = n * elem;
+      pf.base = w + (r0 * n + k0 + kChunk) * elem;
+      pf.lines = std::min<int64_t>(rows << pf.shift, (n - k0 - kChunk) * elem * rows / 64);
+    }
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t j0 = tokens * t / tiles, j1 = tokens * (t + 1) / tiles;
+      kTiles[j1 - j0 - 1](panel, kc, x, n, k0, j0, y, out, r0, m, k0 == 0,
+                          t == 0 ? pf : Prefetch{});
     }
   }
 }

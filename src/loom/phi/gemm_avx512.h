@@ -7,7 +7,7 @@
 // Why not OpenBLAS: its SGEMM packs both operands on every call (the activations once per
 // 128-row weight tile when F16 weights had to be dequantized first) and runs its own threads
 // beside loom's pool. Here each task owns a block of 16 weight rows and walks k in chunks of
-// 256: the chunk is gathered (F16 converted on the way) into an L1 panel where one 64-byte
+// 256: the chunk is transposed (F16 converted on the way) into an L1 panel where one 64-byte
 // vector holds one k of all 16 rows, and every token then meets it in tiles of 12 tokens:
 // per k one panel load and 12 FMAs with a broadcast activation, into accumulators that are
 // y[token][r0..r0+16] itself (no horizontal sums; chunks after the first add to y). The
