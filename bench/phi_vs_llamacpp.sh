@@ -13,7 +13,8 @@
 # tokens and tg${GEN} GEN decode steps; loom's bench does the same (prefill, then GEN steps).
 # Q8_0/Q4_0 GGUFs come from llama-quantize --pure (every matrix in the named type, as loom
 # quantizes every projection and the head). Prints one JSON line per (model, type) with both
-# engines' tokens/s and the ratios loom / llama.cpp.
+# engines' tokens/s and the ratios loom / llama.cpp. Both warm up once and report the mean of
+# REPS timed runs.
 set -euo pipefail
 src=${1:?usage: $0 LLAMA_CPP_SRC LLAMA_BUILD_BIN [WORK_DIR]}
 bin=${2:?usage: $0 LLAMA_CPP_SRC LLAMA_BUILD_BIN [WORK_DIR]}
@@ -49,7 +50,7 @@ for preset in $presets; do
     verify=--no-verify
     [[ $type == f32 ]] && verify=
     loom_json=$("$loom" --threads "$threads" --json phi bench --model "$model" --weights "$type" \
-                  --prompt-tokens "$prompt" --gen-tokens "$gen" $verify)
+                  --prompt-tokens "$prompt" --gen-tokens "$gen" --reps "$reps" $verify)
     llama_json=$("$bin/llama-bench" -m "$gguf" -p "$prompt" -n "$gen" -t "$threads" \
                    -r "$reps" -o jsonl 2>/dev/null)
     "$python" - "$preset" "$type" "$loom_json" "$llama_json" <<'EOF'

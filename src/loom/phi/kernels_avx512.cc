@@ -14,6 +14,7 @@
 
 #include "loom/base/half.h"
 #include "loom/base/thread_pool.h"
+#include "loom/phi/gemm_avx512.h"
 #include "loom/phi/quant.h"
 
 namespace loom::phi {
@@ -115,15 +116,16 @@ void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n
 
 namespace {
 
-// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats.
+// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats: the two halves
+// converted together, then spread over the lanes by one permute (building the 16 halves with
+// scalar shifts first cost more than the int8 products themselves in decode).
 template <bool kQ4>
 LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
-  // The 16-bit scale repeated 4 times in a 64-bit lane (computed unsigned: the result can
-  // exceed INT64_MAX).
-  const auto h0 = static_cast<long long>(uint64_t{LoadBits(b0)} * 0x0001000100010001ULL);
-  const auto h1 = static_cast<long long>(uint64_t{LoadBits(b1)} * 0x0001000100010001ULL);
-  const __m256i h = kQ4 ? _mm256_set_epi64x(h1, h0, h1, h0) : _mm256_set_epi64x(h1, h1, h0, h0);
-  return _mm512_cvtph_ps(h);
+  const __m128 d = _mm_cvtph_ps(
+      _mm_cvtsi32_si128(static_cast<int>(LoadBits(b0) | (uint32_t{LoadBits(b1)} << 16))));
+  const __m512i idx = kQ4 ? _mm512_set_epi32(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)
+                          : _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d));
 }
 
 // One tile: RM weight rows x RN tokens over all block pairs.
@@ -143,6 +145,9 @@ LOOM_AVX512 void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0
     for (int i = 0; i < RM; ++i) {
       const uint8_t* b0 = w + (r + i) * row_bytes + 2 * p * blk;
       const uint8_t* b1 = b0 + blk;
+      // The next tile's rows (RM rows further on) at the same offset: decode is bound by
+      // these loads, and 4 short row streams per tile leave the hardware prefetcher behind.
+      _mm_prefetch(reinterpret_cast<const char*>(b0 + RM * row_bytes), _MM_HINT_T0);
       if constexpr (kQ4) {
         const __m256i v = _mm256_inserti128_si256(
             _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
@@ -202,6 +207,10 @@ LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t 
   for (int64_t k = 0; k < n; k += 16) {
     const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
     const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+    // The next tile's rows, as in QTile (one line covers two iterations).
+    for (int i = 0; i < RM; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(w + (r + RM + i) * row_bytes + 2 * k),
+                   _MM_HINT_T0);
     for (int i = 0; i < RM; ++i)
       acc[i] = _mm512_fmadd_ps(
           _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + (r + i) * row_bytes + 2 * k)), xv,
@@ -221,6 +230,8 @@ LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const f
     const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
     __m512 wv[RM];
     for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
+    for (int i = 0; i < RM; ++i)  // the next tile's rows, as in QTile
+      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T0);
     for (int j = 0; j < RN; ++j) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
       for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
@@ -240,14 +251,6 @@ LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int
 
 // F16 rows are converted to fp32 once per group of 4 rows (an L1/L2-resident buffer) and
 // then meet every token: the conversion is paid once, not once per token tile.
-LOOM_AVX512 void F16ToF32(const uint8_t* src, int64_t n, float* dst) {
-  int64_t k = 0;
-  for (; k + 16 <= n; k += 16)
-    _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
-                                  reinterpret_cast<const __m256i*>(src + 2 * k))));
-  for (; k < n; ++k) dst[k] = _cvtsh_ss(LoadBits(src + 2 * k));
-}
-
 LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
                          const float* x, int64_t tokens, float* y, int64_t ldy) {
   const bool f16 = t == WeightType::kF16;
@@ -256,7 +259,7 @@ LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, 
   if (f16) rows.resize(static_cast<size_t>(4 * n));
   auto fp32 = [&](int64_t r, int64_t count) {
     if (!f16) return reinterpret_cast<const float*>(w + r * row_bytes);
-    for (int64_t i = 0; i < count; ++i) F16ToF32(w + (r + i) * row_bytes, n, rows.data() + i * n);
+    for (int64_t i = 0; i < count; ++i) F16RowToF32Avx512(w + (r + i) * row_bytes, n, rows.data() + i * n);
     return static_cast<const float*>(rows.data());
   };
   int64_t r = r0;
@@ -269,7 +272,49 @@ LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, 
   for (; r < r1; ++r) FRows<1>(fp32(r, 1), n, r, x, tokens, y, ldy);
 }
 
+// glibc's libmvec (the AVX-512 variants, called only on CPUs that have it).
+extern "C" __m512 _ZGVeN16v_tanhf(__m512);
+extern "C" __m512 _ZGVeN16v_expf(__m512);
+
+// Lanes [0, n) of 16.
+LOOM_AVX512 inline __mmask16 TailMask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+}
+
+LOOM_AVX512 void GeluNew16(float* x, int64_t n) {
+  const __mmask16 m = TailMask(n);
+  const __m512 v = _mm512_maskz_loadu_ps(m, x);
+  const __m512 k = _mm512_set1_ps(0.7978845608028654f), c = _mm512_set1_ps(0.044715f);
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  // Same operation order as the scalar GeluNew: k * (v + c * v * v * v).
+  const __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(c, v), v), v);
+  const __m512 th = _ZGVeN16v_tanhf(_mm512_mul_ps(k, _mm512_add_ps(v, v3)));
+  _mm512_mask_storeu_ps(x, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, th)));
+}
+
+LOOM_AVX512 void SwiGlu16(const float* g, const float* u, int64_t n, float* out) {
+  const __mmask16 m = TailMask(n);
+  const __m512 gv = _mm512_maskz_loadu_ps(m, g), uv = _mm512_maskz_loadu_ps(m, u);
+  const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_setzero_ps(), gv));
+  const __m512 silu = _mm512_div_ps(gv, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  _mm512_mask_storeu_ps(out, m, _mm512_mul_ps(uv, silu));
+}
+
 }  // namespace
+
+void GeluNewAvx512(float* x, int64_t n) {
+  ParallelFor((n + 15) / 16, 1024, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) GeluNew16(x + 16 * i, n - 16 * i);
+  });
+}
+
+void SwiGluAvx512(const float* gate_up, int64_t t, int64_t f, float* out) {
+  ParallelFor(t, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      for (int64_t i = 0; i < f; i += 16)
+        SwiGlu16(gate_up + r * 2 * f + i, gate_up + r * 2 * f + f + i, f - i, out + r * f + i);
+  });
+}
 
 void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a, float* y,
                    int64_t ldy) {
@@ -289,6 +334,8 @@ void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_
 void QMatMulAvx512(const uint8_t*, int64_t, int64_t, const QActivations&, float*, int64_t) {}
 void FMatMulAvx512(WeightType, const uint8_t*, int64_t, int64_t, int64_t, const float*, int64_t,
                    float*, int64_t) {}
+void GeluNewAvx512(float*, int64_t) {}
+void SwiGluAvx512(const float*, int64_t, int64_t, float*) {}
 
 #endif
 

@@ -13,7 +13,7 @@
 // tokens multiplies each block pair once per (row, token): int32 lanes -> fp32, scaled by
 // d_w * d_x, accumulated. Equal to DotRowReference up to fp32 summation order.
 // F32 / F16: fp32 FMAs over the same row x token tiles (F16 converted in registers).
-// Decode is the one-token case of the same kernels.
+// ops.cc runs these for decode (up to 4 tokens); prefill goes to gemm_avx512.h's GEMMs.
 //
 // Thread-safety: pure functions over caller memory; QActivations is per caller.
 #pragma once
@@ -49,5 +49,11 @@ void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations&
 // The same for F32 or F16 rows against fp32 activations x [tokens x n] (any n).
 void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
                    const float* x, int64_t tokens, float* y, int64_t ldy);
+
+// gelu_new in place and SwiGLU rows ([gate | up] of width 2f -> f), as ops.h's GeluNew and
+// SwiGlu, with glibc's 16-lane AVX-512 tanhf / expf (libmvec, within 4 ulp) in place of one
+// libm call per element (they took a third of a phi-2 prefill's matmul time).
+void GeluNewAvx512(float* x, int64_t n);
+void SwiGluAvx512(const float* gate_up, int64_t t, int64_t f, float* out);
 
 }  // namespace loom::phi

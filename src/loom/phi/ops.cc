@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "loom/base/thread_pool.h"
+#include "loom/phi/gemm_avx512.h"
 #include "loom/phi/kernels_avx512.h"
 #include "loom/tensor/gemm.h"
 #include "loom/tensor/vector_ops.h"
@@ -49,26 +50,32 @@ void PackedGemm(const Linear& l, const float* x, int64_t t, float* y) {
 }
 
 // Whether the AVX-512 kernels take this layer for t tokens. The int8 GEMM needs whole block
-// pairs. F32 and F16 prefill stay with OpenBLAS's SGEMM (over dequantized tiles for F16):
-// measured, its packed, cache-blocked kernel beats the plain register tile, which has to
-// stream every token's activations from L2 for each group of 4 rows.
+// pairs. F32 / F16 decode (up to 4 tokens) runs the row tiles of kernels_avx512.h, prefill
+// the cache-blocked GEMM of gemm_avx512.h (the plain row tile streams every token's
+// activations from L2 for each group of 4 rows and lost to OpenBLAS there).
 bool UseAvx512(const Linear& l, int64_t t) {
   if (!HaveAvx512Kernels()) return false;
   switch (l.type) {
-    case WeightType::kF32: return t == 1;
-    case WeightType::kF16: return t <= 4;
+    case WeightType::kF32:
+    case WeightType::kF16: return true;
     case WeightType::kQ8_0:
     case WeightType::kQ4_0: return l.in % 64 == 0;
   }
   return false;
 }
 
+// Up to this many tokens the row tiles of kernels_avx512.h run (the weights stream once, from
+// memory); more go through the blocked GEMMs of gemm_avx512.h.
+constexpr int64_t kMaxRowTileTokens = 4;
+
 // Rows split over the default pool in groups of 4 (the kernels' register tile); decode
 // streams the weights once across both threads.
 void Avx512Linear(const Linear& l, const float* x, int64_t t, float* y) {
   const int64_t tiles = (l.out + 3) / 4;
   const int64_t min_tiles = t == 1 ? 16 : 2;
-  if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
+  if ((l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) && t > kMaxRowTileTokens) {
+    QGemmAvx512(l.type, l.packed.data(), l.in, l.out, x, t, y);
+  } else if (l.type == WeightType::kQ8_0 || l.type == WeightType::kQ4_0) {
     // Reused (no allocation per token). Named through a reference: a thread_local named in
     // the lambda would resolve to the worker's own, empty instance.
     thread_local QActivations storage;
@@ -81,9 +88,13 @@ void Avx512Linear(const Linear& l, const float* x, int64_t t, float* y) {
     const uint8_t* w = l.type == WeightType::kF32
                            ? reinterpret_cast<const uint8_t*>(l.w.data())
                            : l.packed.data();
-    ParallelFor(tiles, min_tiles, [&](int64_t b, int64_t e) {
-      FMatMulAvx512(l.type, w, l.in, 4 * b, std::min(4 * e, l.out), x, t, y, l.out);
-    });
+    if (t > kMaxRowTileTokens) {
+      FGemmAvx512(l.type, w, l.in, l.out, x, t, y);
+    } else {
+      ParallelFor(tiles, min_tiles, [&](int64_t b, int64_t e) {
+        FMatMulAvx512(l.type, w, l.in, 4 * b, std::min(4 * e, l.out), x, t, y, l.out);
+      });
+    }
   }
   if (!l.b.empty())
     for (int64_t r = 0; r < t; ++r)
@@ -149,6 +160,7 @@ void RmsNormRows(const float* x, int64_t t, int64_t n, const float* w, double ep
 }
 
 void GeluNew(float* x, int64_t n) {
+  if (HaveAvx512Kernels()) return GeluNewAvx512(x, n);
   const float k = 0.7978845608028654f;  // sqrt(2/pi)
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
@@ -157,6 +169,7 @@ void GeluNew(float* x, int64_t n) {
 }
 
 void SwiGlu(const float* gate_up, int64_t t, int64_t f, float* out) {
+  if (HaveAvx512Kernels()) return SwiGluAvx512(gate_up, t, f, out);
   for (int64_t r = 0; r < t; ++r) {
     const float* g = gate_up + r * 2 * f;
     const float* u = g + f;

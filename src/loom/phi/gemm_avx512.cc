@@ -1,0 +1,184 @@
+// Cache-blocked AVX-512 GEMM of F32 / F16 weight rows against fp32 activations; see
+// gemm_avx512.h.
+#include "loom/phi/gemm_avx512.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
+// -Wuninitialized flags once inlined; the warnings are about the headers, not this code.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+#include "loom/base/aligned_buffer.h"
+#include "loom/base/thread_pool.h"
+
+namespace loom::phi {
+
+#if defined(__x86_64__)
+#define LOOM_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+
+namespace {
+
+constexpr int64_t kBlockRows = 16;  // rows per task: one 16-lane output vector per token
+constexpr int64_t kChunk = 256;     // k per chunk: 256 x 16 rows x 4 bytes = 16 KiB in L1
+constexpr int kTileTokens = 12;     // 12 accumulators cover the FMA latency on two ports
+
+// Lanes [0, n) of 16.
+LOOM_AVX512 inline __mmask16 Mask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+}
+
+// In place: r[i] lane k -> r[k] lane i (a 16 x 16 transpose in four rounds of shuffles).
+LOOM_AVX512 void Transpose16(__m512* r) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {  // per 128-bit lane: a0 b0 a1 b1 / a2 b2 a3 b3
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // u[4i + m], lane L: element 4L + m of rows 4i..4i+3
+    u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int m = 0; m < 4; ++m) {  // the 4 x 4 transpose of 128-bit lanes
+    const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    r[m] = _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0));
+    r[4 + m] = _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1));
+    r[8 + m] = _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0));
+    r[12 + m] = _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+// panel[k * 16 + i] = W[r0 + i][k0 + k] as fp32 for k < kc and i < rows (0 for the other
+// rows): 16 x 16 squares loaded row-wise (F16 converted) and transposed in registers. (Not
+// vpgatherdd: with this CPU's gather microcode mitigation it cost a third of the FMA time.)
+LOOM_AVX512 void Pack(bool f16, const uint8_t* w, int64_t n, int64_t r0, int64_t rows,
+                      int64_t k0, int64_t kc, float* panel) {
+  for (int64_t k = 0; k < kc; k += 16) {
+    const __mmask16 m = Mask(kc - k);
+    __m512 r[16];
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i >= rows) {
+        r[i] = _mm512_setzero_ps();
+      } else if (f16) {
+        r[i] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + ((r0 + i) * n + k0 + k) * 2));
+      } else {
+        r[i] = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(w) + (r0 + i) * n + k0 + k);
+      }
+    }
+    Transpose16(r);
+    for (int64_t j = 0; j < std::min<int64_t>(16, kc - k); ++j)
+      _mm512_store_ps(panel + 16 * (k + j), r[j]);
+  }
+}
+
+// Cache lines to fetch while a tile computes: `lines` lines at base + (i >> shift) * stride +
+// (i & mask) * 64 (the next chunk's rows), one per k step.
+struct Prefetch {
+  const uint8_t* base = nullptr;
+  int64_t lines = 0, stride = 0;
+  int shift = 0;
+};
+
+// y[j0 + j][r0 .. r0 + 16) (+)= sum over the panel's kc columns of panel[k] * x[j0 + j][k0 + k]
+// for RN tokens: one weight vector and RN broadcast activations per k.
+template <int RN>
+LOOM_AVX512 void Tile(const float* panel, int64_t kc, const float* x, int64_t n, int64_t k0,
+                      int64_t j0, float* y, int64_t ldy, int64_t r0, __mmask16 rows,
+                      bool first, const Prefetch& pf) {
+  __m512 acc[RN];
+  for (int j = 0; j < RN; ++j)
+    acc[j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y + (j0 + j) * ldy + r0);
+  const float* xk = x + j0 * n + k0;
+  const int64_t mask = (int64_t{1} << pf.shift) - 1;
+  for (int64_t k = 0; k < kc; ++k) {
+    if (k < pf.lines)
+      _mm_prefetch(reinterpret_cast<const char*>(pf.base + (k >> pf.shift) * pf.stride +
+                                                 (k & mask) * 64),
+                   _MM_HINT_T0);
+    const __m512 wv = _mm512_load_ps(panel + 16 * k);
+    for (int j = 0; j < RN; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xk[j * n + k]), acc[j]);
+  }
+  for (int j = 0; j < RN; ++j) _mm512_mask_storeu_ps(y + (j0 + j) * ldy + r0, rows, acc[j]);
+}
+
+using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, float*,
+                        int64_t, int64_t, __mmask16, bool, const Prefetch&);
+template <int... RN>
+constexpr auto MakeTiles(std::integer_sequence<int, RN...>) {
+  return std::array<TileFn, sizeof...(RN)>{&Tile<RN + 1>...};
+}
+// kTiles[rn - 1] handles rn tokens.
+constexpr auto kTiles = MakeTiles(std::make_integer_sequence<int, kTileTokens>{});
+
+// Rows [r0, r0 + rows) (rows <= 16) for every token.
+LOOM_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64_t r0,
+                       int64_t rows, const float* x, int64_t tokens, float* y) {
+  thread_local AlignedBuffer<float> panel_storage(static_cast<size_t>(kChunk * kBlockRows));
+  float* panel = panel_storage.data();
+  const __mmask16 m = Mask(rows);
+  // Token tiles of near-equal size (64 tokens: 6 of 10-11 rather than 5 of 12 + a slow 4).
+  const int64_t tiles = (tokens + kTileTokens - 1) / kTileTokens;
+  for (int64_t k0 = 0; k0 < n; k0 += kChunk) {
+    const int64_t kc = std::min(kChunk, n - k0);
+    Pack(f16, w, n, r0, rows, k0, kc, panel);
+    // The first tile pulls the next chunk's weights into L1 (16 rows x 1 KiB, or 512 bytes
+    // for F16): the rows come from memory, and Pack stalled on them otherwise.
+    Prefetch pf;
+    if (k0 + kChunk < n) {
+      const int elem = f16 ? 2 : 4;
+      pf.shift = f16 ? 3 : 4;  // lines per row of a full chunk: 8 or 16
+      pf.stride = n * elem;
+      pf.base = w + (r0 * n + k0 + kChunk) * elem;
+      pf.lines = std::min<int64_t>(rows << pf.shift, (n - k0 - kChunk) * elem * rows / 64);
+    }
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t j0 = tokens * t / tiles, j1 = tokens * (t + 1) / tiles;
+      kTiles[j1 - j0 - 1](panel, kc, x, n, k0, j0, y, out, r0, m, k0 == 0,
+                          t == 0 ? pf : Prefetch{});
+    }
+  }
+}
+
+}  // namespace
+
+LOOM_AVX512 void F16RowToF32Avx512(const uint8_t* src, int64_t n, float* dst) {
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
+                                  reinterpret_cast<const __m256i*>(src + 2 * k))));
+  if (k < n)
+    _mm512_mask_storeu_ps(dst + k, Mask(n - k),
+                          _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(Mask(n - k), src + 2 * k)));
+}
+
+void FGemmAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t out, const float* x,
+                 int64_t tokens, float* y) {
+  const bool f16 = t == WeightType::kF16;
+  const int64_t blocks = (out + kBlockRows - 1) / kBlockRows;
+  ParallelFor(blocks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      const int64_t r0 = blk * kBlockRows;
+      Block(f16, w, n, out, r0, std::min(kBlockRows, out - r0), x, tokens, y);
+    }
+  });
+}
+
+#else  // not x86-64: HaveAvx512Kernels() is false and this is never called.
+
+void FGemmAvx512(WeightType, const uint8_t*, int64_t, int64_t, const float*, int64_t, float*) {}
+void F16RowToF32Avx512(const uint8_t*, int64_t, float*) {}
+
+#endif
+
+}  // namespace loom::phi
