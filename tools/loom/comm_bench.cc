@@ -226,10 +226,15 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
   const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
   auto body = [&](Communicator& c, void* native_comm) -> Status {
+    size_t last_bytes = 0;
     for (size_t b : sizes) {
       Point pt;
       LOOM_RETURN_IF_ERROR(BenchOne(c, a, algo, b, native_comm, pt));
       if (c.rank() != 0) continue;
+      // Allgather/alltoall round each size to whole elements per rank, so two requested sizes
+      // can land on the same point (4 B and 16 B at 4 ranks); report it once.
+      if (pt.bytes == last_bytes) continue;
+      last_bytes = pt.bytes;
       const int n = c.size();
       double algbw = static_cast<double>(pt.bytes) / pt.loom_s / 1e9;
       double busbw = algbw * BusFactor(a.collective == "adasum" ? "allreduce" : a.collective, n);
