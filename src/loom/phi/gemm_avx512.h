@@ -6,11 +6,12 @@
 //
 // Why not OpenBLAS: its SGEMM packs both operands on every call (the activations once per
 // 128-row weight tile when F16 weights had to be dequantized first) and runs its own threads
-// beside loom's pool. Here each task owns a block of 16 weight rows and walks k in chunks of
-// 256: the chunk is transposed (F16 converted on the way) into an L1 panel where one 64-byte
-// vector holds one k of all 16 rows, and every token then meets it in tiles of 12 tokens:
-// per k one panel load and 12 FMAs with a broadcast activation, into accumulators that are
-// y[token][r0..r0+16] itself (no horizontal sums; chunks after the first add to y). The
+// beside loom's pool. Here each task owns a block of 32 weight rows and walks k in chunks of
+// 128: the chunk is transposed (F16 converted on the way) into an L1 panel where two 64-byte
+// vectors hold one k of all 32 rows, and every token then meets it in tiles of up to 12
+// tokens: per k two panel loads and 24 FMAs with broadcast activations (two rows of vectors
+// keep the loads under the FMAs), into accumulators that are y[token][r0..r0+32] itself (no
+// horizontal sums; chunks after the first add to y). The
 // summation order is k ascending, as a plain dot product, in fp32 with fused multiply-adds.
 //
 // Thread-safety: pure function over caller memory; uses the default pool (nested calls from a

@@ -45,7 +45,8 @@ TEST(GemmAvx512Test, MatchesReferenceOnOddShapes) {
     int64_t out, n, tokens;
   };
   for (const Shape s : {Shape{1, 1, 5}, Shape{17, 33, 7}, Shape{99, 300, 13}, Shape{40, 515, 6},
-                        Shape{16, 256, 64}, Shape{5, 16, 1}, Shape{35, 257, 2}}) {
+                        Shape{16, 256, 64}, Shape{5, 16, 1}, Shape{35, 257, 2},
+                        Shape{48, 129, 25}}) {
     std::vector<float> wf(static_cast<size_t>(s.out * s.n)), x(static_cast<size_t>(s.tokens * s.n));
     for (float& v : wf) v = static_cast<float>(rng.Normal());
     for (float& v : x) v = static_cast<float>(rng.Normal());
