@@ -8,35 +8,21 @@
 #include <memory>
 #include <utility>
 
-#if defined(__x86_64__)
-// GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
-// -Wuninitialized flags once inlined; the warnings are about the headers, not this code.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
-
 #include "loom/base/aligned_buffer.h"
 #include "loom/base/thread_pool.h"
+#include "loom/phi/internal/avx512.h"
 
 namespace loom::phi {
 
 #if defined(__x86_64__)
-#define LOOM_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-
 namespace {
 
 constexpr int64_t kBlockRows = 32;  // rows per task: two 16-lane output vectors per token
 constexpr int64_t kChunk = 128;     // k per chunk: 128 x 32 rows x 4 bytes = 16 KiB in L1
 constexpr int kTileTokens = 12;     // 2 x 12 accumulators + 2 weight vectors + 1 broadcast
 
-// Lanes [0, n) of 16 (none for n <= 0).
-LOOM_AVX512 inline __mmask16 Mask(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 // In place: r[i] lane k -> r[k] lane i (a 16 x 16 transpose in four rounds of shuffles).
-LOOM_AVX512 void Transpose16(__m512* r) {
+LOOM_PHI_AVX512 void Transpose16(__m512* r) {
   __m512 t[16], u[16];
   for (int i = 0; i < 8; ++i) {  // per 128-bit lane: a0 b0 a1 b1 / a2 b2 a3 b3
     t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -64,12 +50,12 @@ LOOM_AVX512 void Transpose16(__m512* r) {
 // rows): per half of the block, 16 x 16 squares loaded row-wise (F16 converted) and
 // transposed in registers. (Not vpgatherdd: with this CPU's gather microcode mitigation it
 // cost a third of the FMA time.)
-LOOM_AVX512 void Pack(bool f16, const uint8_t* w, int64_t n, int64_t r0, int64_t rows,
-                      int64_t k0, int64_t kc, float* panel) {
+LOOM_PHI_AVX512 void Pack(bool f16, const uint8_t* w, int64_t n, int64_t r0, int64_t rows,
+                          int64_t k0, int64_t kc, float* panel) {
   for (int64_t h = 0; h < 2; ++h) {
     const int64_t hr0 = r0 + 16 * h, hrows = std::min<int64_t>(16, rows - 16 * h);
     for (int64_t k = 0; k < kc; k += 16) {
-      const __mmask16 m = Mask(kc - k);
+      const __mmask16 m = internal::LaneMask(kc - k);
       __m512 r[16];
       for (int64_t i = 0; i < 16; ++i) {
         if (i >= hrows) {
@@ -100,9 +86,9 @@ struct Prefetch {
 // vectors and RN broadcasts at fixed offsets from one pointer feed 2 RN FMAs (with a pointer
 // per token row the compiler ran out of registers and spilled them inside the loop).
 template <int RN>
-LOOM_AVX512 void Tile(const float* panel, int64_t kc, const float* xt, int64_t j0, float* y,
-                      int64_t ldy, int64_t r0, __mmask16 m0, __mmask16 m1, bool first,
-                      const Prefetch& pf) {
+LOOM_PHI_AVX512 void Tile(const float* panel, int64_t kc, const float* xt, int64_t j0, float* y,
+                          int64_t ldy, int64_t r0, __mmask16 m0, __mmask16 m1, bool first,
+                          const Prefetch& pf) {
   __m512 acc0[RN], acc1[RN];
   for (int j = 0; j < RN; ++j) {
     float* yj = y + (j0 + j) * ldy + r0;
@@ -155,11 +141,11 @@ void PackTokens(const float* x, int64_t n, int64_t tokens, int64_t tiles, float*
 }
 
 // Rows [r0, r0 + rows) (rows <= 32) for every token; xp from PackTokens.
-LOOM_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64_t r0,
-                       int64_t rows, const float* xp, int64_t tokens, int64_t tiles, float* y) {
+LOOM_PHI_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64_t r0,
+                           int64_t rows, const float* xp, int64_t tokens, int64_t tiles, float* y) {
   thread_local AlignedBuffer<float> panel_storage(static_cast<size_t>(kChunk * kBlockRows));
   float* panel = panel_storage.data();
-  const __mmask16 m0 = Mask(rows), m1 = Mask(rows - 16);
+  const __mmask16 m0 = internal::LaneMask(rows), m1 = internal::LaneMask(rows - 16);
   for (int64_t k0 = 0; k0 < n; k0 += kChunk) {
     const int64_t kc = std::min(kChunk, n - k0);
     Pack(f16, w, n, r0, rows, k0, kc, panel);
@@ -183,14 +169,15 @@ LOOM_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, int64
 
 }  // namespace
 
-LOOM_AVX512 void F16RowToF32Avx512(const uint8_t* src, int64_t n, float* dst) {
+LOOM_PHI_AVX512 void F16RowToF32Avx512(const uint8_t* src, int64_t n, float* dst) {
   int64_t k = 0;
   for (; k + 16 <= n; k += 16)
     _mm512_storeu_ps(dst + k, _mm512_cvtph_ps(_mm256_loadu_si256(
                                   reinterpret_cast<const __m256i*>(src + 2 * k))));
   if (k < n)
-    _mm512_mask_storeu_ps(dst + k, Mask(n - k),
-                          _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(Mask(n - k), src + 2 * k)));
+    _mm512_mask_storeu_ps(
+        dst + k, internal::LaneMask(n - k),
+        _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(internal::LaneMask(n - k), src + 2 * k)));
 }
 
 void FGemmAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t out, const float* x,

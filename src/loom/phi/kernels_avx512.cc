@@ -4,17 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__x86_64__)
-// GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
-// -Wuninitialized flags once inlined; the warnings are about the headers, not this code.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
-
 #include "loom/base/half.h"
 #include "loom/base/thread_pool.h"
 #include "loom/phi/gemm_avx512.h"
+#include "loom/phi/internal/avx512.h"
 #include "loom/phi/quant.h"
 
 namespace loom::phi {
@@ -112,15 +105,13 @@ void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n
 }
 
 #if defined(__x86_64__)
-#define LOOM_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-
 namespace {
 
 // Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats: the two halves
 // converted together, then spread over the lanes by one permute (building the 16 halves with
 // scalar shifts first cost more than the int8 products themselves in decode).
 template <bool kQ4>
-LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
+LOOM_PHI_VNNI inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
   const __m128 d = _mm_cvtph_ps(
       _mm_cvtsi32_si128(static_cast<int>(LoadBits(b0) | (uint32_t{LoadBits(b1)} << 16))));
   const __m512i idx = kQ4 ? _mm512_set_epi32(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)
@@ -130,8 +121,8 @@ LOOM_AVX512 inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
 
 // One tile: RM weight rows x RN tokens over all block pairs.
 template <bool kQ4, int RM, int RN>
-LOOM_AVX512 void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0,
-                       const QActivations& a, float* y, int64_t ldy) {
+LOOM_PHI_VNNI void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0,
+                         const QActivations& a, float* y, int64_t ldy) {
   const int64_t pairs = a.n / kPair;
   const size_t blk = kQ4 ? kQ4_0Bytes : kQ8_0Bytes;
   __m512 acc[RM][RN];
@@ -182,8 +173,8 @@ LOOM_AVX512 void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0
 }
 
 template <bool kQ4>
-LOOM_AVX512 void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a,
-                         float* y, int64_t ldy) {
+LOOM_PHI_VNNI void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a,
+                           float* y, int64_t ldy) {
   const size_t row_bytes = RowBytes(a.type, a.n);
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4) {
@@ -200,12 +191,12 @@ LOOM_AVX512 void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActiva
 
 // Decode over F16 rows: converted in registers (one token, nothing to amortize a buffer).
 template <int RM>
-LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r,
-                         const float* x, float* y) {
+LOOM_PHI_VNNI void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t r, const float* x,
+                           float* y) {
   __m512 acc[RM];
   for (int i = 0; i < RM; ++i) acc[i] = _mm512_setzero_ps();
   for (int64_t k = 0; k < n; k += 16) {
-    const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    const __mmask16 m = internal::LaneMask(n - k);
     const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
     // The next tile's rows, as in QTile (one line covers two iterations).
     for (int i = 0; i < RM; ++i)
@@ -221,13 +212,13 @@ LOOM_AVX512 void F16Gemv(const uint8_t* w, size_t row_bytes, int64_t n, int64_t 
 
 // RM fp32 rows (w, stride n floats) x RN tokens; results go to y rows r...
 template <int RM, int RN>
-LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const float* x,
-                       float* y, int64_t ldy) {
+LOOM_PHI_VNNI void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const float* x, float* y,
+                         int64_t ldy) {
   __m512 acc[RM][RN];
   for (int i = 0; i < RM; ++i)
     for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t k = 0; k < n; k += 16) {
-    const __mmask16 m = n - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - k)) - 1);
+    const __mmask16 m = internal::LaneMask(n - k);
     __m512 wv[RM];
     for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
     for (int i = 0; i < RM; ++i)  // the next tile's rows, as in QTile
@@ -242,8 +233,8 @@ LOOM_AVX512 void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const f
 }
 
 template <int RM>
-LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int64_t tokens,
-                       float* y, int64_t ldy) {
+LOOM_PHI_VNNI void FRows(const float* w, int64_t n, int64_t r, const float* x, int64_t tokens,
+                         float* y, int64_t ldy) {
   int64_t j = 0;
   for (; j + 4 <= tokens; j += 4) FTile<RM, 4>(w, n, r, j, x, y, ldy);
   for (; j < tokens; ++j) FTile<RM, 1>(w, n, r, j, x, y, ldy);
@@ -251,8 +242,8 @@ LOOM_AVX512 void FRows(const float* w, int64_t n, int64_t r, const float* x, int
 
 // F16 rows are converted to fp32 once per group of 4 rows (an L1/L2-resident buffer) and
 // then meet every token: the conversion is paid once, not once per token tile.
-LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
-                         const float* x, int64_t tokens, float* y, int64_t ldy) {
+LOOM_PHI_VNNI void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,
+                           const float* x, int64_t tokens, float* y, int64_t ldy) {
   const bool f16 = t == WeightType::kF16;
   const size_t row_bytes = RowBytes(t, n);
   thread_local std::vector<float> rows;
@@ -276,13 +267,8 @@ LOOM_AVX512 void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0, 
 extern "C" __m512 _ZGVeN16v_tanhf(__m512);
 extern "C" __m512 _ZGVeN16v_expf(__m512);
 
-// Lanes [0, n) of 16.
-LOOM_AVX512 inline __mmask16 TailMask(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-}
-
-LOOM_AVX512 void GeluNew16(float* x, int64_t n) {
-  const __mmask16 m = TailMask(n);
+LOOM_PHI_VNNI void GeluNew16(float* x, int64_t n) {
+  const __mmask16 m = internal::LaneMask(n);
   const __m512 v = _mm512_maskz_loadu_ps(m, x);
   const __m512 k = _mm512_set1_ps(0.7978845608028654f), c = _mm512_set1_ps(0.044715f);
   const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
@@ -292,8 +278,8 @@ LOOM_AVX512 void GeluNew16(float* x, int64_t n) {
   _mm512_mask_storeu_ps(x, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, th)));
 }
 
-LOOM_AVX512 void SwiGlu16(const float* g, const float* u, int64_t n, float* out) {
-  const __mmask16 m = TailMask(n);
+LOOM_PHI_VNNI void SwiGlu16(const float* g, const float* u, int64_t n, float* out) {
+  const __mmask16 m = internal::LaneMask(n);
   const __m512 gv = _mm512_maskz_loadu_ps(m, g), uv = _mm512_maskz_loadu_ps(m, u);
   const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_setzero_ps(), gv));
   const __m512 silu = _mm512_div_ps(gv, _mm512_add_ps(_mm512_set1_ps(1.0f), e));

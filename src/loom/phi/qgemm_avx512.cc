@@ -16,22 +16,14 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
-
 #include "loom/base/half.h"
 #include "loom/base/thread_pool.h"
 #include "loom/phi/gemm_avx512.h"
+#include "loom/phi/internal/avx512.h"
 
 namespace loom::phi {
 
 #if defined(__x86_64__)
-#define LOOM_VNNI \
-  __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-
 namespace {
 
 constexpr int64_t kRows = 16;         // one output vector per token
@@ -83,8 +75,8 @@ struct Panel {
 };
 
 template <bool kQ4>
-LOOM_VNNI void Gather(const uint8_t* w, size_t row_bytes, int64_t r0, __mmask16 rows,
-                      int64_t b0, int64_t nb, Panel& p) {
+LOOM_PHI_VNNI void Gather(const uint8_t* w, size_t row_bytes, int64_t r0, __mmask16 rows,
+                          int64_t b0, int64_t nb, Panel& p) {
   const size_t blk = kQ4 ? kQ4_0Bytes : kQ8_0Bytes;
   const __m512i idx =
       _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
@@ -121,8 +113,8 @@ LOOM_VNNI void Gather(const uint8_t* w, size_t row_bytes, int64_t r0, __mmask16 
 // Tokens j0..j0+RN-1 against the panel's nb blocks (global blocks b0..), accumulated into
 // y rows [r0, r0 + 16) (zeroed first when `first`).
 template <bool kQ4, int RN>
-LOOM_VNNI void Tile(const Panel& p, int64_t b0, int64_t nb, const Act& a, int64_t j0, float* y,
-                    int64_t ldy, int64_t r0, __mmask16 rows, bool first) {
+LOOM_PHI_VNNI void Tile(const Panel& p, int64_t b0, int64_t nb, const Act& a, int64_t j0, float* y,
+                        int64_t ldy, int64_t r0, __mmask16 rows, bool first) {
   __m512 f[RN];
   for (int j = 0; j < RN; ++j)
     f[j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y + (j0 + j) * ldy + r0);
@@ -151,9 +143,8 @@ LOOM_VNNI void Tile(const Panel& p, int64_t b0, int64_t nb, const Act& a, int64_
 }
 
 template <bool kQ4>
-LOOM_VNNI void AnyTile(int rn, const Panel& p, int64_t b0, int64_t nb, const Act& a,
-                       int64_t j0, float* y, int64_t ldy, int64_t r0, __mmask16 rows,
-                       bool first) {
+LOOM_PHI_VNNI void AnyTile(int rn, const Panel& p, int64_t b0, int64_t nb, const Act& a, int64_t j0,
+                           float* y, int64_t ldy, int64_t r0, __mmask16 rows, bool first) {
   switch (rn) {
     case 8: return Tile<kQ4, 8>(p, b0, nb, a, j0, y, ldy, r0, rows, first);
     case 7: return Tile<kQ4, 7>(p, b0, nb, a, j0, y, ldy, r0, rows, first);
@@ -167,11 +158,11 @@ LOOM_VNNI void AnyTile(int rn, const Panel& p, int64_t b0, int64_t nb, const Act
 }
 
 template <bool kQ4>
-LOOM_VNNI void Block(const uint8_t* w, int64_t out, int64_t r0, const Act& a, int64_t tokens,
-                     float* y) {
+LOOM_PHI_VNNI void Block(const uint8_t* w, int64_t out, int64_t r0, const Act& a, int64_t tokens,
+                         float* y) {
   const size_t row_bytes = RowBytes(kQ4 ? WeightType::kQ4_0 : WeightType::kQ8_0, a.n);
   const int64_t rows = std::min(kRows, out - r0);
-  const __mmask16 mask = rows >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rows) - 1);
+  const __mmask16 mask = internal::LaneMask(rows);
   thread_local Panel panel;
   Panel& p = panel;
   for (int64_t b0 = 0; b0 < a.blocks; b0 += kChunkBlocks) {
