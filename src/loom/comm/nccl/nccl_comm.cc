@@ -1,11 +1,13 @@
 // The NCCL backend (nccl_comm.h).
 #include "loom/comm/nccl/nccl_comm.h"
 
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+
 #include <cuda_runtime.h>
 #include <nccl.h>
-
-#include <chrono>
-#include <thread>
 
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
@@ -26,6 +28,15 @@ namespace loom::comm::nccl {
       return InternalError(StrCat(#call, " failed: ", ncclGetErrorString(loom_nccl_rc_)));      \
   } while (0)
 
+// A call that queues work: on a non-blocking communicator ncclInProgress means "queued, still
+// being set up", and Finish waits for it.
+#define LOOM_NCCL_ENQUEUE(call)                                                            \
+  do {                                                                                     \
+    ncclResult_t loom_nccl_rc_ = (call);                                                   \
+    if (loom_nccl_rc_ != ncclSuccess && loom_nccl_rc_ != ncclInProgress)                   \
+      return InternalError(StrCat(#call, " failed: ", ncclGetErrorString(loom_nccl_rc_))); \
+  } while (0)
+
 int DeviceCount() {
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
@@ -40,6 +51,12 @@ struct NcclCommunicator::Impl {
 };
 
 namespace {
+
+// NCCL's own words for the last failure (": ..."), or nothing.
+std::string NcclLastError(ncclComm_t comm) {
+  const char* last = ncclGetLastError(comm);
+  return last != nullptr && last[0] != 0 ? StrCat(" (", last, ")") : std::string();
+}
 
 StatusOr<ncclDataType_t> NcclType(DataType t) {
   switch (t) {
@@ -74,41 +91,123 @@ NcclCommunicator::~NcclCommunicator() {
   if (!impl_) return;
   cudaSetDevice(impl_->device);
   if (impl_->comm != nullptr) {
-    if (impl_->aborted) ncclCommAbort(impl_->comm);
-    else ncclCommDestroy(impl_->comm);
+    // Non-blocking communicators finalize asynchronously; a finalize that does not finish
+    // within the timeout (a peer gone mid-teardown) becomes an abort.
+    bool clean = !impl_->aborted;
+    if (clean) {
+      ncclResult_t rc = ncclCommFinalize(impl_->comm);
+      const int64_t deadline = NowNanos() + timeout_ms_ * 1000000;
+      while (rc == ncclInProgress && NowNanos() <= deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        ncclCommGetAsyncError(impl_->comm, &rc);
+      }
+      clean = rc == ncclSuccess;
+    }
+    if (clean)
+      ncclCommDestroy(impl_->comm);
+    else
+      ncclCommAbort(impl_->comm);
   }
   if (impl_->stream != nullptr) cudaStreamDestroy(impl_->stream);
 }
 
-StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(Communicator& bootstrap,
-                                                                     int device) {
-  if (device < 0 || device >= DeviceCount())
-    return FailedPreconditionError(StrCat("rank ", bootstrap.rank(), ": CUDA device ", device,
-                                          " does not exist (", DeviceCount(), " visible)"));
+StatusOr<UniqueId> NewUniqueId() {
+  static_assert(sizeof(ncclUniqueId) == sizeof(UniqueId), "UniqueId mirrors ncclUniqueId");
   ncclUniqueId id;
-  if (bootstrap.rank() == 0) LOOM_NCCL_CHECK(ncclGetUniqueId(&id));
-  static_assert(sizeof(id) % 4 == 0, "ncclUniqueId is sent as int32 words");
-  LOOM_RETURN_IF_ERROR(bootstrap.Broadcast(&id, sizeof(id) / 4, DataType::kI32, 0));
-  auto impl = std::make_unique<Impl>();
-  impl->device = device;
+  LOOM_NCCL_CHECK(ncclGetUniqueId(&id));
+  UniqueId out;
+  std::memcpy(out.data(), &id, sizeof(id));
+  return out;
+}
+
+StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(Communicator& bootstrap,
+                                                                     int device,
+                                                                     int64_t timeout_ms) {
+  UniqueId id{};
+  // Rank 0's failure must still reach the others' broadcast, or they would wait for it forever:
+  // ship an all-zero id and let every rank report.
+  Status made = OkStatus();
+  if (bootstrap.rank() == 0) {
+    StatusOr<UniqueId> fresh = NewUniqueId();
+    if (fresh.ok())
+      id = *fresh;
+    else
+      made = fresh.status();
+  }
+  static_assert(sizeof(UniqueId) % 4 == 0, "the id is sent as int32 words");
+  LOOM_RETURN_IF_ERROR(bootstrap.Broadcast(id.data(), id.size() / 4, DataType::kI32, 0));
+  LOOM_RETURN_IF_ERROR(made);
+  if (id == UniqueId{})
+    return UnavailableError(
+        StrCat("rank ", bootstrap.rank(), ": rank 0 could not make an NCCL id"));
+  return Join(id, bootstrap.size(), bootstrap.rank(), device, timeout_ms);
+}
+
+StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueId& id, int size,
+                                                                   int rank, int device,
+                                                                   int64_t timeout_ms) {
+  if (size < 1 || rank < 0 || rank >= size)
+    return InvalidArgumentError(StrCat("NCCL rank ", rank, " outside [0, ", size, ")"));
+  if (device < 0 || device >= DeviceCount())
+    return FailedPreconditionError(StrCat("rank ", rank, ": CUDA device ", device,
+                                          " does not exist (", DeviceCount(), " visible)"));
+  // Owned by the communicator from here on, so every early return frees stream and comm.
+  std::unique_ptr<NcclCommunicator> c(new NcclCommunicator(std::make_unique<Impl>(), rank, size));
+  c->timeout_ms_ = timeout_ms;
+  Impl& impl = *c->impl_;
+  impl.device = device;
   LOOM_CUDA_CHECK(cudaSetDevice(device));
-  LOOM_CUDA_CHECK(cudaStreamCreateWithFlags(&impl->stream, cudaStreamNonBlocking));
-  LOOM_NCCL_CHECK(ncclCommInitRank(&impl->comm, bootstrap.size(), id, bootstrap.rank()));
-  return std::unique_ptr<NcclCommunicator>(
-      new NcclCommunicator(std::move(impl), bootstrap.rank(), bootstrap.size()));
+  LOOM_CUDA_CHECK(cudaStreamCreateWithFlags(&impl.stream, cudaStreamNonBlocking));
+  ncclUniqueId nid;
+  std::memcpy(&nid, id.data(), sizeof(nid));
+  // Non-blocking, so init can be abandoned: ncclCommInitRank would wait for a lost peer forever.
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  ncclResult_t rc = ncclCommInitRankConfig(&impl.comm, size, nid, rank, &config);
+  if (rc != ncclSuccess && rc != ncclInProgress) {
+    impl.aborted = true;
+    return InternalError(StrCat("rank ", rank, ": ncclCommInitRankConfig failed: ",
+                                ncclGetErrorString(rc), NcclLastError(impl.comm)));
+  }
+  const int64_t deadline = NowNanos() + timeout_ms * 1000000;
+  while (true) {
+    ncclResult_t state = ncclInProgress;
+    ncclCommGetAsyncError(impl.comm, &state);
+    if (state == ncclSuccess) break;
+    if (state != ncclInProgress) {
+      impl.aborted = true;
+      return InternalError(StrCat("rank ", rank, ": NCCL communicator init failed: ",
+                                  ncclGetErrorString(state), NcclLastError(impl.comm)));
+    }
+    if (NowNanos() > deadline) {
+      impl.aborted = true;
+      return UnavailableError(StrCat("rank ", rank, " of ", size,
+                                     ": the NCCL communicator was not up within ", timeout_ms,
+                                     " ms (a peer never joined?); init aborted"));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return c;
 }
 
 Status NcclCommunicator::Finish(const char* what) {
   const int64_t deadline = NowNanos() + timeout_ms_ * 1000000;
   while (true) {
-    cudaError_t q = cudaStreamQuery(impl_->stream);
-    if (q == cudaSuccess) break;
-    if (q != cudaErrorNotReady)
-      return InternalError(StrCat(what, ": ", cudaGetErrorString(q)));
+    // NCCL first: on a non-blocking communicator the work may not be on the stream yet, and an
+    // idle stream would read as done.
     ncclResult_t async = ncclSuccess;
     ncclCommGetAsyncError(impl_->comm, &async);
-    if (async != ncclSuccess && async != ncclInProgress)
-      return InternalError(StrCat(what, ": NCCL: ", ncclGetErrorString(async)));
+    if (async != ncclSuccess && async != ncclInProgress) {
+      impl_->aborted = true;
+      return InternalError(StrCat(what, " on rank ", rank_, ": NCCL: ", ncclGetErrorString(async),
+                                  NcclLastError(impl_->comm)));
+    }
+    if (async == ncclSuccess) {
+      cudaError_t q = cudaStreamQuery(impl_->stream);
+      if (q == cudaSuccess) break;
+      if (q != cudaErrorNotReady)
+        return InternalError(StrCat(what, " on rank ", rank_, ": ", cudaGetErrorString(q)));
+    }
     if (NowNanos() > deadline) {
       impl_->aborted = true;
       return UnavailableError(StrCat("rank ", rank_, ": ", what, " did not finish within ",
@@ -137,7 +236,7 @@ Status NcclCommunicator::AllReduce(const void* send, void* recv, size_t count, D
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
-  LOOM_NCCL_CHECK(ncclAllReduce(send, recv, count, t, o, impl_->comm, impl_->stream));
+  LOOM_NCCL_ENQUEUE(ncclAllReduce(send, recv, count, t, o, impl_->comm, impl_->stream));
   return Finish("allreduce");
 }
 
@@ -145,7 +244,7 @@ Status NcclCommunicator::AllGather(const void* send, void* recv, size_t count, D
   LOOM_RETURN_IF_ERROR(Validate(*this, "allgather", count, send, recv));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
-  LOOM_NCCL_CHECK(ncclAllGather(send, recv, count, t, impl_->comm, impl_->stream));
+  LOOM_NCCL_ENQUEUE(ncclAllGather(send, recv, count, t, impl_->comm, impl_->stream));
   return Finish("allgather");
 }
 
@@ -155,7 +254,7 @@ Status NcclCommunicator::ReduceScatter(const void* send, void* recv, size_t coun
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
-  LOOM_NCCL_CHECK(ncclReduceScatter(send, recv, count, t, o, impl_->comm, impl_->stream));
+  LOOM_NCCL_ENQUEUE(ncclReduceScatter(send, recv, count, t, o, impl_->comm, impl_->stream));
   return Finish("reducescatter");
 }
 
@@ -163,7 +262,7 @@ Status NcclCommunicator::Broadcast(void* buffer, size_t count, DataType dtype, i
   LOOM_RETURN_IF_ERROR(Validate(*this, "broadcast", count, buffer, buffer, root));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
-  LOOM_NCCL_CHECK(ncclBroadcast(buffer, buffer, count, t, root, impl_->comm, impl_->stream));
+  LOOM_NCCL_ENQUEUE(ncclBroadcast(buffer, buffer, count, t, root, impl_->comm, impl_->stream));
   return Finish("broadcast");
 }
 
@@ -173,7 +272,7 @@ Status NcclCommunicator::Reduce(const void* send, void* recv, size_t count, Data
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
-  LOOM_NCCL_CHECK(ncclReduce(send, recv, count, t, o, root, impl_->comm, impl_->stream));
+  LOOM_NCCL_ENQUEUE(ncclReduce(send, recv, count, t, o, root, impl_->comm, impl_->stream));
   return Finish("reduce");
 }
 
@@ -187,13 +286,13 @@ Status NcclCommunicator::AllToAll(const void* send, void* recv, size_t count, Da
     const size_t off = static_cast<size_t>(peer) * block;
     ncclResult_t a = ncclSend(static_cast<const char*>(send) + off, count, t, peer, impl_->comm, impl_->stream);
     ncclResult_t b = ncclRecv(static_cast<char*>(recv) + off, count, t, peer, impl_->comm, impl_->stream);
-    if (a != ncclSuccess || b != ncclSuccess) {
+    if ((a != ncclSuccess && a != ncclInProgress) || (b != ncclSuccess && b != ncclInProgress)) {
       ncclGroupEnd();
       return InternalError(StrCat("alltoall: ncclSend/ncclRecv failed: ",
                                   ncclGetErrorString(a != ncclSuccess ? a : b)));
     }
   }
-  LOOM_NCCL_CHECK(ncclGroupEnd());
+  LOOM_NCCL_ENQUEUE(ncclGroupEnd());
   return Finish("alltoall");
 }
 

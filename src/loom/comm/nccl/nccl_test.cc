@@ -1,12 +1,12 @@
 // NCCL backend (label gpu): each collective on min(devices, 8) ranks (threads, one device each)
 // against the sequential host reference; skipped without a CUDA device.
-#include "loom/comm/nccl/nccl_comm.h"
-
-#include <gtest/gtest.h>
-#include <cuda_runtime.h>
-
 #include <vector>
 
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include "loom/base/timer.h"
+#include "loom/comm/nccl/nccl_comm.h"
 #include "loom/comm/thread/thread_transport.h"
 
 namespace loom::comm::nccl {
@@ -77,6 +77,44 @@ TEST(Nccl, MissingDeviceIsFailedPrecondition) {
                                                                  : InternalError(nc.status().ToString());
   });
   EXPECT_TRUE(s.ok()) << s;
+}
+
+// A peer that never joins: init must give up with Unavailable near the timeout, not hang in
+// ncclCommInitRank (works on one device: rank 1 of 2 simply never comes).
+TEST(Nccl, InitWithAMissingPeerIsUnavailable) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  auto id = NewUniqueId();
+  ASSERT_TRUE(id.ok()) << id.status();
+  const int64_t start = NowNanos();
+  auto nc = NcclCommunicator::Join(*id, 2, 0, 0, /*timeout_ms=*/1500);
+  const double seconds = static_cast<double>(NowNanos() - start) * 1e-9;
+  ASSERT_FALSE(nc.ok());
+  EXPECT_EQ(nc.status().code(), StatusCode::kUnavailable) << nc.status();
+  EXPECT_GE(seconds, 1.4);
+  EXPECT_LT(seconds, 30.0) << "abort after the timeout took too long";
+}
+
+// One communicator per device; when ranks share a device NCCL refuses, and each rank must get
+// that refusal as an error, not a hang or a crash.
+TEST(Nccl, TwoRanksOnOneDeviceFailCleanly) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  std::vector<Status> got(2);
+  Status s = thread::RunRanks(2, [&](Communicator& host) -> Status {
+    auto nc = NcclCommunicator::Create(host, 0, /*timeout_ms=*/20000);
+    got[static_cast<size_t>(host.rank())] = nc.status();
+    return OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  for (const Status& g : got) {
+    EXPECT_FALSE(g.ok());
+    EXPECT_NE(g.code(), StatusCode::kUnavailable) << "NCCL should refuse, not time out: " << g;
+  }
+}
+
+TEST(Nccl, JoinChecksRankAndSize) {
+  UniqueId id{};
+  EXPECT_EQ(NcclCommunicator::Join(id, 2, 2, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(NcclCommunicator::Join(id, 0, 0, 0).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
