@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
 #include "loom/base/aligned_buffer.h"
+#include "loom/base/file_io.h"
 #include "loom/base/logging.h"
 #include "loom/base/random.h"
 #include "loom/base/strings.h"
@@ -26,6 +26,8 @@
 #include "loom/phi/tokenizer.h"
 #include "loom/phi/weights.h"
 #include "loom/tensor/gemm.h"
+
+#include "cli.h"
 #include "table.h"
 
 #ifndef LOOM_PHI_DEMO_MODEL
@@ -378,6 +380,38 @@ Status RunQuantize(Context& ctx, const Opts& o) {
   return OkStatus();
 }
 
+struct TokenizeOpts {
+  std::string model, text, file;
+  bool pieces = false;
+};
+
+// Ids of a text under the model's tokenizer (tokenizer files, or a GGUF's own vocabulary), one
+// line of space-separated ids, like llama.cpp's tokenizer tests; --pieces adds each token's text.
+Status RunTokenize(Context& ctx, const TokenizeOpts& o) {
+  if (o.text.empty() == o.file.empty())
+    return InvalidArgumentError("phi tokenize: give exactly one of --text and --file");
+  std::string text = o.text;
+  if (!o.file.empty()) {
+    LOOM_ASSIGN_OR_RETURN(text, ReadFileToString(o.file));
+  }
+  LOOM_ASSIGN_OR_RETURN(auto tok, phi::LoadTokenizer(o.model));
+  const std::vector<int32_t> ids = tok->Encode(text);
+  std::string line;
+  Json pieces = Json::array();
+  for (int32_t id : ids) {
+    line += StrCat(line.empty() ? "" : " ", id);
+    if (o.pieces) {
+      const std::string piece = tok->Decode(std::span<const int32_t>(&id, 1));
+      pieces.push_back(piece);
+      line += StrCat(":", Json(piece).dump());
+    }
+  }
+  Json rec = {{"ids", ids}, {"count", ids.size()}, {"decoded", tok->Decode(ids)}};
+  if (o.pieces) rec["pieces"] = pieces;
+  ctx.Emit(rec, line);
+  return OkStatus();
+}
+
 void Register(CLI::App& app, Context& ctx) {
   app.require_subcommand(1);
   auto gen = std::make_shared<GenOpts>();
@@ -422,6 +456,15 @@ void Register(CLI::App& app, Context& ctx) {
                  "GGUF whose tokenizer.* keys to copy (llama.cpp needs them; loom does not)");
   qz->add_option("--name", q->name, "general.name (default: the architecture)");
   ctx.SetVerb(qz, [&ctx, q] { return RunQuantize(ctx, *q); });
+
+  auto tk = std::make_shared<TokenizeOpts>();
+  CLI::App* t = app.add_subcommand("tokenize",
+                                   "Token ids of a text (tokenizer files or a GGUF's vocabulary)");
+  t->add_option("--model", tk->model, "HF model directory or GGUF file")->required();
+  t->add_option("--text", tk->text, "Text to tokenize");
+  t->add_option("--file", tk->file, "File whose bytes to tokenize");
+  t->add_flag("--pieces", tk->pieces, "Print each id with its text");
+  ctx.SetVerb(t, [&ctx, tk] { return RunTokenize(ctx, *tk); });
 
   struct RandomOpts {
     std::string preset = "phi-2", out, dtype = "F32";

@@ -47,7 +47,8 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromFile(const std::string
 }
 
 StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& doc) {
-  auto t = std::unique_ptr<BpeTokenizer>(new BpeTokenizer());
+  Vocab v;
+  v.source = "tokenizer.json";
   LOOM_ASSIGN_OR_RETURN(JsonValue model, doc.Get("model"));
   LOOM_ASSIGN_OR_RETURN(std::string type, model.GetString("type", "BPE"));
   if (type != "BPE") return InvalidArgumentError(StrCat(model.path(), ": model type '", type,
@@ -60,36 +61,33 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
   const std::string pre_text = pre->raw().dump();
   if (!Contains(pre_text, "ByteLevel"))
     return InvalidArgumentError("tokenizer.json: pre_tokenizer is not byte-level");
-  t->split_ = Contains(pre_text, "Split") && Contains(pre_text, "\\\\p{N}{1,3}")
-                  ? Split::kCl100k
-                  : Split::kGpt2;
-  t->add_prefix_space_ = Contains(pre_text, "\"add_prefix_space\":true");
+  v.split = Contains(pre_text, "Split") && Contains(pre_text, "\\\\p{N}{1,3}") ? Split::kCl100k
+                                                                               : Split::kGpt2;
+  v.add_prefix_space = Contains(pre_text, "\"add_prefix_space\":true");
   LOOM_ASSIGN_OR_RETURN(JsonValue vocab, model.Get("vocab"));
   LOOM_ASSIGN_OR_RETURN(auto entries, vocab.Members());
-  int64_t max_id = -1;
   for (const auto& [tok, id] : entries) {
-    LOOM_ASSIGN_OR_RETURN(int64_t v, id.AsInt());
-    if (v < 0 || v >= (1 << 24)) return InvalidArgumentError(StrCat(id.path(), ": bad id"));
-    t->vocab_[tok] = static_cast<int32_t>(v);
-    max_id = std::max(max_id, v);
+    LOOM_ASSIGN_OR_RETURN(int64_t x, id.AsInt());
+    if (x < 0 || x >= (1 << 24)) return InvalidArgumentError(StrCat(id.path(), ": bad id"));
+    if (static_cast<size_t>(x) >= v.tokens.size()) v.tokens.resize(static_cast<size_t>(x) + 1);
+    v.tokens[static_cast<size_t>(x)] = tok;
   }
   LOOM_ASSIGN_OR_RETURN(JsonValue merges, model.Get("merges"));
   LOOM_ASSIGN_OR_RETURN(auto merge_list, merges.Elements());
-  for (size_t r = 0; r < merge_list.size(); ++r) {
-    std::string key;
-    const JsonValue& m = merge_list[r];
+  v.merges.reserve(merge_list.size());
+  for (const JsonValue& m : merge_list) {
     if (m.IsString()) {
-      LOOM_ASSIGN_OR_RETURN(key, m.AsString());  // "left right"
-    } else {
-      if (!m.IsArray() || m.size() != 2)
-        return InvalidArgumentError(StrCat(m.path(), ": a merge is \"a b\" or [a, b]"));
-      LOOM_ASSIGN_OR_RETURN(JsonValue left, m.At(0));
-      LOOM_ASSIGN_OR_RETURN(JsonValue right, m.At(1));
-      LOOM_ASSIGN_OR_RETURN(std::string a, left.AsString());
-      LOOM_ASSIGN_OR_RETURN(std::string b, right.AsString());
-      key = a + " " + b;
+      LOOM_ASSIGN_OR_RETURN(std::string key, m.AsString());  // "left right"
+      v.merges.push_back(std::move(key));
+      continue;
     }
-    t->merge_rank_.emplace(std::move(key), static_cast<int32_t>(r));
+    if (!m.IsArray() || m.size() != 2)
+      return InvalidArgumentError(StrCat(m.path(), ": a merge is \"a b\" or [a, b]"));
+    LOOM_ASSIGN_OR_RETURN(JsonValue left, m.At(0));
+    LOOM_ASSIGN_OR_RETURN(JsonValue right, m.At(1));
+    LOOM_ASSIGN_OR_RETURN(std::string a, left.AsString());
+    LOOM_ASSIGN_OR_RETURN(std::string b, right.AsString());
+    v.merges.push_back(a + " " + b);
   }
   if (auto added = doc.Find("added_tokens"); added && added->IsArray()) {
     LOOM_ASSIGN_OR_RETURN(auto list, added->Elements());
@@ -103,10 +101,29 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
       LOOM_ASSIGN_OR_RETURN(x.special, a.GetBool("special", false));
       LOOM_ASSIGN_OR_RETURN(x.lstrip, a.GetBool("lstrip", false));
       LOOM_ASSIGN_OR_RETURN(x.rstrip, a.GetBool("rstrip", false));
-      max_id = std::max(max_id, id);
-      t->added_.push_back(x);
+      v.added.push_back(x);
     }
   }
+  return FromVocab(std::move(v));
+}
+
+StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromVocab(Vocab v) {
+  auto t = std::unique_ptr<BpeTokenizer>(new BpeTokenizer());
+  t->split_ = v.split;
+  t->add_prefix_space_ = v.add_prefix_space;
+  int64_t max_id = static_cast<int64_t>(v.tokens.size()) - 1;
+  t->vocab_.reserve(v.tokens.size());
+  for (size_t id = 0; id < v.tokens.size(); ++id)
+    if (!v.tokens[id].empty()) t->vocab_[v.tokens[id]] = static_cast<int32_t>(id);
+  t->merge_rank_.reserve(v.merges.size());
+  for (size_t r = 0; r < v.merges.size(); ++r)
+    t->merge_rank_.emplace(std::move(v.merges[r]), static_cast<int32_t>(r));
+  for (const AddedToken& a : v.added) {
+    if (a.id < 0 || a.id >= (1 << 24) || a.content.empty())
+      return InvalidArgumentError(StrCat(v.source, ": bad added token id ", a.id));
+    max_id = std::max<int64_t>(max_id, a.id);
+  }
+  t->added_ = std::move(v.added);
   std::stable_sort(t->added_.begin(), t->added_.end(),
                    [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
   t->id_to_token_.resize(static_cast<size_t>(max_id + 1));
@@ -115,11 +132,13 @@ StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromJson(const JsonValue& 
   for (const auto& a : t->added_) {
     t->is_special_[a.id] = a.special;
     t->vocab_[a.content] = a.id;
+    // GGUF vocabularies keep added tokens only as raw text, outside the byte-level vocabulary.
+    if (t->id_to_token_[a.id].empty()) t->id_to_token_[a.id] = a.content;
   }
   // Byte-level needs every byte symbol in the vocabulary, or some input could not be encoded.
   for (int b = 0; b < 256; ++b)
     if (!t->vocab_.count(ByteToSymbol(static_cast<uint8_t>(b))))
-      return InvalidArgumentError(StrCat("tokenizer.json: byte ", b, " has no token"));
+      return InvalidArgumentError(StrCat(v.source, ": byte ", b, " has no token"));
   return t;
 }
 

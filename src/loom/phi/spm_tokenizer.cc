@@ -3,7 +3,11 @@
 #include <filesystem>
 
 #include "loom/base/json.h"
+#include "loom/base/logging.h"
 #include "loom/base/strings.h"
+#include "loom/phi/gguf.h"
+#include "loom/phi/gguf_phi.h"
+#include "loom/phi/gguf_tokenizer.h"
 #include "loom/phi/tokenizer.h"
 
 #if LOOM_HAVE_SENTENCEPIECE
@@ -127,6 +131,22 @@ StatusOr<std::unique_ptr<Tokenizer>> LoadSentencePiece(const std::string& model_
 
 StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir) {
   std::error_code ec;
+  if (IsGgufFile(model_dir)) {
+    LOOM_ASSIGN_OR_RETURN(auto file, GgufFile::Open(model_dir));
+    std::string dir = std::filesystem::path(model_dir).parent_path().string();
+    if (dir.empty()) dir = ".";
+    // No embedded vocabulary (as loom's quantize writes without --vocab): the files beside it.
+    if (!GgufHasTokenizer(*file)) return LoadTokenizer(dir);
+    auto embedded = TokenizerFromGguf(*file);
+    if (embedded.ok()) return embedded;
+    // One loom cannot run (another pre-tokenizer): tokenizer files beside the file, if any.
+    if (std::filesystem::exists(dir + "/tokenizer.json", ec) ||
+        std::filesystem::exists(dir + "/tokenizer.model", ec)) {
+      LOOM_LOG(kWarning) << embedded.status() << "; using the tokenizer files in " << dir;
+      return LoadTokenizer(dir);
+    }
+    return embedded.status();
+  }
   const std::string json = model_dir + "/tokenizer.json";
   const std::string model = model_dir + "/tokenizer.model";
   Status bpe_error = NotFoundError(StrCat(model_dir, ": no tokenizer.json or tokenizer.model"));

@@ -33,7 +33,8 @@ class Tokenizer {
 };
 
 // tokenizer.json in model_dir (byte-level BPE), else tokenizer.model (SentencePiece) with the
-// added tokens of tokenizer_config.json.
+// added tokens of tokenizer_config.json. `model_dir` may also be a GGUF file: its embedded
+// vocabulary (gguf_tokenizer.h) when it has one, else the tokenizer files beside it.
 StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir);
 
 // SentencePiece tokenizer.model (Phi-3 / 3.5; Llama-2 vocabulary with byte fallback) through
@@ -46,6 +47,17 @@ StatusOr<std::unique_ptr<Tokenizer>> LoadSentencePiece(const std::string& model_
 class BpeTokenizer final : public Tokenizer {
  public:
   enum class Split { kGpt2, kCl100k };
+
+  // What a byte-level BPE tokenizer is made of, whichever file it came from.
+  struct Vocab {
+    Split split = Split::kGpt2;
+    bool add_prefix_space = false;
+    std::vector<std::string> tokens;  // byte-level symbols, by id ("" for an unused id)
+    std::vector<std::string> merges;  // "left right", by rank
+    std::vector<AddedToken> added;    // raw text, any order
+    std::string source;               // names the file in errors
+  };
+  static StatusOr<std::unique_ptr<BpeTokenizer>> FromVocab(Vocab v);
   static StatusOr<std::unique_ptr<BpeTokenizer>> FromJson(const JsonValue& doc);
   static StatusOr<std::unique_ptr<BpeTokenizer>> FromFile(const std::string& path);
 
