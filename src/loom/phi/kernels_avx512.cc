@@ -264,8 +264,9 @@ LOOM_PHI_VNNI void FMatMul(WeightType t, const uint8_t* w, int64_t n, int64_t r0
 }
 
 // glibc's libmvec (the AVX-512 variants, called only on CPUs that have it).
-extern "C" __m512 _ZGVeN16v_tanhf(__m512);
-extern "C" __m512 _ZGVeN16v_expf(__m512);
+// Declared with the kernels' target so that clang accepts __m512 arguments (an ABI question).
+extern "C" LOOM_PHI_AVX512 __m512 _ZGVeN16v_tanhf(__m512);
+extern "C" LOOM_PHI_AVX512 __m512 _ZGVeN16v_expf(__m512);
 
 LOOM_PHI_VNNI void GeluNew16(float* x, int64_t n) {
   const __mmask16 m = internal::LaneMask(n);

@@ -9,7 +9,9 @@
 // GCC 12's AVX-512 headers build some intrinsics on a deliberately undefined vector, which
 // -Wuninitialized flags once inlined; the warnings are about the headers, not loom's code.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <cstdint>
 
 #include <immintrin.h>
