@@ -121,8 +121,10 @@ StatusOr<TuningTable> TuningTable::Parse(std::string_view text, std::string_view
         }
         ranges.push_back(r);
       }
+      // A plain reference: clang 14 cannot capture a structured binding.
+      const JsonValue& list = ranges_json;
       LOOM_RETURN_IF_ERROR(CheckRanges(p, *kind, ranges, [&](int i, std::string_view member) {
-        return StrCat(source, ": field '", ranges_json.path(), i < 0 ? "" : StrCat("[", i, "]"),
+        return StrCat(source, ": field '", list.path(), i < 0 ? "" : StrCat("[", i, "]"),
                       member.empty() ? "" : ".", member, "'");
       }));
       table.entries_[{p, *kind}] = std::move(ranges);

@@ -6,10 +6,10 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
+#include "loom/base/cpu.h"
 #include "loom/base/half.h"
 #include "loom/base/strings.h"
 
@@ -179,11 +179,8 @@ bool HaveVnni() {
 
 bool HaveAvx2() {
 #if defined(__x86_64__)
-  // F16C through CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports lacks "f16c".
-  static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
-  }();
+  static const bool have =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c();
   return have;
 #else
   return false;

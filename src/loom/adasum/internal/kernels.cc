@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "loom/base/cpu.h"
 #include "loom/base/half.h"
 
 // The 32-byte vector helpers are always inlined, so no vector crosses a call boundary and the
@@ -245,8 +246,8 @@ T* As(std::byte* p) { return reinterpret_cast<T*>(p); }
 
 bool CpuHasAvx2() {
 #ifdef LOOM_ADASUM_X86
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c();
   return has;
 #else
   return false;
