@@ -246,8 +246,10 @@ LOOM_PHI_VNNI void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const
     const __mmask16 m = internal::LaneMask(n - k);
     __m512 wv[RM];
     for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
-    for (int i = 0; i < RM; ++i)  // the next tile's rows, as in QTile
-      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T0);
+    // The next tile's rows, as in QTile, but into L2: the fp32 rows are 4x longer, and in L1
+    // they evicted the current tile's lines (14.5 against 14.0 GB/s on one core).
+    for (int i = 0; i < RM; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T1);
     for (int j = 0; j < RN; ++j) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
       for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
