@@ -84,10 +84,12 @@ struct Panel {
   alignas(64) int32_t corr[kChunkBlocks * kRows];  // Q8_0: -128 * sum(w)
 };
 
-// One block of 16 rows in the panel's layout, from plain loads transposed in registers (not
-// vpgatherdd: on this CPU a 16-lane gather costs about as much as 16 scalar loads and took a
-// sixth of the GEMM's time). Row i's block (its fp16 scale, then the quants) is at
-// blk + i * stride; the scales are already in the panel.
+// One block of 16 rows in the panel's layout, from plain loads transposed in registers rather
+// than 9 (Q8_0) or 5 (Q4_0) vpgatherdd per block. On this CPU (no gather-sampling microcode)
+// the two cost about the same, 13-20 % of a 64-token GEMM, most of it waiting for the rows,
+// hence the prefetch in Block; on CPUs with that mitigation a gather is several times slower.
+// Row i's block (its fp16 scale, then the quants) is at blk + i * stride; the scales are
+// already in the panel.
 template <bool kQ4>
 LOOM_PHI_VNNI void PackBlock(const uint8_t* blk, size_t stride, int32_t* corr, __m512i* dst) {
   const auto q128 = [&](int i) {
