@@ -1,5 +1,5 @@
-// `loom phi generate | chat | inspect | bench | quantize | make-random` and the phi stage of
-// `loom demo`.
+// `loom phi generate | chat | inspect | bench | logits | quantize | make-random` and the phi stage
+// of `loom demo`.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -412,6 +412,52 @@ Status RunTokenize(Context& ctx, const TokenizeOpts& o) {
   return OkStatus();
 }
 
+struct LogitsOpts {
+  std::string model, tokens, out, weights;
+  bool decode = false;
+};
+
+// Logits of every position for given token ids, as raw little-endian fp32 [T x vocab]: the
+// loom side of bench/phi_logits_vs_llamacpp.sh (token ids, so no tokenizer is involved).
+Status RunLogits(Context& ctx, const LogitsOpts& o) {
+  LOOM_ASSIGN_OR_RETURN(auto model, PhiModel::Load(o.model));
+  if (!o.weights.empty()) {
+    LOOM_ASSIGN_OR_RETURN(phi::WeightType t, phi::ParseWeightType(o.weights));
+    LOOM_RETURN_IF_ERROR(model->Quantize(t));
+  }
+  const int64_t vocab = model->config().vocab_size;
+  std::vector<int32_t> ids;
+  for (const std::string& s : StrSplit(o.tokens, ',', true)) {
+    LOOM_ASSIGN_OR_RETURN(int64_t id, ParseInt(s, "--tokens"));
+    if (id < 0 || id >= vocab)
+      return InvalidArgumentError(
+          StrCat("--tokens: id ", id, " outside the vocabulary [0, ", vocab, ")"));
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  if (ids.empty()) return InvalidArgumentError("--tokens: no token ids");
+  phi::KvCache cache = model->NewCache();
+  std::vector<float> all, step;
+  if (o.decode) {  // one token at a time through the KV cache (the decode kernels)
+    for (int32_t& id : ids) {
+      LOOM_RETURN_IF_ERROR(model->Forward({&id, 1}, cache, step));
+      all.insert(all.end(), step.begin(), step.end());
+    }
+  } else {  // one batch (the prefill GEMMs)
+    LOOM_RETURN_IF_ERROR(model->Forward(ids, cache, all, true));
+  }
+  LOOM_RETURN_IF_ERROR(WriteFileAtomically(
+      o.out,
+      std::string_view(reinterpret_cast<const char*>(all.data()), all.size() * sizeof(float))));
+  std::vector<int64_t> argmax;
+  for (size_t j = 0; j < ids.size(); ++j) {
+    const float* row = all.data() + j * vocab;
+    argmax.push_back(std::max_element(row, row + vocab) - row);
+  }
+  ctx.Emit({{"out", o.out}, {"tokens", ids.size()}, {"vocab", vocab}, {"argmax", argmax}},
+           StrCat("wrote ", ids.size(), " x ", vocab, " logits to ", o.out));
+  return OkStatus();
+}
+
 void Register(CLI::App& app, Context& ctx) {
   app.require_subcommand(1);
   auto gen = std::make_shared<GenOpts>();
@@ -442,6 +488,15 @@ void Register(CLI::App& app, Context& ctx) {
   b->add_option("--weights", bench->weights,
                 "f32 | f16 | q8_0 | q4_0, converted at load (default: as stored)");
   ctx.SetVerb(b, [&ctx, bench] { return RunBench(ctx, *bench); });
+
+  auto lg = std::make_shared<LogitsOpts>();
+  CLI::App* l = app.add_subcommand("logits", "Write the logits of every position (fp32 LE)");
+  l->add_option("--model", lg->model, "HF model directory or GGUF file")->required();
+  l->add_option("--tokens", lg->tokens, "Comma-separated token ids")->required();
+  l->add_option("--out", lg->out, "Output file: [tokens x vocab] little-endian fp32")->required();
+  l->add_option("--weights", lg->weights, "f32 | f16 | q8_0 | q4_0 (default: as stored)");
+  l->add_flag("--decode", lg->decode, "One token at a time through the KV cache");
+  ctx.SetVerb(l, [&ctx, lg] { return RunLogits(ctx, *lg); });
 
   struct QuantizeOpts {
     std::string model, out, type = "q8_0", vocab, name;

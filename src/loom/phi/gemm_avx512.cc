@@ -73,11 +73,11 @@ LOOM_PHI_AVX512 void Pack(bool f16, const uint8_t* w, int64_t n, int64_t r0, int
   }
 }
 
-// Cache lines to fetch while a tile computes: `lines` lines at base + (i >> shift) * stride +
-// (i & mask) * 64 (the next chunk's rows), two per k step.
+// Cache lines to fetch while a tile computes: lines i in [begin, end) at base + (i >> shift)
+// * stride + (i & mask) * 64 (the next chunk's rows), `per_k` per k step.
 struct Prefetch {
   const uint8_t* base = nullptr;
-  int64_t lines = 0, stride = 0;
+  int64_t begin = 0, end = 0, stride = 0, per_k = 1;
   int shift = 0;
 };
 
@@ -97,10 +97,11 @@ LOOM_PHI_AVX512 void Tile(const float* panel, int64_t kc, const float* xt, int64
   }
   const int64_t mask = (int64_t{1} << pf.shift) - 1;
   for (int64_t k = 0; k < kc; ++k) {
-    for (int64_t i = 2 * k; i < std::min(2 * k + 2, pf.lines); ++i)
-      _mm_prefetch(reinterpret_cast<const char*>(pf.base + (i >> pf.shift) * pf.stride +
-                                                 (i & mask) * 64),
-                   _MM_HINT_T0);
+    for (int64_t i = pf.begin + pf.per_k * k; i < std::min(pf.begin + pf.per_k * (k + 1), pf.end);
+         ++i)
+      _mm_prefetch(
+          reinterpret_cast<const char*>(pf.base + (i >> pf.shift) * pf.stride + (i & mask) * 64),
+          _MM_HINT_T1);
     const __m512 w0 = _mm512_load_ps(panel + kBlockRows * k);
     const __m512 w1 = _mm512_load_ps(panel + kBlockRows * k + 16);
     for (int j = 0; j < RN; ++j) {
@@ -149,20 +150,24 @@ LOOM_PHI_AVX512 void Block(bool f16, const uint8_t* w, int64_t n, int64_t out, i
   for (int64_t k0 = 0; k0 < n; k0 += kChunk) {
     const int64_t kc = std::min(kChunk, n - k0);
     Pack(f16, w, n, r0, rows, k0, kc, panel);
-    // The first tile pulls the next chunk's weights into L1 (32 rows x 512 bytes, or 256 for
-    // F16): the rows come from memory, and Pack stalled on them otherwise.
+    // The tiles pull the next chunk's weights into L1 (32 rows x 512 bytes, or 256 for F16),
+    // each its share of the lines spread over its k steps: the rows come from memory, Pack
+    // stalled on them otherwise, and one tile asking for all of them ran out of fill buffers.
     Prefetch pf;
+    int64_t lines = 0;
     if (k0 + kChunk < n) {
       const int elem = f16 ? 2 : 4;
       pf.shift = f16 ? 2 : 3;  // lines per row of a full chunk: 4 or 8
       pf.stride = n * elem;
       pf.base = w + (r0 * n + k0 + kChunk) * elem;
-      pf.lines = std::min<int64_t>(rows << pf.shift, (n - k0 - kChunk) * elem * rows / 64);
+      lines = std::min<int64_t>(rows << pf.shift, (n - k0 - kChunk) * elem * rows / 64);
     }
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t j0 = TileBegin(tokens, tiles, t), rn = TileBegin(tokens, tiles, t + 1) - j0;
-      kTiles[rn - 1](panel, kc, xp + j0 * n + k0 * rn, j0, y, out, r0, m0, m1, k0 == 0,
-                     t == 0 ? pf : Prefetch{});
+      pf.begin = lines * t / tiles;
+      pf.end = lines * (t + 1) / tiles;
+      pf.per_k = (pf.end - pf.begin + kc - 1) / kc;
+      kTiles[rn - 1](panel, kc, xp + j0 * n + k0 * rn, j0, y, out, r0, m0, m1, k0 == 0, pf);
     }
   }
 }

@@ -96,6 +96,29 @@ TEST(GemmAvx512Test, QGemmMatchesReferenceDots) {
   }
 }
 
+// The 16-lane activation quantizer against the reference one, byte for byte: random blocks
+// of several magnitudes, exact .5 ties after scaling (round half away from zero), zeros, an
+// fp16-subnormal scale and an odd row length.
+TEST(GemmAvx512Test, VectorQ8_0QuantizerEqualsReference) {
+  if (!HaveAvx512Kernels()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  Prng rng(25);
+  std::vector<float> x;
+  for (float scale : {1e-6f, 0.01f, 1.0f, 300.0f})
+    for (int i = 0; i < 32 * 40; ++i) x.push_back(static_cast<float>(rng.Normal()) * scale);
+  for (int i = 0; i < 32; ++i) x.push_back(i == 0 ? 127.0f : (i % 2 ? 1 : -1) * (i * 3.5f + 0.5f));
+  for (int i = 0; i < 32; ++i) x.push_back(i == 0 ? -63.5f : (i % 2 ? 1 : -1) * (i + 0.25f));
+  for (int i = 0; i < 32; ++i) x.push_back(0.0f);
+  for (int i = 0; i < 32; ++i) x.push_back(i == 5 ? 1e-9f : -2e-10f * i);
+  for (int64_t n : {static_cast<int64_t>(x.size()), int64_t{96}}) {
+    std::vector<uint8_t> ref(RowBytes(WeightType::kQ8_0, n)), got(ref.size(), 0xAB);
+    QuantizeRowQ8_0(x.data(), n, ref.data());
+    QuantizeRowQ8_0Avx512(x.data(), n, got.data());
+    for (size_t i = 0; i < ref.size(); ++i)
+      ASSERT_EQ(got[i], ref[i]) << "n " << n << " byte " << i << " (block " << i / kQ8_0Bytes
+                                << ")";
+  }
+}
+
 // Every token count through LinearForward (decode row tiles up to 4 tokens, the blocked GEMM
 // past that, OpenBLAS or the portable path without AVX-512), biased, F32 and F16.
 TEST(GemmAvx512Test, LinearForwardMatchesReferenceForEveryTokenCount) {

@@ -58,7 +58,7 @@ void PrepareToken(const float* xj, int64_t j, QActivations& a) {
   const int64_t n = a.n, pairs = n / kPair;
   thread_local std::vector<uint8_t> row;
   row.resize(RowBytes(WeightType::kQ8_0, n));
-  QuantizeRowQ8_0(xj, n, row.data());
+  QuantizeRowQ8_0Avx512(xj, n, row.data());
   for (int64_t p = 0; p < pairs; ++p) {
     const uint8_t* b[2] = {row.data() + (2 * p) * kQ8_0Bytes, row.data() + (2 * p + 1) * kQ8_0Bytes};
     uint8_t* dst = a.q.data() + j * n + p * kPair;
@@ -105,6 +105,31 @@ void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n
 }
 
 #if defined(__x86_64__)
+LOOM_PHI_AVX512 void QuantizeRowQ8_0Avx512(const float* x, int64_t n, uint8_t* out) {
+  const __m512 sign = _mm512_set1_ps(-0.0f), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1);
+  for (int64_t b = 0; b < n / kQBlock; ++b, x += kQBlock, out += kQ8_0Bytes) {
+    const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+    const float amax =
+        _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1)));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const uint16_t bits = static_cast<uint16_t>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT), 0));
+    std::memcpy(out, &bits, 2);
+    for (int h = 0; h < 2; ++h) {
+      const __m512 v = _mm512_mul_ps(h == 0 ? v0 : v1, _mm512_set1_ps(id));
+      // std::round: truncate, then step away from zero when the dropped part is >= 1/2
+      // (v - trunc(v) is exact).
+      __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __mmask16 up =
+          _mm512_cmp_ps_mask(_mm512_andnot_ps(sign, _mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
+      t = _mm512_mask_add_ps(t, up, t, _mm512_or_ps(one, _mm512_and_ps(sign, v)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 + 16 * h),
+                       _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
+    }
+  }
+}
+
 namespace {
 
 // Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats: the two halves
@@ -221,8 +246,10 @@ LOOM_PHI_VNNI void FTile(const float* w, int64_t n, int64_t r, int64_t j0, const
     const __mmask16 m = internal::LaneMask(n - k);
     __m512 wv[RM];
     for (int i = 0; i < RM; ++i) wv[i] = _mm512_maskz_loadu_ps(m, w + i * n + k);
-    for (int i = 0; i < RM; ++i)  // the next tile's rows, as in QTile
-      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T0);
+    // The next tile's rows, as in QTile, but into L2: the fp32 rows are 4x longer, and in L1
+    // they evicted the current tile's lines (14.5 against 14.0 GB/s on one core).
+    for (int i = 0; i < RM; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(w + (RM + i) * n + k), _MM_HINT_T1);
     for (int j = 0; j < RN; ++j) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + (j0 + j) * n + k);
       for (int i = 0; i < RM; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
@@ -321,6 +348,7 @@ void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_
 void QMatMulAvx512(const uint8_t*, int64_t, int64_t, const QActivations&, float*, int64_t) {}
 void FMatMulAvx512(WeightType, const uint8_t*, int64_t, int64_t, int64_t, const float*, int64_t,
                    float*, int64_t) {}
+void QuantizeRowQ8_0Avx512(const float*, int64_t, uint8_t*) {}
 void GeluNewAvx512(float*, int64_t) {}
 void SwiGluAvx512(const float*, int64_t, int64_t, float*) {}
 

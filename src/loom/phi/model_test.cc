@@ -230,6 +230,41 @@ INSTANTIATE_TEST_SUITE_P(Variants, LlamaCppGgufTest,
                          ::testing::Values("phi2/llamacpp_f16.gguf", "phi3_longrope/llamacpp_f32.gguf",
                                            "phi4_mini/llamacpp_f32.gguf"));
 
+// Cross-engine: the same converter GGUFs run by llama.cpp itself (its logits committed by
+// tools/golden/llamacpp_logit_goldens.sh: one batch, fp32 KV cache). llama.cpp sits 1.7e-4
+// (phi4_mini) and 3.2e-4 (phi2, F16) x max|logit| from transformers, loom 2e-7, so the bound
+// is 1e-3 x max|llama.cpp| with identical argmax at every position: wide enough for
+// llama.cpp's own rounding, orders of magnitude below what a layout or rotary mistake gives.
+TEST(LlamaCppLogitsTest, LoomMatchesLlamaCppOnItsConverterGgufs) {
+  for (const std::string variant : {"phi2", "phi4_mini"}) {
+    auto manifest = ReadJsonFile(kGolden + variant + "/llamacpp_logits.json");
+    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    const auto ids = manifest->raw()["tokens"].get<std::vector<int32_t>>();
+    const std::vector<float> ref =
+        ReadF32(kGolden + variant + "/" + manifest->raw()["logits"].get<std::string>());
+    auto model =
+        PhiModel::Load(kGolden + variant + "/" + manifest->raw()["gguf"].get<std::string>());
+    ASSERT_TRUE(model.ok()) << model.status();
+    const size_t vocab = static_cast<size_t>((*model)->config().vocab_size);
+    ASSERT_EQ(ref.size(), ids.size() * vocab) << variant;
+    KvCache cache = (*model)->NewCache();
+    std::vector<float> logits;
+    ASSERT_TRUE((*model)->Forward(ids, cache, logits, true).ok());
+    double max_r = 0, max_d = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      max_r = std::max(max_r, std::fabs(double(ref[i])));
+      max_d = std::max(max_d, std::fabs(double(logits[i]) - ref[i]));
+    }
+    EXPECT_LE(max_d, 1e-3 * max_r)
+        << variant << ": max|diff| " << max_d << " max|llama.cpp| " << max_r;
+    EXPECT_GT(max_d, 0.0) << variant
+                          << ": identical to the last bit is not expected of two engines";
+    for (size_t j = 0; j < ids.size(); ++j)
+      EXPECT_EQ(Argmax(logits.data() + j * vocab, vocab), Argmax(ref.data() + j * vocab, vocab))
+          << variant << " position " << j;
+  }
+}
+
 // loom's own GGUF writer: every golden variant written as F32 GGUF and read back gives the
 // transformers logits (config keys, LongRoPE, sliding window, tied head all survive).
 class GgufRoundTripTest : public ::testing::TestWithParam<const char*> {};
