@@ -40,6 +40,7 @@ struct BenchArgs {
   int ranks = 8;
   std::string min_bytes = "4B", max_bytes = "64MiB";
   int factor = 4, iters = 10, tensors = 1;
+  bool dots_after = false;  // adasum: the separate dot pass after each exchange (A/B)
 };
 
 constexpr size_t kValPeriod = 1021;
@@ -116,6 +117,7 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   std::vector<float> sum_buf;
   if (coll == "adasum") {
     LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
+    red->set_dots_on_arrival(!a.dots_after);
     size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
     sum_buf = out;
     for (size_t off = 0; off < count; off += per) {
@@ -311,6 +313,8 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
   b->add_option("--factor", a->factor, "Size step factor");
   b->add_option("--iters", a->iters, "Timed repetitions per size (median)");
   b->add_option("--tensors", a->tensors, "adasum: split the vector into this many tensors");
+  b->add_flag("--dots-after-exchange", a->dots_after,
+              "adasum: compute the dots in a pass after each exchange instead of on arrival");
   ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });
 }
 

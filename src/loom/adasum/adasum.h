@@ -67,6 +67,12 @@ class AdasumReducer {
   // Plain sum over the same VHDD schedule and buffers (the cost baseline of benchmarks).
   Status SumAllreduce(std::span<const TensorView> tensors, comm::DataType dtype);
 
+  // Where each level computes its dots: true (default) on each piece of the partner's half as
+  // the transport lands it (Transport::SendRecvVisit: on the thread backend the copy and the
+  // dot pass share one read); false in a separate pass after the exchange (the earlier path,
+  // kept as the tests' oracle). The two differ only in the order the double partial sums add.
+  void set_dots_on_arrival(bool on) { dots_on_arrival_ = on; }
+
  private:
   AdasumReducer(comm::Communicator& comm, int pow2, bool fold)
       : comm_(comm), pow2_(pow2), fold_(fold) {}
@@ -77,6 +83,7 @@ class AdasumReducer {
   comm::Communicator& comm_;
   int pow2_;
   bool fold_;
+  bool dots_on_arrival_ = true;
   int vrank_ = -1;  // rank among the 2^k VHDD participants, -1 for folded-out ranks
   std::unique_ptr<comm::Communicator> members_;                  // the 2^k participants
   std::vector<std::unique_ptr<comm::Communicator>> level_comms_;  // sizes 2, 4, ..., 2^k

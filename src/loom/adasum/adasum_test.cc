@@ -84,7 +84,8 @@ double RelError(const Vec& want, const Vec& got) {
 // in separate vectors (the fusion-copy path); `results_out` receives rank 0's tensors.
 double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = false,
                    bool contiguous = false,
-                   std::vector<std::vector<std::byte>>* results_out = nullptr) {
+                   std::vector<std::vector<std::byte>>* results_out = nullptr,
+                   bool dots_on_arrival = true) {
   std::vector<std::vector<std::vector<std::byte>>> results(static_cast<size_t>(p));
   Status s = comm::thread::RunRanks(p, [&](Communicator& c) -> Status {
     std::vector<std::vector<std::byte>> data;
@@ -102,7 +103,9 @@ double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = f
     } else {
       for (auto& d : data) views.push_back({d.data(), d.size() / es});
     }
-    LOOM_RETURN_IF_ERROR(AdasumAllreduce(c, views, {.dtype = t, .fold_non_power_of_two = fold}));
+    LOOM_ASSIGN_OR_RETURN(auto reducer, AdasumReducer::Create(c, fold));
+    reducer->set_dots_on_arrival(dots_on_arrival);
+    LOOM_RETURN_IF_ERROR(reducer->Allreduce(views, t));
     if (contiguous) {
       size_t off = 0;
       for (auto& d : data) {
@@ -354,6 +357,31 @@ TEST(Adasum, TensorsAlreadyBackToBackAreReducedInPlaceWithTheSameResult) {
   RunAndCheck(6, 20, DataType::kF32, gen, true, false, &copied);
   EXPECT_LT(RunAndCheck(6, 20, DataType::kF32, gen, true, true, &in_place) / 100, FLT_EPSILON);
   EXPECT_EQ(copied, in_place);
+}
+
+// The dots computed on each piece as the exchange lands it against the separate dot pass after
+// the exchange (the oracle): tensors spanning several 128 KiB pieces and tensors cut by piece
+// boundaries. Only the order in which the double partials add differs, so the outputs agree to
+// well under one rounding of the dtype, and both meet Horovod's criterion against the tree.
+TEST(Adasum, DotsOnArrivalMatchTheSeparateDotPass) {
+  const Gen big = Gaussian((size_t{1} << 18) + 3, 53);
+  const Gen many = [](int rank, int k) {
+    return Gaussian(static_cast<size_t>(10007 + 131 * k), 59)(rank, k);
+  };
+  for (int p : {2, 8})
+    for (DataType t : {DataType::kF32, DataType::kF16})
+      for (bool fused : {false, true}) {
+        const int tensors = fused ? 24 : 1;
+        const Gen& gen = fused ? many : big;
+        std::vector<std::vector<std::byte>> two_pass, on_arrival;
+        double e_old = RunAndCheck(p, tensors, t, gen, false, fused, &two_pass, false);
+        double e_new = RunAndCheck(p, tensors, t, gen, false, fused, &on_arrival, true);
+        EXPECT_LT(e_old / 100, Eps(t));
+        EXPECT_LT(e_new / 100, Eps(t));
+        for (size_t k = 0; k < two_pass.size(); ++k)
+          EXPECT_LT(RelError(Decode(t, two_pass[k]), Decode(t, on_arrival[k])), Eps(t) / 16)
+              << "p=" << p << " " << comm::DataTypeName(t) << " tensor " << k;
+      }
 }
 
 TEST(Adasum, PortableKernelsMeetHorovodsCriterionToo) {
