@@ -185,14 +185,18 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
     const std::span<std::byte> recv{recv_.data(), (keep_hi - keep_lo) * es};
     std::byte* a = buf + keep_lo * es;
     const std::byte* b = recv_.data();
-    if (!adasum) {
+    if (!adasum && sum_in_place_) {
+      LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs, tr.MapPeer(partner, send, recv, tag));
+      comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, theirs.data(), keep_hi - keep_lo);
+      LOOM_RETURN_IF_ERROR(tr.UnmapPeer(partner, tag));
+    } else if (!adasum) {
       LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, send, partner, recv, tag));
       comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, b, keep_hi - keep_lo);
     } else {
       // Per tensor partial dots over the part of it this rank holds, in double.
       stats.assign(3 * num_tensors, 0.0);
       size_t cursor = 0;
-      if (dots_on_arrival_) {
+      if (exchange_ == Exchange::kOnArrival) {
         // Each piece of the partner's half as it lands (in cache): the copy and the dot pass
         // read it once between them. Pieces are element-aligned (kVisitPieceBytes % 8 == 0).
         LOOM_RETURN_IF_ERROR(tr.SendRecvVisit(
@@ -203,7 +207,15 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
                        stats);
             }));
       } else {
-        LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, send, partner, recv, tag));
+        if (exchange_ == Exchange::kInPlace) {
+          // The partner's half where it lies until UnmapPeer below (the partner writes it
+          // again only in the all-gather): the copy's read and write are saved.
+          LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs,
+                                tr.MapPeer(partner, send, recv, tag));
+          b = theirs.data();
+        } else {
+          LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, send, partner, recv, tag));
+        }
         AddStats(dtype, a, b, keep_lo, keep_lo, keep_hi, offsets, left, cursor, stats);
       }
       size_t t0 = 0;
@@ -221,6 +233,7 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
         ScaledAdd(dtype, a + (s - keep_lo) * es, left ? c_left : c_right,
                   b + (s - keep_lo) * es, left ? c_right : c_left, e - s);
       }
+      if (exchange_ == Exchange::kInPlace) LOOM_RETURN_IF_ERROR(tr.UnmapPeer(partner, tag));
     }
     levels.push_back({lo, hi});
     lo = keep_lo;

@@ -85,7 +85,7 @@ double RelError(const Vec& want, const Vec& got) {
 double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = false,
                    bool contiguous = false,
                    std::vector<std::vector<std::byte>>* results_out = nullptr,
-                   bool dots_on_arrival = true) {
+                   AdasumReducer::Exchange exchange = AdasumReducer::Exchange::kInPlace) {
   std::vector<std::vector<std::vector<std::byte>>> results(static_cast<size_t>(p));
   Status s = comm::thread::RunRanks(p, [&](Communicator& c) -> Status {
     std::vector<std::vector<std::byte>> data;
@@ -104,7 +104,7 @@ double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = f
       for (auto& d : data) views.push_back({d.data(), d.size() / es});
     }
     LOOM_ASSIGN_OR_RETURN(auto reducer, AdasumReducer::Create(c, fold));
-    reducer->set_dots_on_arrival(dots_on_arrival);
+    reducer->set_exchange(exchange);
     LOOM_RETURN_IF_ERROR(reducer->Allreduce(views, t));
     if (contiguous) {
       size_t off = 0;
@@ -359,11 +359,13 @@ TEST(Adasum, TensorsAlreadyBackToBackAreReducedInPlaceWithTheSameResult) {
   EXPECT_EQ(copied, in_place);
 }
 
-// The dots computed on each piece as the exchange lands it against the separate dot pass after
-// the exchange (the oracle): tensors spanning several 128 KiB pieces and tensors cut by piece
-// boundaries. Only the order in which the double partials add differs, so the outputs agree to
-// well under one rounding of the dtype, and both meet Horovod's criterion against the tree.
-TEST(Adasum, DotsOnArrivalMatchTheSeparateDotPass) {
+// The three exchanges against the copy-then-dot-pass path (the oracle): reading the partner's
+// half in place (threads: no copy) must give bitwise the same result; dots on each landed piece
+// differ only in the order the double partials add, so they agree to well under one rounding
+// of the dtype. All meet Horovod's criterion against the tree. One tensor over several 128 KiB
+// pieces and 24 fused tensors cut by piece boundaries; f32 and f16; 2 and 8 ranks.
+TEST(Adasum, ExchangesMatchTheCopyThenDotPassPath) {
+  using X = AdasumReducer::Exchange;
   const Gen big = Gaussian((size_t{1} << 18) + 3, 53);
   const Gen many = [](int rank, int k) {
     return Gaussian(static_cast<size_t>(10007 + 131 * k), 59)(rank, k);
@@ -373,13 +375,13 @@ TEST(Adasum, DotsOnArrivalMatchTheSeparateDotPass) {
       for (bool fused : {false, true}) {
         const int tensors = fused ? 24 : 1;
         const Gen& gen = fused ? many : big;
-        std::vector<std::vector<std::byte>> two_pass, on_arrival;
-        double e_old = RunAndCheck(p, tensors, t, gen, false, fused, &two_pass, false);
-        double e_new = RunAndCheck(p, tensors, t, gen, false, fused, &on_arrival, true);
-        EXPECT_LT(e_old / 100, Eps(t));
-        EXPECT_LT(e_new / 100, Eps(t));
-        for (size_t k = 0; k < two_pass.size(); ++k)
-          EXPECT_LT(RelError(Decode(t, two_pass[k]), Decode(t, on_arrival[k])), Eps(t) / 16)
+        std::vector<std::vector<std::byte>> copy, in_place, on_arrival;
+        EXPECT_LT(RunAndCheck(p, tensors, t, gen, false, fused, &copy, X::kCopy) / 100, Eps(t));
+        EXPECT_LT(RunAndCheck(p, tensors, t, gen, false, fused, &in_place, X::kInPlace) / 100, Eps(t));
+        EXPECT_LT(RunAndCheck(p, tensors, t, gen, false, fused, &on_arrival, X::kOnArrival) / 100, Eps(t));
+        EXPECT_EQ(in_place, copy) << "p=" << p << " " << comm::DataTypeName(t);
+        for (size_t k = 0; k < copy.size(); ++k)
+          EXPECT_LT(RelError(Decode(t, copy[k]), Decode(t, on_arrival[k])), Eps(t) / 16)
               << "p=" << p << " " << comm::DataTypeName(t) << " tensor " << k;
       }
 }
@@ -422,19 +424,22 @@ TEST(Adasum, OneRankIsTheIdentityAndBadTypesAreRefused) {
 }
 
 TEST(Adasum, SumOverTheSameScheduleIsTheSum) {
-  Status s = comm::thread::RunRanks(8, [](Communicator& c) -> Status {
-    LOOM_ASSIGN_OR_RETURN(auto red, AdasumReducer::Create(c));
-    std::vector<float> a(37), b(5);
-    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(c.rank() + static_cast<int>(i));
-    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(c.rank() * 2);
-    TensorView v[2] = {{a.data(), a.size()}, {b.data(), b.size()}};
-    LOOM_RETURN_IF_ERROR(red->SumAllreduce(v, DataType::kF32));
-    for (size_t i = 0; i < a.size(); ++i)
-      if (a[i] != static_cast<float>(28 + 8 * static_cast<int>(i))) return InternalError("sum");
-    for (float x : b) if (x != 56.0f) return InternalError("sum");
-    return OkStatus();
-  });
-  EXPECT_TRUE(s.ok()) << s;
+  for (bool in_place : {false, true}) {
+    Status s = comm::thread::RunRanks(8, [&](Communicator& c) -> Status {
+      LOOM_ASSIGN_OR_RETURN(auto red, AdasumReducer::Create(c));
+      red->set_sum_in_place(in_place);
+      std::vector<float> a(37), b(5);
+      for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(c.rank() + static_cast<int>(i));
+      for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(c.rank() * 2);
+      TensorView v[2] = {{a.data(), a.size()}, {b.data(), b.size()}};
+      LOOM_RETURN_IF_ERROR(red->SumAllreduce(v, DataType::kF32));
+      for (size_t i = 0; i < a.size(); ++i)
+        if (a[i] != static_cast<float>(28 + 8 * static_cast<int>(i))) return InternalError("sum");
+      for (float x : b) if (x != 56.0f) return InternalError("sum");
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s << " in_place=" << in_place;
+  }
 }
 
 // A toy optimizer: params -= lr · (params - target).

@@ -52,6 +52,14 @@ Status Transport::SendRecvVisit(int dst, std::span<const std::byte> send, int sr
   return OkStatus();
 }
 
+StatusOr<std::span<const std::byte>> Transport::MapPeer(int peer, std::span<const std::byte> mine,
+                                                        std::span<std::byte> landing, int tag) {
+  LOOM_RETURN_IF_ERROR(SendRecv(peer, mine, peer, landing, tag));
+  return std::span<const std::byte>(landing);
+}
+
+Status Transport::UnmapPeer(int, int) { return OkStatus(); }
+
 void Transport::VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
                             size_t first_offset) {
   for (size_t off = first_offset; off < data.size(); off += kVisitPieceBytes)

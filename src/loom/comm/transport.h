@@ -85,6 +85,17 @@ class Transport {
   static constexpr size_t kVisitPieceBytes = size_t{128} << 10;
   virtual Status SendRecvVisit(int dst, std::span<const std::byte> send, int src,
                                std::span<std::byte> recv, int tag, const PieceVisitor& visit);
+  // Exchange by reference, for an algorithm that reads the peer's bytes more than once: both
+  // sides call MapPeer(peer, mine, landing, tag) and get a readable span of the peer's `mine`
+  // (landing.size() bytes), valid until both have called UnmapPeer(peer, tag). Until then
+  // neither side writes its `mine` nor, where the span is `landing`, that. Shared-memory
+  // backends (threads) return the peer's buffer itself, no copy, and UnmapPeer is a pair
+  // synchronisation (each side is done reading the other); the default is SendRecv into
+  // `landing` (returned) and an UnmapPeer that does nothing. Sizes must agree as for SendRecv.
+  virtual StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
+                                                       std::span<std::byte> landing, int tag);
+  virtual Status UnmapPeer(int peer, int tag);
+
   // visit(offset, piece) over `data` on the grid above, from piece `first_offset` on.
   static void VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
                           size_t first_offset = 0);

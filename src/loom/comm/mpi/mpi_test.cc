@@ -132,6 +132,19 @@ TEST(Mpi, SendRecvVisitVisitsTheLandedMessageOnTheGrid) {
   EXPECT_EQ(next, bytes);
 }
 
+TEST(Mpi, MapPeerLandsThePeersBytes) {
+  auto c = World();
+  const int r = c->rank(), peer = r ^ 1;
+  if (peer >= c->size()) return;
+  std::vector<int32_t> mine(1000, r), landing(1000, -1);
+  auto theirs = c->transport().MapPeer(peer, std::as_bytes(std::span(mine)),
+                                       std::as_writable_bytes(std::span(landing)), 7);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(theirs->data(), reinterpret_cast<const std::byte*>(landing.data()));
+  EXPECT_EQ(landing, std::vector<int32_t>(1000, peer));
+  EXPECT_TRUE(c->transport().UnmapPeer(peer, 7).ok());
+}
+
 TEST(Mpi, StuckPeerIsUnavailable) {
   auto c = World(300);
   if (c->rank() == 1) {

@@ -351,6 +351,27 @@ class ThreadTransport : public Transport {
     return std::unique_ptr<Transport>(std::move(t));
   }
 
+  // One address space: the peers swap (address, size) and read each other's bytes in place.
+  StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
+                                               std::span<std::byte> landing, int tag) override {
+    // (address, shared size, expected size): both sides see a mismatch in either direction.
+    const uint64_t out[3] = {reinterpret_cast<uintptr_t>(mine.data()), mine.size(), landing.size()};
+    uint64_t in[3] = {0, 0, 0};
+    LOOM_RETURN_IF_ERROR(SendRecv(peer, std::as_bytes(std::span(out)), peer,
+                                  std::as_writable_bytes(std::span(in)), tag));
+    if (in[1] != landing.size() || in[2] != mine.size())
+      return InvalidArgumentError(StrCat(
+          "message size mismatch: MapPeer between ranks ", rank_, " and ", peer, " (tag ", tag,
+          "): rank ", rank_, " shares ", mine.size(), " bytes and expects ", landing.size(),
+          ", rank ", peer, " shares ", in[1], " and expects ", in[2]));
+    return std::span<const std::byte>(reinterpret_cast<const std::byte*>(in[0]), in[1]);
+  }
+
+  Status UnmapPeer(int peer, int tag) override {
+    std::byte out{0}, in{0};
+    return SendRecv(peer, {&out, 1}, peer, {&in, 1}, tag);
+  }
+
  private:
   std::shared_ptr<Op> RecvOp(int peer, int tag, std::span<std::byte> data,
                              const PieceVisitor* visitor) const {

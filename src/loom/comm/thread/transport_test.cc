@@ -1,4 +1,4 @@
-// Thread transport point-to-point: SendRecvVisit's contract (every piece of the receive buffer
+// Thread transport point-to-point: MapPeer reads in place; SendRecvVisit's contract (every piece of the receive buffer
 // visited once, in order, on the grid, after it landed, on the receiving rank's own thread,
 // whichever rank posts first) and the receiver-driven copy (a send that meets a receiver
 // blocked in Wait is copied by that receiver; cancelling such a send neither hangs nor tears
@@ -73,6 +73,34 @@ TEST(ThreadTransport, CancellingASendThatMetAWaitingReceiverDeliversItWhole) {
     LOOM_ASSIGN_OR_RETURN(Request r, t.Isend(0, 3, buf));
     t.Cancel(r);  // waits for the receiver's copy: afterwards `buf` is free
     std::fill(buf.begin(), buf.end(), std::byte{0});
+    return OkStatus();
+  }, {.timeout_ms = 10000});
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// MapPeer on threads: each rank reads the peer's bytes where they lie (not a copy in
+// `landing`), valid until both unmap; a size disagreement fails both ranks with InvalidArgument.
+TEST(ThreadTransport, MapPeerReadsThePeersBufferInPlaceUntilBothUnmap) {
+  const size_t bytes = kPiece + 9;
+  std::vector<std::vector<std::byte>> buffers(2, std::vector<std::byte>(bytes));
+  Status s = thread::RunRanks(2, [&](Communicator& c) -> Status {
+    Transport& t = c.transport();
+    const int peer = 1 - c.rank();
+    std::vector<std::byte>& mine = buffers[static_cast<size_t>(c.rank())];
+    for (size_t i = 0; i < bytes; ++i) mine[i] = Pattern(c.rank(), i);
+    std::vector<std::byte> landing(bytes);
+    LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs, t.MapPeer(peer, mine, landing, 5));
+    if (theirs.data() != buffers[static_cast<size_t>(peer)].data() || theirs.size() != bytes)
+      return InternalError("MapPeer did not return the peer's buffer");
+    for (size_t i = 0; i < bytes; ++i)
+      if (theirs[i] != Pattern(peer, i)) return InternalError(StrCat("byte ", i));
+    LOOM_RETURN_IF_ERROR(t.UnmapPeer(peer, 5));
+    std::fill(mine.begin(), mine.end(), std::byte{0});  // allowed once both have unmapped
+    // Rank 1 expects one byte more than rank 0 shares.
+    std::vector<std::byte> wrong(c.rank() == 1 ? bytes + 1 : bytes);
+    auto bad = t.MapPeer(peer, mine, wrong, 6);
+    if (bad.ok() || bad.status().code() != StatusCode::kInvalidArgument)
+      return InternalError("size mismatch not refused: " + bad.status().ToString());
     return OkStatus();
   }, {.timeout_ms = 10000});
   EXPECT_TRUE(s.ok()) << s;
