@@ -223,9 +223,9 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
       size_t t1 = t0;
       while (t1 < num_tensors && offsets[t1] < keep_hi) ++t1;
       comm::Communicator& group = *level_comms_[static_cast<size_t>(level)];
-      LOOM_RETURN_IF_ERROR(group.AllReduce(stats.data(), stats.data(), stats.size(),
-                                           DataType::kF64, comm::ReduceOp::kSum));
-      for (size_t t = t0; t < t1; ++t) {
+      Status st = group.AllReduce(stats.data(), stats.data(), stats.size(), DataType::kF64,
+                                  comm::ReduceOp::kSum);
+      for (size_t t = t0; st.ok() && t < t1; ++t) {
         size_t s = std::max(offsets[t], keep_lo), e = std::min(offsets[t + 1], keep_hi);
         if (e <= s) continue;
         double c_left = Coefficient(stats[3 * t], stats[3 * t + 1]);
@@ -233,7 +233,13 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
         ScaledAdd(dtype, a + (s - keep_lo) * es, left ? c_left : c_right,
                   b + (s - keep_lo) * es, left ? c_right : c_left, e - s);
       }
-      if (exchange_ == Exchange::kInPlace) LOOM_RETURN_IF_ERROR(tr.UnmapPeer(partner, tag));
+      // Unmapped on errors too: the partner (which sees the same failure) may still be
+      // reading this rank's half, which the caller is free to release once this returns.
+      if (exchange_ == Exchange::kInPlace) {
+        Status u = tr.UnmapPeer(partner, tag);
+        if (st.ok()) st = u;
+      }
+      LOOM_RETURN_IF_ERROR(st);
     }
     levels.push_back({lo, hi});
     lo = keep_lo;

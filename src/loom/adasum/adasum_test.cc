@@ -386,6 +386,28 @@ TEST(Adasum, ExchangesMatchTheCopyThenDotPassPath) {
       }
 }
 
+// A rank that exits mid-allreduce: the others return Unavailable (or the failure of a peer
+// that saw it), for each exchange; nobody hangs or reads a released buffer (asan runs this).
+TEST(Adasum, ExitedRankSurfacesAsAnErrorForEveryExchange) {
+  using X = AdasumReducer::Exchange;
+  for (X x : {X::kInPlace, X::kOnArrival, X::kCopy}) {
+    auto st = comm::thread::RunRanksEach(4, [&](Communicator& c) -> Status {
+      LOOM_ASSIGN_OR_RETURN(auto red, AdasumReducer::Create(c));
+      red->set_exchange(x);
+      if (c.rank() == 3) return OkStatus();  // exits instead of reducing
+      std::vector<float> v(size_t{1} << 16, static_cast<float>(c.rank() + 1));
+      TensorView view{v.data(), v.size()};
+      return red->Allreduce({&view, 1}, DataType::kF32);
+    }, {.timeout_ms = 20000});
+    int unavailable = 0;
+    for (int r = 0; r < 3; ++r) {
+      EXPECT_FALSE(st[static_cast<size_t>(r)].ok()) << "rank " << r;
+      unavailable += st[static_cast<size_t>(r)].code() == StatusCode::kUnavailable;
+    }
+    EXPECT_GE(unavailable, 1);
+  }
+}
+
 TEST(Adasum, PortableKernelsMeetHorovodsCriterionToo) {
   // The CPU-dispatched kernels run in every other test; force the portable build here.
   ASSERT_TRUE(internal::SetKernelBuild(internal::KernelBuild::kPortable));
