@@ -40,6 +40,8 @@ struct BenchArgs {
   int ranks = 8;
   std::string min_bytes = "4B", max_bytes = "64MiB";
   int factor = 4, iters = 10, tensors = 1;
+  std::string exchange = "in-place";  // adasum: AdasumReducer::Exchange (A/B)
+  bool sum_in_place = false;          // adasum: the sum baseline reads in place too
 };
 
 constexpr size_t kValPeriod = 1021;
@@ -116,6 +118,11 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   std::vector<float> sum_buf;
   if (coll == "adasum") {
     LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
+    using X = adasum::AdasumReducer::Exchange;
+    if (a.exchange != "in-place" && a.exchange != "on-arrival" && a.exchange != "copy")
+      return InvalidArgumentError(StrCat("--exchange ", a.exchange, ": in-place, on-arrival or copy"));
+    red->set_exchange(a.exchange == "copy" ? X::kCopy : a.exchange == "on-arrival" ? X::kOnArrival : X::kInPlace);
+    red->set_sum_in_place(a.sum_in_place);
     size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
     sum_buf = out;
     for (size_t off = 0; off < count; off += per) {
@@ -311,6 +318,11 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
   b->add_option("--factor", a->factor, "Size step factor");
   b->add_option("--iters", a->iters, "Timed repetitions per size (median)");
   b->add_option("--tensors", a->tensors, "adasum: split the vector into this many tensors");
+  b->add_option("--exchange", a->exchange,
+                 "adasum: in-place (read the partner's half where it lies), on-arrival (dots on "
+                 "each landed piece) or copy (land it, then a dot pass)");
+  b->add_flag("--sum-in-place", a->sum_in_place,
+              "adasum: the sum baseline also reads the partner's half in place");
   ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });
 }
 

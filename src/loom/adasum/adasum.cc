@@ -35,6 +35,26 @@ double Coefficient(double dot, double norm_sq) {
   return norm_sq >= kNormGuard ? 1.0 - dot / (2.0 * norm_sq) : 1.0;
 }
 
+// Adds the per-tensor partial (a·b, ‖left‖², ‖right‖²) over elements [s, e) of the kept range
+// (a and b point at its first element, keep_lo) to `stats`: tensors cut by the range contribute
+// their piece; the slots are ordered left/right (the role swap). `t` is a cursor, the first
+// tensor that can overlap; calls must come with ascending ranges.
+void AddStats(DataType dtype, const std::byte* a, const std::byte* b, size_t keep_lo, size_t s,
+              size_t e, const std::vector<size_t>& offsets, bool left, size_t& t,
+              std::vector<double>& stats) {
+  const size_t es = comm::DataTypeSize(dtype);
+  const size_t num_tensors = offsets.size() - 1;
+  while (t < num_tensors && offsets[t + 1] <= s) ++t;
+  for (size_t u = t; u < num_tensors && offsets[u] < e; ++u) {
+    size_t lo = std::max(offsets[u], s), hi = std::min(offsets[u + 1], e);
+    if (hi <= lo) continue;
+    Stats st = Dots(dtype, a + (lo - keep_lo) * es, b + (lo - keep_lo) * es, hi - lo);
+    stats[3 * u] += st.dot;
+    stats[3 * u + 1] += left ? st.aa : st.bb;
+    stats[3 * u + 2] += left ? st.bb : st.aa;
+  }
+}
+
 }  // namespace
 
 Status AdasumPair(DataType dtype, void* a, const void* b, size_t n) {
@@ -161,31 +181,51 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
     const size_t mid = lo + (hi - lo) / 2;
     const size_t keep_lo = left ? lo : mid, keep_hi = left ? mid : hi;
     const size_t send_lo = left ? mid : lo, send_hi = left ? hi : mid;
-    LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, {buf + send_lo * es, (send_hi - send_lo) * es},
-                                     partner, {recv_.data(), (keep_hi - keep_lo) * es}, tag));
+    const std::span<const std::byte> send{buf + send_lo * es, (send_hi - send_lo) * es};
+    const std::span<std::byte> recv{recv_.data(), (keep_hi - keep_lo) * es};
     std::byte* a = buf + keep_lo * es;
     const std::byte* b = recv_.data();
-    if (!adasum) {
+    if (!adasum && sum_in_place_) {
+      LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs, tr.MapPeer(partner, send, recv, tag));
+      comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, theirs.data(), keep_hi - keep_lo);
+      LOOM_RETURN_IF_ERROR(tr.UnmapPeer(partner, tag));
+    } else if (!adasum) {
+      LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, send, partner, recv, tag));
       comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, b, keep_hi - keep_lo);
     } else {
-      // Per tensor partial dots over the part of it this rank holds (tensors cut by a halving
-      // boundary contribute their piece), slots (dot, ‖left‖², ‖right‖²): the role swap.
+      // Per tensor partial dots over the part of it this rank holds, in double.
       stats.assign(3 * num_tensors, 0.0);
+      size_t cursor = 0;
+      if (exchange_ == Exchange::kOnArrival) {
+        // Each piece of the partner's half as it lands (in cache): the copy and the dot pass
+        // read it once between them. Pieces are element-aligned (kVisitPieceBytes % 8 == 0).
+        LOOM_RETURN_IF_ERROR(tr.SendRecvVisit(
+            partner, send, partner, recv, tag,
+            [&](size_t off, std::span<const std::byte> piece) {
+              const size_t s = keep_lo + off / es;
+              AddStats(dtype, a, b, keep_lo, s, s + piece.size() / es, offsets, left, cursor,
+                       stats);
+            }));
+      } else {
+        if (exchange_ == Exchange::kInPlace) {
+          // The partner's half where it lies until UnmapPeer below (the partner writes it
+          // again only in the all-gather): the copy's read and write are saved.
+          LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs,
+                                tr.MapPeer(partner, send, recv, tag));
+          b = theirs.data();
+        } else {
+          LOOM_RETURN_IF_ERROR(tr.SendRecv(partner, send, partner, recv, tag));
+        }
+        AddStats(dtype, a, b, keep_lo, keep_lo, keep_hi, offsets, left, cursor, stats);
+      }
       size_t t0 = 0;
       while (t0 < num_tensors && offsets[t0 + 1] <= keep_lo) ++t0;
       size_t t1 = t0;
-      for (; t1 < num_tensors && offsets[t1] < keep_hi; ++t1) {
-        size_t s = std::max(offsets[t1], keep_lo), e = std::min(offsets[t1 + 1], keep_hi);
-        if (e <= s) continue;
-        Stats st = Dots(dtype, a + (s - keep_lo) * es, b + (s - keep_lo) * es, e - s);
-        stats[3 * t1] = st.dot;
-        stats[3 * t1 + 1] = left ? st.aa : st.bb;
-        stats[3 * t1 + 2] = left ? st.bb : st.aa;
-      }
+      while (t1 < num_tensors && offsets[t1] < keep_hi) ++t1;
       comm::Communicator& group = *level_comms_[static_cast<size_t>(level)];
-      LOOM_RETURN_IF_ERROR(group.AllReduce(stats.data(), stats.data(), stats.size(),
-                                           DataType::kF64, comm::ReduceOp::kSum));
-      for (size_t t = t0; t < t1; ++t) {
+      Status st = group.AllReduce(stats.data(), stats.data(), stats.size(), DataType::kF64,
+                                  comm::ReduceOp::kSum);
+      for (size_t t = t0; st.ok() && t < t1; ++t) {
         size_t s = std::max(offsets[t], keep_lo), e = std::min(offsets[t + 1], keep_hi);
         if (e <= s) continue;
         double c_left = Coefficient(stats[3 * t], stats[3 * t + 1]);
@@ -193,6 +233,13 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
         ScaledAdd(dtype, a + (s - keep_lo) * es, left ? c_left : c_right,
                   b + (s - keep_lo) * es, left ? c_right : c_left, e - s);
       }
+      // Unmapped on errors too: the partner (which sees the same failure) may still be
+      // reading this rank's half, which the caller is free to release once this returns.
+      if (exchange_ == Exchange::kInPlace) {
+        Status u = tr.UnmapPeer(partner, tag);
+        if (st.ok()) st = u;
+      }
+      LOOM_RETURN_IF_ERROR(st);
     }
     levels.push_back({lo, hi});
     lo = keep_lo;

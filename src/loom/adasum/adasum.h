@@ -13,6 +13,8 @@
 // slice with c_left·left + c_right·right. A squared norm below sqrt(DBL_MIN) keeps its
 // coefficient at 1 (zero-norm guard: an all-zero operand passes the other through). Then the
 // exchanges are replayed in reverse to all-gather the result. Every rank ends bitwise equal.
+// By default the reduce-scatter reads the partner's half in place (Transport::MapPeer: no copy
+// on the thread backend), see set_exchange.
 //
 // Types: f32 and f64 accumulate dots and norms in double and scale in double; f16 and bf16 are
 // widened half → float → double for dots and scaled in float, rounded once. Others:
@@ -67,6 +69,19 @@ class AdasumReducer {
   // Plain sum over the same VHDD schedule and buffers (the cost baseline of benchmarks).
   Status SumAllreduce(std::span<const TensorView> tensors, comm::DataType dtype);
 
+  // How each level gets the partner's half for the dots and the combine. The results differ
+  // only in the order in which double partial sums add (kOnArrival's piece grid).
+  enum class Exchange {
+    kInPlace,    // default: Transport::MapPeer; the dot pass and the combine read the partner's
+                 // half where it lies (threads: no copy); other backends land it first (= kCopy)
+    kOnArrival,  // Transport::SendRecvVisit: dots on each 128 KiB piece right after it lands
+    kCopy,       // SendRecv, then a separate dot pass (the earlier path: the tests' oracle)
+  };
+  void set_exchange(Exchange e) { exchange_ = e; }
+  // SumAllreduce reads the partner's half in place too (MapPeer, reduce, UnmapPeer) instead of
+  // SendRecv then reduce: the baseline given the same transport feature (benchmarks).
+  void set_sum_in_place(bool on) { sum_in_place_ = on; }
+
  private:
   AdasumReducer(comm::Communicator& comm, int pow2, bool fold)
       : comm_(comm), pow2_(pow2), fold_(fold) {}
@@ -77,6 +92,8 @@ class AdasumReducer {
   comm::Communicator& comm_;
   int pow2_;
   bool fold_;
+  Exchange exchange_ = Exchange::kInPlace;
+  bool sum_in_place_ = false;
   int vrank_ = -1;  // rank among the 2^k VHDD participants, -1 for folded-out ranks
   std::unique_ptr<comm::Communicator> members_;                  // the 2^k participants
   std::vector<std::unique_ptr<comm::Communicator>> level_comms_;  // sizes 2, 4, ..., 2^k

@@ -1,6 +1,8 @@
 // Backend-independent parts of Transport (transport.h).
 #include "loom/comm/transport.h"
 
+#include <algorithm>
+
 #include "loom/base/strings.h"
 
 namespace loom::comm {
@@ -41,6 +43,27 @@ Status Transport::SendRecv(int dst, std::span<const std::byte> send, int src,
   }
   rs[1] = *sr;
   return WaitAll(rs);
+}
+
+Status Transport::SendRecvVisit(int dst, std::span<const std::byte> send, int src,
+                                std::span<std::byte> recv, int tag, const PieceVisitor& visit) {
+  LOOM_RETURN_IF_ERROR(SendRecv(dst, send, src, recv, tag));
+  VisitPieces(recv, visit);
+  return OkStatus();
+}
+
+StatusOr<std::span<const std::byte>> Transport::MapPeer(int peer, std::span<const std::byte> mine,
+                                                        std::span<std::byte> landing, int tag) {
+  LOOM_RETURN_IF_ERROR(SendRecv(peer, mine, peer, landing, tag));
+  return std::span<const std::byte>(landing);
+}
+
+Status Transport::UnmapPeer(int, int) { return OkStatus(); }
+
+void Transport::VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
+                            size_t first_offset) {
+  for (size_t off = first_offset; off < data.size(); off += kVisitPieceBytes)
+    visit(off, data.subspan(off, std::min(kVisitPieceBytes, data.size() - off)));
 }
 
 Status Transport::CheckPeerAndTag(int peer, int tag, const char* what) const {

@@ -9,6 +9,8 @@
 //    that was sent; a mismatch fails both sides with InvalidArgument.
 //  - Wait fails with Unavailable when the operation does not complete within the timeout
 //    (a dead or stuck peer), naming the peer, tag and size; the operation is then cancelled.
+//  - SendRecvVisit hands the received bytes to a visitor piece by piece (see there), so a caller
+//    can reduce over the data while it is in cache; the piece grid is the same on every backend.
 //  - Split is collective over all ranks of the transport (like MPI_Comm_split): ranks with the
 //    same color form a new transport ordered by (key, old rank); color < 0 gets nullptr.
 //
@@ -18,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -70,6 +73,32 @@ class Transport {
   // Sends to `dst` and receives from `src` at the same time.
   Status SendRecv(int dst, std::span<const std::byte> send, int src, std::span<std::byte> recv,
                   int tag);
+
+  // Receive with a visitor: as SendRecv, and visit(offset, piece) is called on the rank's own
+  // thread once for every piece of `recv` after that piece has landed, in order, each exactly
+  // once, before this returns OK. Pieces are [k·kVisitPieceBytes, (k+1)·kVisitPieceBytes)
+  // clipped to the buffer, on every backend (so reductions in the visitor sum in the same order
+  // everywhere). The default lands the whole message, then visits it (a blocked pass after the
+  // receive); the thread backend visits each piece right after copying it, while it is in
+  // cache. On an error the visitor may have seen only some pieces. Host memory only.
+  using PieceVisitor = std::function<void(size_t offset, std::span<const std::byte> piece)>;
+  static constexpr size_t kVisitPieceBytes = size_t{128} << 10;
+  virtual Status SendRecvVisit(int dst, std::span<const std::byte> send, int src,
+                               std::span<std::byte> recv, int tag, const PieceVisitor& visit);
+  // Exchange by reference, for an algorithm that reads the peer's bytes more than once: both
+  // sides call MapPeer(peer, mine, landing, tag) and get a readable span of the peer's `mine`
+  // (landing.size() bytes), valid until both have called UnmapPeer(peer, tag). Until then
+  // neither side writes its `mine` nor, where the span is `landing`, that. Shared-memory
+  // backends (threads) return the peer's buffer itself, no copy, and UnmapPeer is a pair
+  // synchronisation (each side is done reading the other); the default is SendRecv into
+  // `landing` (returned) and an UnmapPeer that does nothing. Sizes must agree as for SendRecv.
+  virtual StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
+                                                       std::span<std::byte> landing, int tag);
+  virtual Status UnmapPeer(int peer, int tag);
+
+  // visit(offset, piece) over `data` on the grid above, from piece `first_offset` on.
+  static void VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
+                          size_t first_offset = 0);
 
  protected:
   Status CheckPeerAndTag(int peer, int tag, const char* what) const;

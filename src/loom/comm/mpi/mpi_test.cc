@@ -111,6 +111,40 @@ TEST(Mpi, SplitAndCheckedMode) {
   EXPECT_NE(s.message().find("rank 1 passed count 5"), std::string::npos) << s;
 }
 
+TEST(Mpi, SendRecvVisitVisitsTheLandedMessageOnTheGrid) {
+  auto c = World();
+  const int r = c->rank(), peer = r ^ 1;
+  if (peer >= c->size()) return;
+  const size_t bytes = 2 * Transport::kVisitPieceBytes + 7;
+  std::vector<std::byte> send(bytes), recv(bytes);
+  for (size_t i = 0; i < bytes; ++i) send[i] = static_cast<std::byte>((i + 3 * static_cast<size_t>(r)) & 0xff);
+  size_t next = 0;
+  bool ok = true;
+  ASSERT_TRUE(c->transport().SendRecvVisit(peer, send, peer, recv, 4,
+      [&](size_t off, std::span<const std::byte> piece) {
+        ok = ok && off == next && piece.data() == recv.data() + off &&
+             piece.size() == std::min(Transport::kVisitPieceBytes, bytes - off);
+        for (size_t i = 0; i < piece.size(); ++i)
+          ok = ok && piece[i] == static_cast<std::byte>((off + i + 3 * static_cast<size_t>(peer)) & 0xff);
+        next = off + piece.size();
+      }).ok());
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(next, bytes);
+}
+
+TEST(Mpi, MapPeerLandsThePeersBytes) {
+  auto c = World();
+  const int r = c->rank(), peer = r ^ 1;
+  if (peer >= c->size()) return;
+  std::vector<int32_t> mine(1000, r), landing(1000, -1);
+  auto theirs = c->transport().MapPeer(peer, std::as_bytes(std::span(mine)),
+                                       std::as_writable_bytes(std::span(landing)), 7);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(theirs->data(), reinterpret_cast<const std::byte*>(landing.data()));
+  EXPECT_EQ(landing, std::vector<int32_t>(1000, peer));
+  EXPECT_TRUE(c->transport().UnmapPeer(peer, 7).ok());
+}
+
 TEST(Mpi, StuckPeerIsUnavailable) {
   auto c = World(300);
   if (c->rank() == 1) {

@@ -42,8 +42,9 @@ struct ValidateOptions {
   bool check_postcondition = true;
   // After a deadlock-free schedule: a happens-before analysis (program order, dependencies,
   // the i-th send before the i-th receive of a connection; credits do not order) reporting
-  // every pair of accesses to one chunk, at least one a write, that no chain orders: the
-  // result would depend on the interleaving. Programs over 32768 steps are not checked.
+  // pairs of accesses to one chunk, at least one a write, that no chain orders (at least one
+  // pair per racing chunk): the result would depend on the interleaving. Programs over 2^25
+  // steps × thread blocks are not checked.
   bool check_races = true;
   // Stop after this many problems.
   size_t max_problems = 64;

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "loom/base/random.h"
 #include "loom/comm/program/generators.h"
+#include "loom/comm/program/internal/races.h"
 
 namespace loom::comm::program {
 namespace {
@@ -306,22 +309,80 @@ TEST(Races, SecondWriterWithoutDependencyIsARace) {
   EXPECT_NE(problems[0].message().find(kRacingCopy), std::string::npos) << problems[0];
 }
 
-// The same race past the old 16384-step limit (128 ranks: 16512 ring steps plus the copy): the
-// check still runs and names both steps.
-TEST(Races, ProgramsOverSixteenThousandStepsAreChecked) {
-  Program p = RingWithRacingCopy(128);
+// A racy ring allgather on `ranks` ranks with more than `min_steps` steps: the race is found and
+// named (both steps), and without the racing copy the program passes every check.
+void ExpectRaceFoundAtScale(int ranks, size_t min_steps) {
+  Program p = RingWithRacingCopy(ranks);
   size_t steps = 0;
   for (const GpuProgram& g : p.gpus)
     for (const ThreadBlock& tb : g.tbs) steps += tb.steps.size();
-  ASSERT_GT(steps, 16384u);
-  ASSERT_LE(steps, 32768u);
+  ASSERT_GT(steps, min_steps);
   std::string all;
   for (const Status& s : FindProblems(p)) all += s.message() + "\n";
   EXPECT_NE(all.find(kRacingCopy), std::string::npos) << all;
   EXPECT_FALSE(ValidateProgram(p).ok());
-  // Without the racing copy the program passes every check, races included.
   p.gpus[1].tbs.pop_back();
   EXPECT_TRUE(FindProblems(p).empty());
+}
+
+// Past the old 16384-step limit (128 ranks: 16512 ring steps plus the copy).
+TEST(Races, ProgramsOverSixteenThousandStepsAreChecked) { ExpectRaceFoundAtScale(128, 16384); }
+
+// Past the 32768-step limit of the pairwise reachability check (200 ranks: 40200 ring steps plus
+// the copy; the vector clocks take 40k × 201 counters).
+TEST(Races, ProgramsOverThirtyTwoThousandStepsAreChecked) { ExpectRaceFoundAtScale(200, 32768); }
+
+// The fast check (vector clocks, one sweep per chunk) against the slow reference (transitive
+// closure, every pair): on ring programs with extra copy thread blocks at random places and
+// random dependencies, both find the same racing chunks, and every pair the fast check names is
+// a pair the reference names.
+TEST(Races, FastCheckFindsTheRacingChunksOfTheReference) {
+  Prng rng(71);
+  auto chunk_of = [](const std::string& m) {  // "gpu R ... writes|reads B[C] and ..."
+    size_t w = m.find(" writes "), r = m.find(" reads ");
+    size_t at = std::min(w, r) + (w < r ? 8 : 7);
+    return m.substr(0, m.find(' ', 4)) + " " + m.substr(at, m.find(' ', at) - at);
+  };
+  int racy = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const int ranks = 2 + static_cast<int>(rng.Uniform(4));
+    Program p = trial % 2 ? *RingAllReduceProgram(ranks, 1 + trial % 3 / 2)
+                          : *RingAllGatherProgram(ranks, 1 + trial % 3 / 2);
+    for (int extra = 0, n = 1 + static_cast<int>(rng.Uniform(3)); extra < n; ++extra) {
+      GpuProgram& g = p.gpus[rng.Uniform(static_cast<uint64_t>(ranks))];
+      g.scratch_chunks = std::max(g.scratch_chunks, 2);
+      ThreadBlock tb;
+      tb.id = static_cast<int>(g.tbs.size());
+      for (int k = 0, steps = 1 + static_cast<int>(rng.Uniform(3)); k < steps; ++k) {
+        Buffer src = rng.Uniform(2) ? Buffer::kInput : Buffer::kOutput;
+        Buffer dst = rng.Uniform(2) ? Buffer::kOutput : Buffer::kScratch;
+        Step st = MakeStep(OpType::kCopy, src, static_cast<int>(rng.Uniform(static_cast<uint64_t>(g.ChunksIn(src)))),
+                           dst, static_cast<int>(rng.Uniform(static_cast<uint64_t>(g.ChunksIn(dst)))));
+        const ThreadBlock& base = g.tbs[0];
+        if (rng.Uniform(3) != 0)
+          st.deps = {{0, static_cast<int>(rng.Uniform(static_cast<uint64_t>(base.steps.size())))}};
+        tb.steps.push_back(st);
+      }
+      g.tbs.push_back(tb);
+    }
+    ComputeHasDep(p);
+    std::vector<Status> fast, slow;
+    internal::CheckRaces(p, fast, 1 << 20);
+    internal::CheckRacesReference(p, slow, 1 << 20);
+    std::set<std::string> fast_chunks, slow_chunks, slow_pairs;
+    for (const Status& s : slow) {
+      slow_chunks.insert(chunk_of(std::string(s.message())));
+      slow_pairs.insert(std::string(s.message()));
+    }
+    for (const Status& s : fast) {
+      fast_chunks.insert(chunk_of(std::string(s.message())));
+      EXPECT_TRUE(slow_pairs.count(std::string(s.message()))) << "trial " << trial << ": " << s;
+    }
+    EXPECT_EQ(fast_chunks, slow_chunks) << "trial " << trial;
+    racy += !slow.empty();
+  }
+  EXPECT_GT(racy, 10);   // the mutations do make races
+  EXPECT_LT(racy, 55);   // and sometimes not
 }
 
 }  // namespace

@@ -17,7 +17,8 @@
 namespace loom::comm::thread {
 namespace {
 
-enum class OpState { kPosted, kCopying, kDone, kFailed };
+// kMatched: a send met a receive whose rank is blocked in Wait on it; that rank copies.
+enum class OpState { kPosted, kMatched, kCopying, kDone, kFailed };
 
 struct Op {
   bool is_send = false;
@@ -27,6 +28,11 @@ struct Op {
   size_t bytes = 0;
   OpState state = OpState::kPosted;
   Status status;
+  // Receives only.
+  const Transport::PieceVisitor* visitor = nullptr;  // SendRecvVisit's
+  size_t visited = 0;    // bytes handed to `visitor` so far (touched by the receiver's thread)
+  bool waiting = false;  // the receiver is blocked in Wait on this op
+  std::shared_ptr<Op> match;  // the send, while kMatched
 };
 
 struct SplitState {
@@ -67,12 +73,17 @@ class World : public std::enable_shared_from_this<World> {
         cv_.notify_all();
         return;
       }
-      send.state = recv.state = OpState::kCopying;
-      lock.unlock();
-      if (send.bytes > 0) std::memcpy(recv.recv_data, send.send_data, send.bytes);
-      lock.lock();
-      send.state = recv.state = OpState::kDone;
-      cv_.notify_all();
+      if (!op->is_send) {
+        Deliver(lock, recv, send, /*visit=*/true);  // this is the receiver's thread
+      } else if (recv.waiting) {
+        // The receiver is idle in Wait: it copies its own message, so two ranks exchanging
+        // copy in parallel instead of the second poster doing both copies.
+        send.state = recv.state = OpState::kMatched;
+        recv.match = op;  // op is the send here
+        cv_.notify_all();
+      } else {
+        Deliver(lock, recv, send, /*visit=*/false);  // the receiver visits after completion
+      }
       return;
     }
     int peer = op->is_send ? op->dst : op->src;
@@ -88,10 +99,21 @@ class World : public std::enable_shared_from_this<World> {
   // Waits until `op` finishes, its peer exits, or the deadline passes (then cancels it).
   Status Wait(const std::shared_ptr<Op>& op, int64_t timeout_ms, int self) {
     std::unique_lock<std::mutex> lock(mu_);
+    if (!op->is_send) op->waiting = true;
+    struct Unmark {
+      Op& op;
+      ~Unmark() { op.waiting = false; }  // runs while `lock` is still held
+    } unmark{*op};
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (true) {
       if (op->state == OpState::kDone) return OkStatus();
       if (op->state == OpState::kFailed) return op->status;
+      if (op->state == OpState::kMatched) {
+        // A receive: copy it here. A send: its receiver is in Wait and copies it soon.
+        if (!op->is_send) Deliver(lock, *op, *op->match, /*visit=*/true);
+        else cv_.wait(lock);
+        continue;
+      }
       int peer = op->is_send ? op->dst : op->src;
       if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
         RemovePosted(op);
@@ -116,7 +138,9 @@ class World : public std::enable_shared_from_this<World> {
   }
 
   bool Poll(const std::shared_ptr<Op>& op, Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (op->state == OpState::kMatched && !op->is_send)
+      Deliver(lock, *op, *op->match, /*visit=*/true);
     if (op->state == OpState::kDone) return true;
     if (op->state == OpState::kFailed) {
       status = op->status;
@@ -134,7 +158,11 @@ class World : public std::enable_shared_from_this<World> {
 
   void Cancel(const std::shared_ptr<Op>& op) {
     std::unique_lock<std::mutex> lock(mu_);
-    while (op->state == OpState::kCopying) cv_.wait(lock);
+    // A matched receive is delivered (its sender is waiting on it); a matched send waits for
+    // its receiver, which is blocked in Wait on it and copies it.
+    if (op->state == OpState::kMatched && !op->is_send)
+      Deliver(lock, *op, *op->match, /*visit=*/false);
+    while (op->state == OpState::kCopying || op->state == OpState::kMatched) cv_.wait(lock);
     if (op->state == OpState::kPosted) {
       RemovePosted(op);
       Fail(*op, FailedPreconditionError("cancelled"));
@@ -193,6 +221,27 @@ class World : public std::enable_shared_from_this<World> {
   }
 
  private:
+  // Copies send -> recv outside the lock (held on entry and exit). With `visit` (only on the
+  // receiver's thread) each piece goes to the receive's visitor right after it lands.
+  void Deliver(std::unique_lock<std::mutex>& lock, Op& recv, Op& send, bool visit) {
+    send.state = recv.state = OpState::kCopying;
+    lock.unlock();
+    if (visit && recv.visitor != nullptr) {
+      for (size_t off = 0; off < recv.bytes; off += Transport::kVisitPieceBytes) {
+        size_t len = std::min(Transport::kVisitPieceBytes, recv.bytes - off);
+        std::memcpy(recv.recv_data + off, send.send_data + off, len);
+        (*recv.visitor)(off, {recv.recv_data + off, len});
+        recv.visited = off + len;
+      }
+    } else if (send.bytes > 0) {
+      std::memcpy(recv.recv_data, send.send_data, send.bytes);
+    }
+    lock.lock();
+    send.state = recv.state = OpState::kDone;
+    recv.match.reset();
+    cv_.notify_all();
+  }
+
   static void Fail(Op& op, const Status& s) {
     op.state = OpState::kFailed;
     op.status = s;
@@ -245,13 +294,25 @@ class ThreadTransport : public Transport {
 
   StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) override {
     LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "receive"));
-    auto op = std::make_shared<Op>();
-    op->src = peer;
-    op->dst = rank_;
-    op->tag = tag;
-    op->recv_data = data.data();
-    op->bytes = data.size();
-    return Start(op);
+    return Start(RecvOp(peer, tag, data, nullptr));
+  }
+
+  Status SendRecvVisit(int dst, std::span<const std::byte> send, int src,
+                       std::span<std::byte> recv, int tag, const PieceVisitor& visit) override {
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(src, tag, "receive"));
+    auto op = RecvOp(src, tag, recv, &visit);
+    Request rs[2];
+    LOOM_ASSIGN_OR_RETURN(rs[0], Start(op));
+    auto sr = Isend(dst, tag, send);
+    if (!sr.ok()) {
+      Cancel(rs[0]);
+      return sr.status();
+    }
+    rs[1] = *sr;
+    LOOM_RETURN_IF_ERROR(WaitAll(rs));
+    // What the sender's thread copied (this rank was not yet waiting) is visited now.
+    VisitPieces(recv, visit, op->visited);
+    return OkStatus();
   }
 
   Status Wait(Request& request) override {
@@ -290,7 +351,40 @@ class ThreadTransport : public Transport {
     return std::unique_ptr<Transport>(std::move(t));
   }
 
+  // One address space: the peers swap (address, size) and read each other's bytes in place.
+  StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
+                                               std::span<std::byte> landing, int tag) override {
+    // (address, shared size, expected size): both sides see a mismatch in either direction.
+    const uint64_t out[3] = {reinterpret_cast<uintptr_t>(mine.data()), mine.size(), landing.size()};
+    uint64_t in[3] = {0, 0, 0};
+    LOOM_RETURN_IF_ERROR(SendRecv(peer, std::as_bytes(std::span(out)), peer,
+                                  std::as_writable_bytes(std::span(in)), tag));
+    if (in[1] != landing.size() || in[2] != mine.size())
+      return InvalidArgumentError(StrCat(
+          "message size mismatch: MapPeer between ranks ", rank_, " and ", peer, " (tag ", tag,
+          "): rank ", rank_, " shares ", mine.size(), " bytes and expects ", landing.size(),
+          ", rank ", peer, " shares ", in[1], " and expects ", in[2]));
+    return std::span<const std::byte>(reinterpret_cast<const std::byte*>(in[0]), in[1]);
+  }
+
+  Status UnmapPeer(int peer, int tag) override {
+    std::byte out{0}, in{0};
+    return SendRecv(peer, {&out, 1}, peer, {&in, 1}, tag);
+  }
+
  private:
+  std::shared_ptr<Op> RecvOp(int peer, int tag, std::span<std::byte> data,
+                             const PieceVisitor* visitor) const {
+    auto op = std::make_shared<Op>();
+    op->src = peer;
+    op->dst = rank_;
+    op->tag = tag;
+    op->recv_data = data.data();
+    op->bytes = data.size();
+    op->visitor = visitor;
+    return op;
+  }
+
   StatusOr<Request> Start(const std::shared_ptr<Op>& op) {
     world_->Post(op);
     int64_t id = next_id_++;

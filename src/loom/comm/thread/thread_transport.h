@@ -2,7 +2,10 @@
 // for single-box runs.
 //
 // Point-to-point is a rendezvous: a send completes when the receiver has copied the data out of
-// the sender's buffer (one copy, done outside the world lock by whichever side arrives second).
+// the sender's buffer (one copy, outside the world lock). The receiver's thread copies when it
+// posts second, or when it is already blocked in Wait on the receive as the send arrives;
+// otherwise the sender's thread copies. So in a SendRecv exchange each rank copies its own
+// incoming message (in parallel), and SendRecvVisit visits each piece right after copying it.
 // Messages match FIFO per (sender, receiver, tag). A rank whose transport is destroyed (its
 // function returned) is "exited": operations waiting on it fail at once with Unavailable
 // instead of waiting out the timeout.
