@@ -103,7 +103,7 @@ Status ValidateSketch(const Sketch& s, const NodeProfile& p) {
         s, StrCat("internode_sketch.gpus_to_sender_rev_map: only ", covered.size(), " of ", p.gpus,
                   " GPUs have a sender, so some chunks can never leave their node")));
   for (size_t i = 0; i < s.symmetry_offsets.size(); ++i) {
-    auto [off, size] = s.symmetry_offsets[i];
+    const int off = s.symmetry_offsets[i].first, size = s.symmetry_offsets[i].second;
     if (size <= 0 || (s.nnodes * p.gpus) % size != 0 || off < 0 || off >= size)
       return InvalidArgumentError(Where(
           s, StrCat("symmetry_offsets[", i, "] = [", off, ", ", size, "]: size must divide ",
@@ -186,7 +186,7 @@ int ApplySymmetry(int rank, int offset, int size) {
 Status CheckSymmetry(const Topology& t, const Sketch& s) {
   const int n = t.num_ranks();
   for (size_t i = 0; i < s.symmetry_offsets.size(); ++i) {
-    auto [off, size] = s.symmetry_offsets[i];
+    const int off = s.symmetry_offsets[i].first, size = s.symmetry_offsets[i].second;
     std::string where = Where(s, StrCat("symmetry_offsets[", i, "] = [", off, ", ", size, "]"));
     if (size <= 0 || n % size != 0) return InvalidArgumentError(where + ": size must divide ranks");
     auto f = [&](int r) { return ApplySymmetry(r, off, size); };
