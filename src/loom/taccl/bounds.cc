@@ -87,8 +87,9 @@ Bound CutBound(const Topology& t, Collective coll, uint64_t bytes_u, int root) {
       default: return 0.0;
     }
   };
-  auto bw_bound = [&](Collective c, std::string* which) {
+  auto bw_bound = [&](Collective c, std::string* which, double* pure) {
     double best = 0;
+    *pure = 0;
     for (const auto& [s, name] : cuts)
       for (bool ingress : {true, false}) {
         double need_bytes = need(c, s, ingress);
@@ -98,6 +99,7 @@ Bound CutBound(const Topology& t, Collective coll, uint64_t bytes_u, int root) {
         double alpha = 0;
         double rate = CutRate(t, s, ingress, &alpha);
         double tb = rate > 0 ? alpha + need_bytes / rate : 1e300;
+        *pure = std::max(*pure, rate > 0 ? need_bytes / rate : 1e300);
         if (tb > best) {
           best = tb;
           *which = StrCat(name, ingress ? " ingress" : " egress");
@@ -113,11 +115,13 @@ Bound CutBound(const Topology& t, Collective coll, uint64_t bytes_u, int root) {
   }
   if (coll == Collective::kAllReduce) {
     std::string w1, w2;
-    b.bandwidth_us = bw_bound(Collective::kReduceScatter, &w1) + bw_bound(Collective::kAllGather, &w2);
+    double p1 = 0, p2 = 0;
+    b.bandwidth_us = bw_bound(Collective::kReduceScatter, &w1, &p1) + bw_bound(Collective::kAllGather, &w2, &p2);
+    b.pure_bandwidth_us = p1 + p2;
     b.cut = StrCat("RS ", w1, " + AG ", w2);
     lat *= 2;
   } else {
-    b.bandwidth_us = bw_bound(coll, &b.cut);
+    b.bandwidth_us = bw_bound(coll, &b.cut, &b.pure_bandwidth_us);
   }
   b.latency_us = lat;
   b.time_us = std::max(b.bandwidth_us, b.latency_us);

@@ -17,7 +17,11 @@ namespace loom::taccl {
 
 struct Bound {
   double time_us = 0;       // max(bandwidth_us, latency_us)
-  double bandwidth_us = 0;  // the cut bound
+  double bandwidth_us = 0;  // the cut bound: bytes / rate of the binding cut plus one crossing alpha
+  // The same maximum without the alpha (pure bandwidth; <= bandwidth_us). The cut bound counts
+  // one message's alpha only: a schedule that sends m messages through the binding cut's
+  // resources needs m alphas there (simulator.h), so at alpha-heavy sizes neither is tight.
+  double pure_bandwidth_us = 0;
   double latency_us = 0;
   double algbw_gbs = 0;     // bytes / time_us
   std::string cut;          // which cut binds

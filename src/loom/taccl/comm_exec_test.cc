@@ -199,6 +199,11 @@ TEST(TacclComm, ReductionsHonourTheSendersReverseMap) {
     SynthOptions o;
     o.coll = coll;
     o.bytes = 1 << 20;
+    // The map, not the search, is under test: the sketch's chunk count, greedy routing and one
+    // relay-tree depth (every routing applies the map when it picks the relay for a chunk).
+    o.chunkup_search = {1};
+    o.use_milp = false;
+    o.relay_depths = {2};
     auto res = Synthesize(*topo, *sk, o);
     ASSERT_TRUE(res.ok()) << what << ": " << res.status();
     const int k = res->algo.chunkup;

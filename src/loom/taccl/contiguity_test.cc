@@ -50,8 +50,9 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   struct Variant { int contig, taper; bool all_links; };
   const int both = kTaperFirst | kTaperLast;
   const std::vector<Variant> variants = {{3, both, false}, {1 << 20, both, false}, {1 << 20, kTaperFirst, false},
-                                         {1 << 20, kTaperLast, false}, {2, 0, true}, {1 << 20, 0, true}};
-  int merged_intra = 0, tapered = 0;
+                                         {1 << 20, kTaperLast, false}, {2, 0, true}, {1 << 20, 0, true},
+                                         {6, kTaperOwn | kTaperLast, false}, {6, kTaperOwn | both, false}};
+  int merged_intra = 0, tapered = 0, own_groups = 0;
   for (const Case& cs : cases) {
     // TACCL's sk1-ndv2-n2 (GPU 0 of each node relays to GPU 1 of the other: long runs of
     // consecutive chunks on one network link); one DGX-2 node has no network.
@@ -88,8 +89,22 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
         by_link[e.link].push_back(&e);
       }
       ASSERT_EQ(got, want);
+      // Own group: on a network link, the chunks owned by the sender (AllGather) or by the
+      // receiver (reduce-scatter: their sums end there) travel as one group of all k of them.
+      if (v.taper & kTaperOwn)
+        for (auto& [li, es] : by_link) {
+          if (t->links[li].kind != LinkKind::kNetwork) continue;
+          const Link& l = t->links[li];
+          const int owner = cs.coll == Collective::kAllGather ? l.src : l.dst;
+          for (const ScheduleEdge* e : es)
+            if (e->chunk / k == owner || (e->chunk + e->count - 1) / k == owner) {
+              EXPECT_EQ(e->chunk, owner * k);
+              EXPECT_EQ(e->count, k);
+              ++own_groups;
+            }
+        }
       // Tapered: on a network link, the lowest and / or the highest chunk of the link travel alone.
-      if (v.taper)
+      if (v.taper && !(v.taper & kTaperOwn))
         for (auto& [li, es] : by_link) {
           if (t->links[li].kind != LinkKind::kNetwork || es.size() < 3) continue;
           int lo = 1 << 30, hi = -1;
@@ -126,6 +141,7 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   }
   EXPECT_GT(merged_intra, 0);
   EXPECT_GT(tapered, 0);
+  EXPECT_GT(own_groups, 0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <queue>
+#include <set>
 #include <tuple>
 
 #include "loom/base/strings.h"
@@ -70,14 +71,40 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
     for (int i = 0; i < E; ++i)
       if ((all_links || topo.links[edges[i].link].kind == LinkKind::kNetwork) && edges[i].count == 1)
         by_link[edges[i].link].push_back(i);
-    // Cuts a run of consecutive chunks (ids[b, e)) into groups of max_contig from the start,
-    // after the run's first chunk alone (taper & kTaperFirst) and before its last chunk alone
-    // (taper & kTaperLast).
-    auto group = [&](const std::vector<int>& ids, size_t b, size_t e) {
+    // An edge is at its chunk's endpoint when its sender is the chunk's origin (AllGather: no
+    // gathering before it) or, for a reduction, its receiver is the chunk's final root (no
+    // spreading after it).
+    std::set<std::tuple<int, int, int>> reduce_senders;  // (phase, chunk, src) of reduce edges
+    for (const ScheduleEdge& e : edges)
+      if (e.reduce) reduce_senders.insert({e.phase, e.chunk, topo.links[e.link].src});
+    auto at_endpoint = [&](int i) {
+      const ScheduleEdge& e = edges[i];
+      const Link& l = topo.links[e.link];
+      return e.reduce ? !reduce_senders.count({e.phase, e.chunk, l.dst}) : e.origin == l.src;
+    };
+    // Cuts ids[b, e) into groups of max_contig from the start, after its first chunk alone
+    // (taper & kTaperFirst) and before its last chunk alone (taper & kTaperLast).
+    auto cut = [&](const std::vector<int>& ids, size_t b, size_t e, int bits) {
       size_t lo = b, hi = e;
-      if ((taper & kTaperFirst) && hi - lo >= 2) ++lo;
-      if ((taper & kTaperLast) && hi - lo >= 2) --hi;
+      if ((bits & kTaperFirst) && hi - lo >= 2) ++lo;
+      if ((bits & kTaperLast) && hi - lo >= 2) --hi;
       for (size_t x = lo; x < hi; ++x) leader[ids[x]] = ids[lo + (x - lo) / max_contig * max_contig];
+    };
+    // A run of consecutive chunks (ids[b, e)); with kTaperOwn its block of endpoint chunks (the
+    // sender's own chunks, or the receiver's own partial sums) is one group of its own and the
+    // chunks before and after it are cut as above, the taper applying to the run's ends.
+    auto group = [&](const std::vector<int>& ids, size_t b, size_t e) {
+      size_t ob = b;
+      while ((taper & kTaperOwn) && ob < e && !at_endpoint(ids[ob])) ++ob;
+      size_t oe = ob;
+      while (oe < e && at_endpoint(ids[oe])) ++oe;
+      if (!(taper & kTaperOwn) || ob == e || oe - ob == e - b) {
+        cut(ids, b, e, taper);
+        return;
+      }
+      for (size_t x = ob; x < oe; ++x) leader[ids[x]] = ids[ob];
+      cut(ids, b, ob, taper & kTaperFirst);
+      cut(ids, oe, e, taper & kTaperLast);
     };
     for (auto& [li, ids] : by_link) {
       std::sort(ids.begin(), ids.end(), [&](int a, int b) {

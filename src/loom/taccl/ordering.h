@@ -40,8 +40,11 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
 // leave before the rest is gathered, the last has the shortest tail to its destinations.
 // `all_links`: NVLink and switch links are merged too (their alpha matters once chunks are a few
 // KiB: on DGX-2 at 1 MiB alpha is more than half of a 32 KiB switch send). The simulator decides
-// whether any of it pays off.
-constexpr int kTaperFirst = 1, kTaperLast = 2;
+// whether any of it pays off. `taper & kTaperOwn`: the run's own chunks (AllGather: the sender's;
+// reductions: the receiver's, which need no further hop) go as one group, the rest as above: the
+// sender's own data leaves at once while the relayed chunks are gathered, and a reduction's last
+// message has no tail (2xNDv2 AllGather 4 MiB: 0.894 -> 0.91 of the cut bound).
+constexpr int kTaperFirst = 1, kTaperLast = 2, kTaperOwn = 4;
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
                                           int max_contig, int taper = 0, bool all_links = false);
 

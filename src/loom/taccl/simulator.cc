@@ -197,7 +197,14 @@ StatusOr<SimResult> Simulate(const Program& p, const Topology& topo, uint64_t by
   };
   // A send has delivered at `end`: its TB moves on and whoever waited on it runs.
   std::vector<double> load(topo.num_resources(), 0);
+  std::vector<double> send_start(opt.record_sends ? total : 0, 0);
   auto finish = [&](int64_t id, int x, double end) -> Status {
+    if (opt.record_sends) {
+      const int64_t local = id - tbs[x].base;
+      const Step& st = p.gpus[tbs[x].gpu].tbs[tbs[x].tb].steps[local % tbs[x].nsteps];
+      out.sends.push_back({tbs[x].gpu, topo.links[link_of[id]].dst, link_of[id],
+                           static_cast<int>(local / tbs[x].nsteps), st.cnt, send_start[id], end});
+    }
     topo.ResourcesOf(link_of[id], &res);
     for (int r : res) load[r] += topo.links[link_of[id]].Cost(send_bytes(id, x));
     done[id] = end;
@@ -225,6 +232,7 @@ StatusOr<SimResult> Simulate(const Program& p, const Topology& topo, uint64_t by
       int x = tb_of(id);
       double end = t + topo.links[link_of[id]].Cost(send_bytes(id, x));
       for (int r : res) res_free[r] = end;
+      if (opt.record_sends) send_start[id] = t;
       LOOM_RETURN_IF_ERROR(finish(id, x, end));
     }
   } else {
@@ -268,6 +276,7 @@ StatusOr<SimResult> Simulate(const Program& p, const Topology& topo, uint64_t by
         double w = topo.links[link_of[id]].Cost(send_bytes(id, x));
         topo.ResourcesOf(link_of[id], &res);
         flows.push_back({id, x, w, w});
+        if (opt.record_sends) send_start[id] = now;
         flow_res.push_back({res[0], res.size() > 1 ? res[1] : -1});
       }
       share.Rates(flow_res, &rates);

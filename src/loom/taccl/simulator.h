@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "loom/base/status.h"
 #include "loom/taccl/program.h"
@@ -28,6 +29,13 @@ struct SimOptions {
   PortModel ports = PortModel::kShared;
   double chunk_eff_bytes = 2 * kMiB;          // Simple protocol: NCCL_STEPS/2 buffer steps
   double local_beta_us_per_byte = 1.0 / 1e6;  // ~1 TB/s HBM for cpy / reductions
+  bool record_sends = false;                  // fill SimResult::sends (diagnostics)
+};
+
+// One simulated send (SimOptions::record_sends): when it entered its resources and delivered.
+struct SimSend {
+  int src = 0, dst = 0, link = 0, iteration = 0, cnt = 0;
+  double start_us = 0, end_us = 0;
 };
 
 struct SimResult {
@@ -41,6 +49,7 @@ struct SimResult {
   // time: time_us / busiest_load_us - 1 is the idle share the schedule leaves on it.
   double busiest_load_us = 0;
   std::string busiest;
+  std::vector<SimSend> sends;  // in delivery order, with SimOptions::record_sends only
 };
 
 // `bytes`: AG output size, RS input size, AR / Broadcast buffer, A2A per-rank buffer.

@@ -2,6 +2,7 @@
 // and the cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -56,6 +57,21 @@ TEST(TacclSimulator, RingMatchesTheClosedFormOnAHomogeneousRing) {
       EXPECT_NEAR(r->time_us, want, 1e-6 * want) << CollectiveName(c) << " p=" << p;
       EXPECT_EQ(r->iterations, 1);
       EXPECT_NEAR(r->busbw_gbs, r->algbw_gbs * BusBwFactor(c, p), 1e-12);
+      // Recorded sends: every ring step once per rank, each one chunk in exactly alpha + beta * chunk
+      // (a ring link carries one send at a time), the last delivery at the end.
+      SimOptions rec = so;
+      rec.record_sends = true;
+      auto rr = Simulate(*prog, t, static_cast<uint64_t>(S), rec);
+      ASSERT_TRUE(rr.ok()) << rr.status();
+      EXPECT_TRUE(r->sends.empty());
+      ASSERT_EQ(rr->sends.size(), static_cast<size_t>(steps * p));
+      double last = 0;
+      for (const SimSend& x : rr->sends) {
+        EXPECT_EQ(t.FindLink(x.src, x.dst), x.link);
+        EXPECT_NEAR(x.end_us - x.start_us, 1.0 + 10.0 / kMiB * S / p, 1e-9);
+        last = std::max(last, x.end_us);
+      }
+      EXPECT_DOUBLE_EQ(last, rr->time_us);
     }
   }
 }
@@ -76,6 +92,11 @@ TEST(TacclSimulator, TwoNdv2AnchorsNcclRingCutBoundAndAlltoallBound) {
   EXPECT_NEAR(ag.algbw_gbs, 2 * nic, 1e-4 * nic) << ag.cut;
   Bound a2a = CutBound(*topo, Collective::kAllToAll, S);
   EXPECT_NEAR(a2a.algbw_gbs, nic / 4, 1e-4 * nic) << a2a.cut;
+  // At 1 MiB the binding cut (a node's NIC ingress, 512 KiB at 105 us/MiB) needs 52.5 us of pure
+  // bandwidth; the cut bound adds the one IB alpha (2.6 us) some message must pay.
+  Bound mib = CutBound(*topo, Collective::kAllGather, 1 << 20);
+  EXPECT_NEAR(mib.pure_bandwidth_us, 52.5, 1e-9) << mib.cut;
+  EXPECT_NEAR(mib.bandwidth_us, 52.5 + 2.6, 1e-9) << mib.cut;
   // Small sizes are latency-bound: IB alpha plus two NVLink alphas at least.
   Bound small = CutBound(*topo, Collective::kAllGather, 1024);
   EXPECT_GE(small.time_us, 2.6);
