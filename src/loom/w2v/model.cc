@@ -1,5 +1,9 @@
 #include "loom/w2v/model.h"
 
+#include <cmath>
+
+#include "loom/base/strings.h"
+
 namespace loom::w2v {
 
 Model InitModel(int64_t vocab_size, int64_t dim, bool hs, bool negative, uint64_t seed) {
@@ -18,6 +22,18 @@ Model InitModel(int64_t vocab_size, int64_t dim, bool hs, bool negative, uint64_
     m.syn0[i] = static_cast<float>((u - 0.5) / static_cast<double>(dim));
   }
   return m;
+}
+
+Status CheckFinite(const Model& m, std::string_view when) {
+  for (auto [name, v] : {std::pair{"syn0", &m.syn0}, std::pair{"syn1", &m.syn1}, std::pair{"syn1neg", &m.syn1neg}}) {
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (std::isfinite((*v)[i])) continue;
+      const size_t d = static_cast<size_t>(m.dim);
+      return InvalidArgumentError(StrCat("training diverged ", when, ": ", name, " row ", i / d, " column ", i % d,
+                                         " is ", (*v)[i], "; lower -alpha (or use another combiner)"));
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace loom::w2v

@@ -6,7 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
+
+#include "loom/base/status.h"
 
 namespace loom::w2v {
 
@@ -23,6 +26,11 @@ struct Model {
 // next = next * 25214903917 + 11 started at `seed` (word2vec.c: 1), row-major; syn1 and
 // syn1neg zero (allocated only when used).
 Model InitModel(int64_t vocab_size, int64_t dim, bool hs, bool negative, uint64_t seed);
+
+// OK when every value of the three matrices is finite. Otherwise an InvalidArgument error
+// naming the matrix, row and column of the first non-finite value and `when` (e.g. "after
+// epoch 2"): training diverged, -alpha is too large for the setup (or a combiner overshoots).
+Status CheckFinite(const Model& m, std::string_view when);
 
 inline uint64_t NextRandom(uint64_t x) { return x * 25214903917ull + 11; }
 

@@ -25,8 +25,12 @@ inline constexpr int kMaxExp = 6;
 class SigmoidTable {
  public:
   SigmoidTable();
-  // Valid for -6 <= f <= 6 (callers clip or skip outside, as word2vec.c).
+  // Valid for -6 <= f <= 6 (callers clip or skip outside, as word2vec.c). A NaN, which passes
+  // both of the callers' range tests, returns NaN instead of indexing the table with the
+  // undefined int conversion of NaN (word2vec.c reads out of bounds there): a diverged model
+  // then stays NaN and CheckFinite reports it, instead of crashing the trainer.
   float operator()(float f) const {
+    if (f != f) return f;
     return table_[static_cast<int>((f + kMaxExp) * (kExpTableSize / kMaxExp / 2))];
   }
   const float* data() const { return table_; }

@@ -49,6 +49,10 @@ TEST(SigmoidTable, MatchesWord2vecCIndexing) {
   }
   EXPECT_EQ(t(0.0f), t.data()[498]);  // 6 * 83 = 498: sigma(0) reads ~0.494, not 0.5
   EXPECT_NEAR(t(0.0f), 0.494, 1e-3);
+  // NaN passes the callers' |f| < 6 tests; it must come back as NaN, not index the table.
+  EXPECT_TRUE(std::isnan(t(std::nanf(""))));
+  EXPECT_EQ(t(-6.0f), t.data()[0]);
+  EXPECT_EQ(t(5.99f), t.data()[995]);
 }
 
 TEST(Huffman, CodesArePrefixFreeAndOptimal) {

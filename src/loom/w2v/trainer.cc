@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "loom/base/logging.h"
 #include "loom/base/strings.h"
 #include "loom/w2v/hogbatch.h"
 #include "loom/w2v/kernels.h"
@@ -10,6 +11,7 @@ namespace loom::w2v {
 namespace {
 
 struct ThreadJob {
+  int id;
   const TrainContext* ctx;
   std::span<const uint32_t> tokens;  // this thread's range
   Model* model;
@@ -23,6 +25,22 @@ float DecayedAlpha(const TrainContext& ctx, int64_t words) {
   float alpha = a0 * (1 - words / static_cast<float>(ctx.options.iter * ctx.vocab->train_words() + 1));
   if (alpha < a0 * 0.0001) alpha = static_cast<float>(a0 * 0.0001);
   return alpha;
+}
+
+// The end of a thread's range: publishes its last words to the shared clock and saves its LCG
+// and learning rate. The debug line says how far the shared clock had gone when this thread
+// finished: with balanced threads every thread ends near 100% of the pass; a thread that ends
+// early left its partner to train the rest of its range at a smaller alpha.
+void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_count,
+                 uint64_t next_random, float alpha) {
+  int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
+                  (word_count - last_word_count);
+  *job.next_random = next_random;
+  *job.alpha = alpha;
+  const TrainContext& ctx = *job.ctx;
+  LOOM_LOG(kDebug) << "w2v thread " << job.id << " finished its " << word_count << " words at global word "
+                   << total << " (" << 100.0 * total / (ctx.options.iter * ctx.vocab->train_words())
+                   << "% of training), alpha " << alpha;
 }
 
 // Reads the next sentence as word2vec.c does; returns false at the end of the range with an
@@ -156,9 +174,7 @@ void ExactEpoch(const ThreadJob& job) {
     sentence_position++;
     if (sentence_position >= sentence_length) sentence_length = 0;
   }
-  job.word_count_actual->fetch_add(word_count - last_word_count);
-  *job.next_random = next_random;
-  *job.alpha = alpha;
+  FinishRange(job, word_count, last_word_count, next_random, alpha);
 }
 
 void BatchedEpoch(const ThreadJob& job) {
@@ -217,9 +233,7 @@ void BatchedEpoch(const ThreadJob& job) {
       }
     }
   }
-  job.word_count_actual->fetch_add(word_count - last_word_count);
-  *job.next_random = next_random;
-  *job.alpha = alpha;
+  FinishRange(job, word_count, last_word_count, next_random, alpha);
 }
 
 }  // namespace
@@ -245,7 +259,7 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   for (int t = 0; t < threads; ++t) {
     size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
     size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
-    jobs.push_back({&ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
+    jobs.push_back({t, &ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
                     &state->alpha[static_cast<size_t>(t)], &wca});
   }
   auto run = [&](const ThreadJob& job) {
@@ -274,6 +288,7 @@ Status Train(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* m
   if (tokens.empty()) return InvalidArgumentError("the encoded corpus has no in-vocabulary tokens");
   for (int epoch = state->epochs_done; epoch < ctx.options.iter; ++epoch) {
     LOOM_RETURN_IF_ERROR(TrainSlice(ctx, tokens, model, state, kernels));
+    LOOM_RETURN_IF_ERROR(CheckFinite(*model, StrCat("in epoch ", epoch + 1)));
     state->epochs_done = epoch + 1;
     if (after_epoch) LOOM_RETURN_IF_ERROR(after_epoch(*state));
   }

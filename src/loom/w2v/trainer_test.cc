@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "loom/base/file_io.h"
@@ -132,6 +133,37 @@ TEST(Trainer, MultiThreadedRunCoversEveryWordAndLearns) {
     };
     EXPECT_GT(cos("castle", "forest"), cos("castle", "likes")) << static_cast<int>(mode);
   }
+}
+
+// A diverged model (a NaN in a row that training reads) used to index the sigmoid table with
+// the undefined int conversion of NaN and crash; now every kernel keeps going and Train
+// reports the divergence after the epoch, naming the matrix and row.
+TEST(Trainer, DivergedModelIsAnErrorNotACrash) {
+  Fixture f;
+  struct Case { bool cbow, hs; int negative; Mode mode; };
+  for (Case c : {Case{false, false, 5, Mode::kExact}, Case{true, false, 5, Mode::kExact}, Case{false, true, 0, Mode::kExact},
+                 Case{true, true, 2, Mode::kExact}, Case{false, false, 5, Mode::kBatched}}) {
+    TrainOptions o = GoldenOptions(c.cbow, c.hs, c.negative);
+    o.mode = c.mode;
+    auto ctx = TrainContext::Create(f.vocab, o);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    Model m = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+    m.row0(1)[3] = std::nanf("");  // the most frequent word after </s>
+    TrainState s = InitialTrainState(o);
+    Status st = Train(**ctx, f.tokens->tokens(), &m, &s);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st;
+    EXPECT_NE(st.ToString().find("diverged in epoch 1"), std::string::npos) << st;
+    EXPECT_EQ(s.epochs_done, 0);
+  }
+}
+
+TEST(Trainer, CheckFiniteNamesTheFirstBadValue) {
+  Model m = InitModel(4, 3, false, true, 1);
+  EXPECT_TRUE(CheckFinite(m, "now").ok());
+  m.syn1neg[2 * 3 + 1] = std::numeric_limits<float>::infinity();
+  Status st = CheckFinite(m, "after epoch 2");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.ToString().find("after epoch 2: syn1neg row 2 column 1 is inf"), std::string::npos) << st;
 }
 
 TEST(Trainer, RejectsMismatchedState) {

@@ -7,6 +7,7 @@
 
 #include "loom/adasum/adasum.h"
 #include "loom/base/strings.h"
+#include "loom/w2v/model.h"
 #include "loom/w2v/trainer.h"
 
 namespace loom::w2v::dist {
@@ -191,6 +192,9 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
                                         model->dim, l, bm, stats));
       }
     }
+    // Every replica holds the same model after the sync, so every rank returns the same error
+    // (no rank is left waiting in the next round's collectives).
+    LOOM_RETURN_IF_ERROR(CheckFinite(*model, StrCat("in round ", g + 1, " (epoch ", g / r_count + 1, ")")));
     progress.rounds_done = g + 1;
     state.epochs_done = static_cast<int>(progress.rounds_done / r_count);
     if (after_round) LOOM_RETURN_IF_ERROR(after_round(progress));

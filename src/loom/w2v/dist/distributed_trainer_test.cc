@@ -130,5 +130,19 @@ TEST(Distributed, OnlyTouchedRowsTravelAndReplicasAgree) {
   }
 }
 
+// Summing at alpha 10 blows the model up: every rank must return the same divergence error
+// after the same round (the replicas are identical after a sync), so none waits for a peer.
+TEST(Distributed, DivergenceIsTheSameErrorOnEveryRank) {
+  Data data;
+  TrainOptions o = SmallOptions(false);
+  o.alpha = 10;
+  for (int p : {1, 2, 3}) {
+    auto m = RunThreadRanks(data, o, p, {.combiner = Combiner::kSum, .rounds_per_epoch = 2});
+    ASSERT_FALSE(m.ok()) << p;
+    EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument) << m.status();
+    EXPECT_NE(m.status().ToString().find("training diverged in round"), std::string::npos) << m.status();
+  }
+}
+
 }  // namespace
 }  // namespace loom::w2v::dist
