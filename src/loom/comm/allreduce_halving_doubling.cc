@@ -19,7 +19,7 @@ Status AllReduceHalvingDoubling(Transport& t, int tag, void* buffer, size_t coun
   int pow2 = 1;
   while (pow2 * 2 <= p) pow2 *= 2;
   const int extra = p - pow2;
-  std::vector<std::byte> scratch(count * es);
+  std::span<std::byte> scratch = ThreadScratch(count * es);
   // Fold: in the first 2·extra ranks, evens hand their vector to the odd neighbour.
   int vrank;  // rank among the pow2 participants, -1 for folded-out ranks
   if (r < 2 * extra) {

@@ -17,7 +17,7 @@ Status AllReduceRecursiveDoubling(Transport& t, int tag, void* buffer, size_t co
   int pow2 = 1;
   while (pow2 * 2 <= p) pow2 *= 2;
   const int extra = p - pow2;
-  std::vector<std::byte> scratch(bytes);
+  std::span<std::byte> scratch = ThreadScratch(bytes);
   int vrank;
   if (r < 2 * extra) {
     if (r % 2 == 0) {

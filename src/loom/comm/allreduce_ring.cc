@@ -23,7 +23,7 @@ Status AllReduceRing(Transport& t, int tag, void* buffer, size_t count, DataType
   if (p == 1 || count == 0) return OkStatus();
   const size_t es = DataTypeSize(dtype);
   auto* buf = static_cast<std::byte*>(buffer);
-  std::vector<std::byte> scratch(BlockOf(count, p, 0).size * es);
+  std::span<std::byte> scratch = ThreadScratch(BlockOf(count, p, 0).size * es);
   const int next = Mod(r + 1, p), prev = Mod(r - 1, p);
   for (int k = 0; k < p - 1; ++k) {
     Block s = BlockOf(count, p, Mod(r - 1 - k, p));

@@ -14,9 +14,9 @@ Status ReduceBinomial(Transport& t, int tag, const void* send, void* recv, size_
   const size_t bytes = count * DataTypeSize(dtype);
   const int v = (t.rank() - root + p) % p;
   if (bytes == 0) return OkStatus();
-  std::vector<std::byte> acc(static_cast<const std::byte*>(send),
-                             static_cast<const std::byte*>(send) + bytes);
-  std::vector<std::byte> scratch(bytes);
+  std::span<std::byte> acc = ThreadScratch(bytes, 1);
+  if (bytes > 0) std::memcpy(acc.data(), send, bytes);
+  std::span<std::byte> scratch = ThreadScratch(bytes);
   for (int mask = 1; mask < p; mask <<= 1) {
     if (v & mask) {
       LOOM_RETURN_IF_ERROR(t.Send((v - mask + root) % p, tag, acc));

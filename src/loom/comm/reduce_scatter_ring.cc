@@ -18,9 +18,9 @@ Status ReduceScatterRing(Transport& t, int tag, const void* send, void* recv, si
     return OkStatus();
   }
   // Work on a copy: the caller's send buffer is const and may alias recv.
-  std::vector<std::byte> work(static_cast<const std::byte*>(send),
-                              static_cast<const std::byte*>(send) + bytes * static_cast<size_t>(p));
-  std::vector<std::byte> scratch(bytes);
+  std::span<std::byte> work = ThreadScratch(bytes * static_cast<size_t>(p), 1);
+  if (bytes > 0) std::memcpy(work.data(), send, work.size());
+  std::span<std::byte> scratch = ThreadScratch(bytes);
   const int next = (r + 1) % p, prev = (r + p - 1) % p;
   for (int k = 0; k < p - 1; ++k) {
     size_t s = static_cast<size_t>(((r - 1 - k) % p + p) % p);
