@@ -51,6 +51,7 @@ StatusOr<std::unique_ptr<ScoredSpmTokenizer>> ScoredSpmTokenizer::FromVocab(Voca
   auto t = std::unique_ptr<ScoredSpmTokenizer>(new ScoredSpmTokenizer());
   t->add_dummy_prefix_ = v.add_dummy_prefix;
   t->byte_id_.assign(256, -1);
+  t->byte_value_.assign(n, -1);
   for (size_t id = 0; id < n; ++id) {
     const std::string& p = v.pieces[id];
     const auto i = static_cast<int32_t>(id);
@@ -69,6 +70,7 @@ StatusOr<std::unique_ptr<ScoredSpmTokenizer>> ScoredSpmTokenizer::FromVocab(Voca
           return InvalidArgumentError(
               StrCat(v.source, ": byte piece ", id, " is '", p, "', not <0xXX>"));
         t->byte_id_[value] = i;
+        t->byte_value_[id] = static_cast<int16_t>(value);
         break;
       }
       case PieceType::kControl:
@@ -192,9 +194,7 @@ std::string ScoredSpmTokenizer::Decode(std::span<const int32_t> ids, bool skip_s
       continue;
     }
     if (type == PieceType::kByte) {
-      unsigned value = 0;
-      std::sscanf(p.c_str(), "<0x%2X>", &value);
-      out += static_cast<char>(value);
+      out += static_cast<char>(byte_value_[id]);  // parsed once, in FromVocab
       run_start = false;
       continue;
     }

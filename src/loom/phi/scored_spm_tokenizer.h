@@ -61,7 +61,8 @@ class ScoredSpmTokenizer final : public Tokenizer {
   std::vector<PieceType> types_;
   std::unordered_map<std::string, std::pair<int32_t, float>> mergeable_;  // piece -> id, score
   std::unordered_map<std::string, int32_t> all_;                          // any piece -> id
-  std::vector<int32_t> byte_id_;  // 256 entries, -1 where the vocabulary lacks <0xXX>
+  std::vector<int32_t> byte_id_;     // 256 entries, -1 where the vocabulary lacks <0xXX>
+  std::vector<int16_t> byte_value_;  // by id: the byte a <0xXX> piece stands for, else -1
   int32_t unk_id_ = -1;
   bool add_dummy_prefix_ = true;
   std::vector<AddedToken> added_;  // longest first
