@@ -1,10 +1,11 @@
 // Adasum over the MPI backend under `mpirun -np 4`: Horovod's criterion against the double
 // tree, several tensors, f32 and f16, and bitwise agreement across ranks (gathered to rank 0).
-#include <gtest/gtest.h>
-
 #include <cfloat>
 #include <cmath>
+#include <memory>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "loom/adasum/adasum.h"
 #include "loom/adasum/reference.h"
@@ -28,13 +29,22 @@ std::vector<double> Values(int rank, int tensor, size_t n) {
   return v;
 }
 
-TEST(AdasumMpi, MatchesTheTreeOnEveryRank) {
+// MPI_COMM_WORLD with a 20 s timeout, or nullptr where the rank count is not a power of two.
+std::unique_ptr<comm::Communicator> PowerOfTwoWorld() {
   auto t = comm::mpi::WorldTransport();
-  ASSERT_TRUE(t.ok()) << t.status();
-  comm::Communicator c(std::move(*t));
-  c.set_timeout_ms(20000);
+  LOOM_CHECK_OK(t.status());
+  auto c = std::make_unique<comm::Communicator>(std::move(*t));
+  c->set_timeout_ms(20000);
+  const int p = c->size();
+  if ((p & (p - 1)) != 0) return nullptr;
+  return c;
+}
+
+TEST(AdasumMpi, MatchesTheTreeOnEveryRank) {
+  std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
+  if (!world) GTEST_SKIP() << "needs a power-of-two rank count";
+  comm::Communicator& c = *world;
   const int p = c.size();
-  if ((p & (p - 1)) != 0) GTEST_SKIP() << "needs a power-of-two rank count";
   const std::vector<size_t> sizes = {size_t(20 * p - 17), size_t(2 * p + 1), size_t(p + 2), size_t{1} << 16};
   for (comm::DataType dt : {comm::DataType::kF32, comm::DataType::kF16}) {
     std::vector<std::vector<float>> f32(sizes.size());
@@ -74,6 +84,55 @@ TEST(AdasumMpi, MatchesTheTreeOnEveryRank) {
                                   static_cast<std::byte*>(views[k].data) + bytes), root = mine;
       ASSERT_TRUE(c.Broadcast(root.data(), sizes[k], dt, 0).ok());
       EXPECT_EQ(mine, root) << "rank " << c.rank() << " differs from rank 0 in tensor " << k;
+    }
+  }
+}
+
+// Halves over Transport::kLandingBytes travel as several MPI messages per level; the on-arrival
+// exchange visits each as it lands. Every exchange meets the criterion, and the ranks agree.
+TEST(AdasumMpi, EveryExchangeMeetsTheCriterionOverSeveralLandings) {
+  std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
+  if (!world) GTEST_SKIP() << "needs a power-of-two rank count";
+  comm::Communicator& c = *world;
+  const int p = c.size();
+  // Two tensors, 3.2 MB in all: the first level's half is two landings, and a tensor's dots
+  // split across them.
+  const std::vector<size_t> sizes = {300005, 500003};
+  std::vector<std::vector<double>> want(sizes.size());
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    std::vector<std::vector<double>> inputs;
+    for (int r = 0; r < p; ++r) {
+      auto v = Values(r, static_cast<int>(k), sizes[k]);
+      for (double& y : v) y = static_cast<float>(y);
+      inputs.push_back(v);
+    }
+    want[k] = TreeReference(inputs);
+  }
+  using X = AdasumReducer::Exchange;
+  for (X x : {X::kInPlace, X::kOnArrival, X::kCopy}) {
+    std::vector<std::vector<float>> data(sizes.size());
+    std::vector<TensorView> views;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      for (double v : Values(c.rank(), static_cast<int>(k), sizes[k]))
+        data[k].push_back(static_cast<float>(v));
+      views.push_back({data[k].data(), sizes[k]});
+    }
+    auto reducer = AdasumReducer::Create(c);
+    ASSERT_TRUE(reducer.ok()) << reducer.status();
+    (*reducer)->set_exchange(x);
+    ASSERT_TRUE((*reducer)->Allreduce(views, comm::DataType::kF32).ok());
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      double num = 0, den = 0;
+      for (size_t i = 0; i < want[k].size(); ++i) {
+        num += (want[k][i] - data[k][i]) * (want[k][i] - data[k][i]);
+        den += want[k][i] * want[k][i];
+      }
+      EXPECT_LT(std::sqrt(num / den) / 100, FLT_EPSILON)
+          << "exchange " << static_cast<int>(x) << " tensor " << k;
+      std::vector<float> root = data[k];
+      ASSERT_TRUE(c.Broadcast(root.data(), sizes[k], comm::DataType::kF32, 0).ok());
+      EXPECT_EQ(data[k], root) << "exchange " << static_cast<int>(x) << ": rank " << c.rank()
+                               << " differs from rank 0 in tensor " << k;
     }
   }
 }

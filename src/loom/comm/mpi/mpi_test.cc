@@ -111,25 +111,49 @@ TEST(Mpi, SplitAndCheckedMode) {
   EXPECT_NE(s.message().find("rank 1 passed count 5"), std::string::npos) << s;
 }
 
-TEST(Mpi, SendRecvVisitVisitsTheLandedMessageOnTheGrid) {
-  auto c = World();
-  const int r = c->rank(), peer = r ^ 1;
-  if (peer >= c->size()) return;
-  const size_t bytes = 2 * Transport::kVisitPieceBytes + 7;
+// Visits `bytes` exchanged with rank ^ 1 and checks the grid, the order and the contents.
+void CheckSendRecvVisit(Communicator& c, size_t bytes, int tag) {
+  const int r = c.rank(), peer = r ^ 1;
+  if (peer >= c.size()) return;
   std::vector<std::byte> send(bytes), recv(bytes);
   for (size_t i = 0; i < bytes; ++i) send[i] = static_cast<std::byte>((i + 3 * static_cast<size_t>(r)) & 0xff);
   size_t next = 0;
   bool ok = true;
-  ASSERT_TRUE(c->transport().SendRecvVisit(peer, send, peer, recv, 4,
-      [&](size_t off, std::span<const std::byte> piece) {
-        ok = ok && off == next && piece.data() == recv.data() + off &&
-             piece.size() == std::min(Transport::kVisitPieceBytes, bytes - off);
-        for (size_t i = 0; i < piece.size(); ++i)
-          ok = ok && piece[i] == static_cast<std::byte>((off + i + 3 * static_cast<size_t>(peer)) & 0xff);
-        next = off + piece.size();
-      }).ok());
+  ASSERT_TRUE(
+      c.transport()
+          .SendRecvVisit(peer, send, peer, recv, tag,
+                         [&](size_t off, std::span<const std::byte> piece) {
+                           ok = ok && off == next && piece.data() == recv.data() + off &&
+                                piece.size() == std::min(Transport::kVisitPieceBytes, bytes - off);
+                           for (size_t i = 0; i < piece.size(); ++i)
+                             ok = ok &&
+                                  piece[i] == static_cast<std::byte>(
+                                                  (off + i + 3 * static_cast<size_t>(peer)) & 0xff);
+                           next = off + piece.size();
+                         })
+          .ok());
   EXPECT_TRUE(ok);
   EXPECT_EQ(next, bytes);
+}
+
+TEST(Mpi, SendRecvVisitVisitsTheLandedMessageOnTheGrid) {
+  auto c = World();
+  CheckSendRecvVisit(*c, 2 * Transport::kVisitPieceBytes + 7, 4);
+}
+
+// Over kLandingBytes the message travels as several landings, each visited as it arrives; a
+// message on the same tag right after must not be confused with them (FIFO per tag).
+TEST(Mpi, SendRecvVisitOverSeveralLandingsKeepsTheGridAndTheTagsOrder) {
+  auto c = World();
+  CheckSendRecvVisit(*c, 2 * Transport::kLandingBytes + Transport::kVisitPieceBytes + 7, 4);
+  const int r = c->rank(), peer = r ^ 1;
+  if (peer >= c->size()) return;
+  int32_t mine = 100 + r, theirs = -1;
+  ASSERT_TRUE(c->transport()
+                  .SendRecv(peer, std::as_bytes(std::span(&mine, 1)), peer,
+                            std::as_writable_bytes(std::span(&theirs, 1)), 4)
+                  .ok());
+  EXPECT_EQ(theirs, 100 + peer);
 }
 
 TEST(Mpi, MapPeerLandsThePeersBytes) {
