@@ -250,6 +250,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
                   {"bytes", pt.bytes}, {"algorithm", a.algorithm}, {"loom_us", pt.loom_s * 1e6},
                   {"algbw_GBps", algbw}, {"busbw_GBps", busbw}};
       if (!pt.chosen.empty()) rec["chosen"] = pt.chosen;
+      if (a.collective == "adasum") rec["tensors"] = a.tensors;
       char line[256];
       if (pt.has_native) {
         rec[baseline + "_us"] = pt.native_s * 1e6;
