@@ -69,11 +69,12 @@ class AdasumReducer {
   // Plain sum over the same VHDD schedule and buffers (the cost baseline of benchmarks).
   Status SumAllreduce(std::span<const TensorView> tensors, comm::DataType dtype);
 
-  // How each level gets the partner's half for the dots and the combine. The results differ
-  // only in the order in which double partial sums add (kOnArrival's piece grid).
+  // How each level gets the partner's half for the dots and the combine. Every exchange adds
+  // the double partial sums on SendRecvVisit's 128 KiB piece grid, so all give the same bits.
   enum class Exchange {
     kInPlace,    // default: Transport::MapPeer; the dot pass and the combine read the partner's
-                 // half where it lies (threads: no copy); other backends land it first (= kCopy)
+                 // half where it lies (threads: no copy); on a transport that cannot map it
+                 // (MPI: !maps_peer_in_place()) this runs as kOnArrival
     kOnArrival,  // Transport::SendRecvVisit: dots on each 128 KiB piece right after it lands
     kCopy,       // SendRecv, then a separate dot pass (the earlier path: the tests' oracle)
   };

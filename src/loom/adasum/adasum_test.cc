@@ -360,10 +360,10 @@ TEST(Adasum, TensorsAlreadyBackToBackAreReducedInPlaceWithTheSameResult) {
 }
 
 // The three exchanges against the copy-then-dot-pass path (the oracle): reading the partner's
-// half in place (threads: no copy) must give bitwise the same result; dots on each landed piece
-// differ only in the order the double partials add, so they agree to well under one rounding
-// of the dtype. All meet Horovod's criterion against the tree. One tensor over several 128 KiB
-// pieces and 24 fused tensors cut by piece boundaries; f32 and f16; 2 and 8 ranks.
+// half in place (threads: no copy) and dots on each landed piece must give bitwise the same
+// result (every exchange adds its double partials on the same piece grid). All meet Horovod's
+// criterion against the tree. One tensor over several 128 KiB pieces and 24 fused tensors cut by
+// piece boundaries; f32 and f16; 2 and 8 ranks.
 TEST(Adasum, ExchangesMatchTheCopyThenDotPassPath) {
   using X = AdasumReducer::Exchange;
   const Gen big = Gaussian((size_t{1} << 18) + 3, 53);
@@ -380,9 +380,7 @@ TEST(Adasum, ExchangesMatchTheCopyThenDotPassPath) {
         EXPECT_LT(RunAndCheck(p, tensors, t, gen, false, fused, &in_place, X::kInPlace) / 100, Eps(t));
         EXPECT_LT(RunAndCheck(p, tensors, t, gen, false, fused, &on_arrival, X::kOnArrival) / 100, Eps(t));
         EXPECT_EQ(in_place, copy) << "p=" << p << " " << comm::DataTypeName(t);
-        for (size_t k = 0; k < copy.size(); ++k)
-          EXPECT_LT(RelError(Decode(t, copy[k]), Decode(t, on_arrival[k])), Eps(t) / 16)
-              << "p=" << p << " " << comm::DataTypeName(t) << " tensor " << k;
+        EXPECT_EQ(on_arrival, copy) << "p=" << p << " " << comm::DataTypeName(t);
       }
 }
 

@@ -47,6 +47,8 @@ class Transport {
   virtual int size() const = 0;
   virtual std::string backend() const = 0;  // "thread", "mpi", "nccl"
   virtual MemoryKind memory_kind() const { return MemoryKind::kHost; }
+  // True where MapPeer returns the peer's own buffer (no copy): shared-memory backends.
+  virtual bool maps_peer_in_place() const { return false; }
 
   virtual StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) = 0;
   virtual StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) = 0;
