@@ -57,15 +57,19 @@ Status PhiModel::Forward(std::span<const int32_t> tokens, KvCache& cache,
     std::copy_n(weights_.embed.data() + tokens[r] * h, h, x.data() + r * h);
   // HF picks the LongRoPE factor set from the largest position of this call.
   const RopeParams rope = RopeFor(c, total);
+  const int64_t rows = all_logits ? t : 1;
   for (int64_t l = 0; l < c.layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
+    // Every layer fills the cache for all t positions; only the last one can skip the rows
+    // no logit needs.
+    const int64_t keep = l + 1 == c.layers ? rows : t;
     if (c.arch == Arch::kPhi)
-      PhiBlockForward(c, w, rope, pos0, t, x.data(), cache.k[l].data(), cache.v[l].data());
+      PhiBlockForward(c, w, rope, pos0, t, keep, x.data(), cache.k[l].data(), cache.v[l].data());
     else
-      Phi3BlockForward(c, w, rope, pos0, t, x.data(), cache.k[l].data(), cache.v[l].data());
+      Phi3BlockForward(c, w, rope, pos0, t, keep, x.data(), cache.k[l].data(),
+                       cache.v[l].data());
   }
   cache.length = total;
-  const int64_t rows = all_logits ? t : 1;
   const float* last = x.data() + (t - rows) * h;
   std::vector<float> normed(static_cast<size_t>(rows * h));
   if (c.arch == Arch::kPhi)

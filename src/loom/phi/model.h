@@ -27,12 +27,15 @@ struct KvCache {
   void Clear() { length = 0; }
 };
 
-// Per-layer forward of each architecture: updates the residual stream h [T x hidden] in place
-// and appends this layer's keys/values for positions pos0.. to k, v (already sized).
+// Per-layer forward of each architecture: appends this layer's keys/values for positions
+// pos0.. pos0 + t to k, v (already sized) and updates the last `keep` rows (1 <= keep <= t) of
+// the residual stream h [T x hidden] in place; the first t - keep rows are left stale. The
+// model's last layer keeps only the rows whose logits are asked for (as llama.cpp's
+// inp_out_ids): their attention, output projection and MLP run on those rows alone.
 void PhiBlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
-                     int64_t pos0, int64_t t, float* h, float* k, float* v);
+                     int64_t pos0, int64_t t, int64_t keep, float* h, float* k, float* v);
 void Phi3BlockForward(const PhiConfig& c, const LayerWeights& w, const RopeParams& rope,
-                      int64_t pos0, int64_t t, float* h, float* k, float* v);
+                      int64_t pos0, int64_t t, int64_t keep, float* h, float* k, float* v);
 
 class PhiModel {
  public:

@@ -84,6 +84,25 @@ void CheckVariant(const std::string& dir, const std::string& variant, bool with_
                     tag + " reference, sequence " + std::to_string(b));
       }
     }
+    {
+      // Last-token-only prefill (the last layer runs attention and MLP on that row alone),
+      // and a prefill of len - 1 tokens that way followed by one decode step: the skipped
+      // rows must not be missing from the cache.
+      KvCache cache = (*model)->NewCache();
+      std::vector<float> last, step;
+      ASSERT_TRUE((*model)->Forward(run.tokens[0], cache, last).ok());
+      ExpectClose(last.data(), run.full.data() + (len - 1) * vocab, 1, vocab,
+                  tag + " last-token prefill");
+      if (len > 2) {
+        cache = (*model)->NewCache();
+        ASSERT_TRUE((*model)->Forward({run.tokens[0].data(), len - 1}, cache, last).ok());
+        ExpectClose(last.data(), run.full.data() + (len - 2) * vocab, 1, vocab,
+                    tag + " last-token prefill of len - 1");
+        ASSERT_TRUE((*model)->Forward({&run.tokens[0][len - 1], 1}, cache, step).ok());
+        ExpectClose(step.data(), run.full.data() + (len - 1) * vocab, 1, vocab,
+                    tag + " decode after a last-token prefill");
+      }
+    }
     KvCache cache = (*model)->NewCache();
     std::vector<float> step, all;
     for (size_t t = 0; t < len; ++t) {
