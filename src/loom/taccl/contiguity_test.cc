@@ -51,7 +51,8 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   const int both = kTaperFirst | kTaperLast;
   const std::vector<Variant> variants = {{3, both, false}, {1 << 20, both, false}, {1 << 20, kTaperFirst, false},
                                          {1 << 20, kTaperLast, false}, {2, 0, true}, {1 << 20, 0, true},
-                                         {6, kTaperOwn | kTaperLast, false}, {6, kTaperOwn | both, false}};
+                                         {6, kTaperOwn | kTaperLast, false}, {6, kTaperOwn | both, false},
+                                         {4, kTaperLast, true}};
   int merged_intra = 0, tapered = 0, own_groups = 0;
   for (const Case& cs : cases) {
     // TACCL's sk1-ndv2-n2 (GPU 0 of each node relays to GPU 1 of the other: long runs of
@@ -103,10 +104,11 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
               ++own_groups;
             }
         }
-      // Tapered: on a network link, the lowest and / or the highest chunk of the link travel alone.
+      // Tapered: on a network link (every link with all_links), the lowest and / or the highest
+      // chunk of the link travel alone.
       if (v.taper && !(v.taper & kTaperOwn))
         for (auto& [li, es] : by_link) {
-          if (t->links[li].kind != LinkKind::kNetwork || es.size() < 3) continue;
+          if ((t->links[li].kind != LinkKind::kNetwork && !v.all_links) || es.size() < 3) continue;
           int lo = 1 << 30, hi = -1;
           for (const ScheduleEdge* e : es) lo = std::min(lo, e->chunk), hi = std::max(hi, e->chunk + e->count - 1);
           for (const ScheduleEdge* e : es)

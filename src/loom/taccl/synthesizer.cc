@@ -138,6 +138,22 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
   return a;
 }
 
+// A contiguity variant (stage 3): group size, taper bits (ordering.h) and whether switch and
+// NVLink links are merged too.
+struct Variant {
+  int contig, taper;
+  bool all_links;
+};
+
+std::string VariantName(const Variant& v) {
+  std::string name = v.contig == 1 ? "" : v.contig < (1 << 20) ? StrCat("+contig", v.contig) : "+contig";
+  if (v.taper & kTaperOwn) name += "+own";
+  if ((v.taper & kTaperFirst) && (v.taper & kTaperLast)) name += "+taper";
+  else if (v.taper & kTaperLast) name += "+last";
+  if (v.all_links) name += "+alllinks";
+  return name;
+}
+
 }  // namespace
 
 StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const SynthOptions& o, Progress* progress) {
@@ -161,10 +177,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   // 1, 0.969 at 8); larger buffers pipeline over loop iterations anyway. The simulator decides.
   constexpr double kSearchLoops = 4;
   std::vector<int> ks{k0};
+  const int max_loop_chunks = t.switches.empty() ? o.max_search_loop_chunks : o.max_search_loop_chunks_switch;
   const double bytes = static_cast<double>(o.bytes);
   if (o.chunkup == 0 && bytes / loop_chunks(k0) <= kSearchLoops * o.sim.chunk_eff_bytes)
     for (int m : o.chunkup_search)
-      if (m > 1 && k0 * m <= 64 && loop_chunks(k0 * m) <= o.max_search_loop_chunks &&
+      if (m > 1 && k0 * m <= 64 && loop_chunks(k0 * m) <= max_loop_chunks &&
           bytes / loop_chunks(k0 * m) >= o.min_search_chunk_bytes)
         ks.push_back(k0 * m);
   SynthResult best;
@@ -220,7 +237,6 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     for (const Link& l : t.links)
       if (l.kind != LinkKind::kNetwork && l.alpha_us >= 0.1 * l.beta_us_per_byte * cb) alpha_heavy = true;
     if (o.coll == Collective::kAllToAll) alpha_heavy = false;
-    struct Variant { int contig, taper; bool all_links; };
     std::vector<Variant> variants{{1, 0, false}};
     if (t.num_nodes > 1) {
       std::vector<int> sizes{6, 1 << 20};
@@ -232,15 +248,14 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
       variants.insert(variants.end(), {{6, kTaperOwn | kTaperLast, false}, {6, kTaperOwn | kTaperFirst | kTaperLast, false},
                                        {8, kTaperOwn | kTaperLast, false}});
     }
-    if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}});
+    // Groups of 4 with each run's last chunk alone on every link: a switch in-port then pays one
+    // alpha per 4 chunks while the last chunk keeps the forwarding tail short (2xDGX-2 sk2
+    // AllGather 64 MiB at chunkup 8: 508.0 us against 516.5 for groups of 2 and 555.9 for 4 untapered).
+    if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}, {4, kTaperLast, true}});
     auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
                          const Routing* stats) -> Status {
       for (const Variant& v : variants) {
-        std::string name = v.contig == 1 ? base : v.contig < (1 << 20) ? StrCat(base, "+contig", v.contig) : base + "+contig";
-        if (v.taper & kTaperOwn) name += "+own";
-        if ((v.taper & kTaperFirst) && (v.taper & kTaperLast)) name += "+taper";
-        else if (v.taper & kTaperLast) name += "+last";
-        if (v.all_links) name += "+alllinks";
+        const std::string name = base + VariantName(v);
         StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, v.contig, name, v.taper, v.all_links)
                                             : StatusOr<Algorithm>(routed.status());
         LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
@@ -260,11 +275,11 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
       Routing stats;
       auto routed = RouteEdges(tt, rsk, ag, k, cb, use_milp, &stats);
       for (const Variant& v : variants) {
-        if (!(v.taper & kTaperOwn)) continue;  // the winners at 1-64 MiB; each variant costs a schedule
-        std::string name = StrCat(base, "+reversed", v.contig < (1 << 20) ? StrCat("+contig", v.contig) : "+contig");
-        if (v.taper & kTaperOwn) name += "+own";
-        name += (v.taper & kTaperFirst) ? "+taper" : (v.taper & kTaperLast) ? "+last" : "";
-        auto fwd = routed.ok() ? Schedule(tt, rsk, ag, k, cb, *routed, v.contig, name, v.taper, false)
+        // The winners at 1-64 MiB (own groups on 2xNDv2, tapered all-link groups on 2xDGX-2);
+        // each variant costs a schedule.
+        if (!(v.taper & kTaperOwn) && !(v.all_links && (v.taper & kTaperLast))) continue;
+        const std::string name = base + "+reversed" + VariantName(v);
+        auto fwd = routed.ok() ? Schedule(tt, rsk, ag, k, cb, *routed, v.contig, name, v.taper, v.all_links)
                                : StatusOr<Algorithm>(routed.status());
         if (!fwd.ok()) {
           LOOM_RETURN_IF_ERROR(consider(name, fwd.status(), &stats));
