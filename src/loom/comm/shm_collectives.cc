@@ -131,13 +131,16 @@ Status ShmCollectives::AllToAll(const void* send, void* recv, size_t bytes_per_b
   auto* out = static_cast<std::byte*>(recv);
   for (size_t off = 0; off < bytes_per_block; off += per_round, ++round_) {
     const size_t n = std::min(per_round, bytes_per_block - off);
+    // The rank's own block goes straight from send to recv: one copy, not two.
     for (int q = 0; q < size(); ++q)
-      std::memcpy(Buffer(rank_) + static_cast<size_t>(q) * n,
-                  in + static_cast<size_t>(q) * bytes_per_block + off, n);
+      if (q != rank_)
+        std::memcpy(Buffer(rank_) + static_cast<size_t>(q) * n,
+                    in + static_cast<size_t>(q) * bytes_per_block + off, n);
     LOOM_RETURN_IF_ERROR(Barrier());
-    for (int q = 0; q < size(); ++q)
-      std::memcpy(out + static_cast<size_t>(q) * bytes_per_block + off,
-                  Buffer(q) + static_cast<size_t>(rank_) * n, n);
+    for (int q = 0; q < size(); ++q) {
+      const size_t at = static_cast<size_t>(q) * bytes_per_block + off;
+      std::memcpy(out + at, q == rank_ ? in + at : Buffer(q) + static_cast<size_t>(rank_) * n, n);
+    }
   }
   return OkStatus();
 }

@@ -14,7 +14,8 @@
 //                  the whole chunk (one barrier).
 //   allgather      copy-in, barrier, copy every rank's piece out.
 //   reducescatter  copy-in the P blocks' pieces, barrier, rank r reduces its piece of each.
-//   alltoall       copy-in the P blocks' pieces, barrier, rank r copies piece r of each.
+//   alltoall       copy-in the pieces of the P - 1 other blocks, barrier, rank r copies piece r
+//                  of each (its own block goes straight from send to recv).
 // With two buffers, the barrier of round i + 1 also proves every rank finished reading round
 // i's buffers, so rounds need no closing barrier.
 //

@@ -75,6 +75,7 @@ class MpiTransport : public Transport {
     MPI_Comm_size(comm_, &size_);
     shm_disabled_ = !ShmEnabled();
     shm_possible_ = !shm_disabled_ && AllOnOneNode(comm_, size_);
+    shm_max_buffer_ = ShmMaxBuffer();
   }
   ~MpiTransport() override {
     for (auto& [id, op] : ops_) CancelOp(op);
@@ -92,11 +93,11 @@ class MpiTransport : public Transport {
           "rank ", rank_, ": no shared-memory collectives: ",
           shm_disabled_ ? "LOOM_COMM_SHM=0" : "the ranks are not all on one node"));
     LOOM_RETURN_IF_ERROR(shm_error_);
-    const size_t max_buffer = ShmMaxBuffer();
+    const size_t max_buffer = shm_max_buffer_;
     size_t want = size_t{64} << 10;
     while (want < std::min(bytes_per_round, max_buffer)) want *= 2;
     want = std::min(want, max_buffer);
-    if (!shm_ || (shm_->buffer_bytes() < want && !shm_->broken())) {
+    if (!shm_ || (shm_->buffer_bytes() < want && !shm_->broken())) [[unlikely]] {
       Status s = AllocateWindow(want);
       if (!s.ok()) {
         shm_error_ = s;
@@ -337,6 +338,7 @@ class MpiTransport : public Transport {
   int64_t next_id_ = 0;
   std::unordered_map<int64_t, PendingOp> ops_;
   bool shm_possible_ = false, shm_disabled_ = false;
+  size_t shm_max_buffer_ = 0;  // read once: getenv per call costs on 1 µs collectives
   Status shm_error_;
   MPI_Win win_ = MPI_WIN_NULL;
   std::unique_ptr<ShmCollectives> shm_;
