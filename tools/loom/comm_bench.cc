@@ -258,11 +258,13 @@ Status Bench(Context& ctx, const BenchArgs& a) {
         double ratio = a.collective == "adasum" ? pt.loom_s / pt.native_s : pt.native_s / pt.loom_s;
         rec["ratio"] = ratio;
         std::snprintf(line, sizeof(line), "%-10s %2d ranks %12zu B  loom %10.1f us  %s %10.1f us  "
-                      "ratio %.2f  busbw %.2f GB/s", a.collective.c_str(), n, pt.bytes,
-                      pt.loom_s * 1e6, baseline.c_str(), pt.native_s * 1e6, ratio, busbw);
+                      "ratio %.2f  busbw %.2f GB/s  %s", a.collective.c_str(), n, pt.bytes,
+                      pt.loom_s * 1e6, baseline.c_str(), pt.native_s * 1e6, ratio, busbw,
+                      pt.chosen.c_str());
       } else {
         std::snprintf(line, sizeof(line), "%-10s %2d ranks %12zu B  loom %10.1f us  algbw %.2f GB/s  "
-                      "busbw %.2f GB/s", a.collective.c_str(), n, pt.bytes, pt.loom_s * 1e6, algbw, busbw);
+                      "busbw %.2f GB/s  %s", a.collective.c_str(), n, pt.bytes, pt.loom_s * 1e6, algbw,
+                      busbw, pt.chosen.c_str());
       }
       ctx.Emit(rec, line);
     }

@@ -30,7 +30,8 @@ struct TuneArgs {
 
 constexpr Algorithm kCandidates[] = {Algorithm::kRing,     Algorithm::kHalvingDoubling,
                                      Algorithm::kRecursiveDoubling, Algorithm::kBinomial,
-                                     Algorithm::kPairwise, Algorithm::kLinear, Algorithm::kBruck};
+                                     Algorithm::kPairwise, Algorithm::kLinear, Algorithm::kBruck,
+                                     Algorithm::kShm};
 
 bool PerRankCount(CollectiveKind k) {
   return k != CollectiveKind::kAllReduce && k != CollectiveKind::kBroadcast &&
@@ -117,6 +118,8 @@ Status Tune(Context& ctx, const TuneArgs& a) {
         double best_s = 0;
         for (Algorithm alg : kCandidates) {
           if (!comm::Implements(alg, kind, p)) continue;
+          // Shared memory only where the transport offers it (MPI ranks on one node).
+          if (alg == Algorithm::kShm && !c.transport().shared_memory_available()) continue;
           LOOM_ASSIGN_OR_RETURN(double s, TimeOne(c, kind, alg, count, a.iters, first,
                                                   best == Algorithm::kAuto));
           if (c.rank() == 0)

@@ -9,6 +9,7 @@
 
 #include "loom/base/strings.h"
 #include "loom/comm/algorithms.h"
+#include "loom/comm/shm_collectives.h"
 #include "loom/comm/tuning.h"
 
 namespace loom::comm {
@@ -23,6 +24,7 @@ std::string_view AlgorithmName(Algorithm a) {
     case Algorithm::kPairwise: return "pairwise";
     case Algorithm::kLinear: return "linear";
     case Algorithm::kBruck: return "bruck";
+    case Algorithm::kShm: return "shm";
   }
   return "?";
 }
@@ -30,10 +32,10 @@ std::string_view AlgorithmName(Algorithm a) {
 StatusOr<Algorithm> ParseAlgorithm(std::string_view text) {
   for (Algorithm a : {Algorithm::kAuto, Algorithm::kRing, Algorithm::kHalvingDoubling,
                       Algorithm::kRecursiveDoubling, Algorithm::kBinomial, Algorithm::kPairwise, Algorithm::kLinear,
-                      Algorithm::kBruck})
+                      Algorithm::kBruck, Algorithm::kShm})
     if (AlgorithmName(a) == text) return a;
   return InvalidArgumentError(StrCat("unknown algorithm '", text,
-                                     "' (auto ring halving_doubling recursive_doubling binomial pairwise linear)"));
+                                     "' (auto ring halving_doubling recursive_doubling binomial pairwise linear bruck shm)"));
 }
 
 std::string_view CollectiveKindName(CollectiveKind k) {
@@ -137,7 +139,15 @@ Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes) {
   }
 }
 
+namespace {
+bool ShmImplements(CollectiveKind kind) {
+  return kind == CollectiveKind::kAllReduce || kind == CollectiveKind::kAllGather ||
+         kind == CollectiveKind::kReduceScatter || kind == CollectiveKind::kAllToAll;
+}
+}  // namespace
+
 bool Implements(Algorithm a, CollectiveKind kind, int ranks) {
+  if (a == Algorithm::kShm) return ShmImplements(kind);
   switch (kind) {
     case CollectiveKind::kAllReduce:
       return a == Algorithm::kRing || a == Algorithm::kHalvingDoubling ||
@@ -163,7 +173,15 @@ Algorithm Communicator::Choose(CollectiveKind kind, size_t bytes,
   if (tuning_) {
     if (std::optional<Algorithm> a = tuning_->Lookup(kind, size(), bytes)) return *a;
   }
+  if (ShmImplements(kind) && transport_->shared_memory_available()) return Algorithm::kShm;
   return SelectAlgorithm(kind, size(), bytes);
+}
+
+StatusOr<ShmCollectives*> Communicator::Shm(size_t bytes_per_round,
+                                            const CollectiveOptions& options) {
+  StatusOr<ShmCollectives*> shm = transport_->SharedMemory(bytes_per_round);
+  if (!shm.ok() && options.algorithm == Algorithm::kAuto) return nullptr;
+  return shm;
 }
 
 namespace {
@@ -181,8 +199,17 @@ Status Communicator::AllReduce(const void* send, void* recv, size_t count, DataT
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
   const size_t bytes = count * DataTypeSize(dtype);
-  if (send != recv && bytes > 0) std::memmove(recv, send, bytes);
   Algorithm a = Choose(kind, bytes, options);
+  if (a == Algorithm::kShm) {
+    LOOM_ASSIGN_OR_RETURN(ShmCollectives* shm, Shm(bytes, options));
+    if (shm) {
+      LOOM_RETURN_IF_ERROR(shm->AllReduce(send, recv, count, dtype, op));
+      FinishAverage(dtype, op, recv, count, size());
+      return OkStatus();
+    }
+    a = SelectAlgorithm(kind, size(), bytes);
+  }
+  if (send != recv && bytes > 0) std::memmove(recv, send, bytes);
   switch (a) {
     case Algorithm::kRing:
       LOOM_RETURN_IF_ERROR(algo::AllReduceRing(*transport_, tag, recv, count, dtype, op));
@@ -209,6 +236,12 @@ Status Communicator::AllGather(const void* send, void* recv, size_t count, DataT
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
   const size_t bytes = count * DataTypeSize(dtype) * static_cast<size_t>(size());
   Algorithm a = Choose(kind, bytes, options);
+  if (a == Algorithm::kShm) {
+    const size_t mine = count * DataTypeSize(dtype);
+    LOOM_ASSIGN_OR_RETURN(ShmCollectives* shm, Shm(mine, options));
+    if (shm) return shm->AllGather(send, recv, mine);
+    a = SelectAlgorithm(kind, size(), bytes);
+  }
   switch (a) {
     case Algorithm::kRing: return algo::AllGatherRing(*transport_, tag, send, recv, count, dtype);
     case Algorithm::kBruck: return algo::AllGatherBruck(*transport_, tag, send, recv, count, dtype);
@@ -224,7 +257,17 @@ Status Communicator::ReduceScatter(const void* send, void* recv, size_t count, D
   if (!NeedPtr(send, count) || !NeedPtr(recv, count)) return Bad(*this, kind, "null buffer");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, op, -1, tag));
-  Algorithm a = Choose(kind, count * DataTypeSize(dtype) * static_cast<size_t>(size()), options);
+  const size_t bytes = count * DataTypeSize(dtype) * static_cast<size_t>(size());
+  Algorithm a = Choose(kind, bytes, options);
+  if (a == Algorithm::kShm) {
+    LOOM_ASSIGN_OR_RETURN(ShmCollectives* shm, Shm(bytes, options));
+    if (shm) {
+      LOOM_RETURN_IF_ERROR(shm->ReduceScatter(send, recv, count, dtype, op));
+      FinishAverage(dtype, op, recv, count, size());
+      return OkStatus();
+    }
+    a = SelectAlgorithm(kind, size(), bytes);
+  }
   if (a != Algorithm::kRing) return Unsupported(kind, a);
   LOOM_RETURN_IF_ERROR(algo::ReduceScatterRing(*transport_, tag, send, recv, count, dtype, op));
   FinishAverage(dtype, op, recv, count, size());
@@ -239,7 +282,13 @@ Status Communicator::AllToAll(const void* send, void* recv, size_t count, DataTy
     return Bad(*this, kind, "in-place alltoall is not supported (send == recv)");
   int tag = NextTagBase();
   LOOM_RETURN_IF_ERROR(Check(kind, count, dtype, ReduceOp::kSum, -1, tag));
-  Algorithm a = Choose(kind, count * DataTypeSize(dtype) * static_cast<size_t>(size()), options);
+  const size_t bytes = count * DataTypeSize(dtype) * static_cast<size_t>(size());
+  Algorithm a = Choose(kind, bytes, options);
+  if (a == Algorithm::kShm) {
+    LOOM_ASSIGN_OR_RETURN(ShmCollectives* shm, Shm(bytes, options));
+    if (shm) return shm->AllToAll(send, recv, count * DataTypeSize(dtype));
+    a = SelectAlgorithm(kind, size(), bytes);
+  }
   if (a != Algorithm::kPairwise && a != Algorithm::kLinear) return Unsupported(kind, a);
   std::vector<size_t> counts(static_cast<size_t>(size()), count), displs(counts.size());
   for (size_t i = 0; i < displs.size(); ++i) displs[i] = i * count;

@@ -38,6 +38,9 @@ enum class Algorithm {
   kPairwise,         // alltoall(v)
   kLinear,           // gather, scatter (root talks to everyone); alltoall(v) (post all at once)
   kBruck,            // allgather, any rank count, small messages
+  kShm,              // allreduce, allgather, reduce-scatter, alltoall through shared memory
+                     // (Transport::SharedMemory; MPI: all ranks on one node). kAuto picks it
+                     // whenever the transport offers it (LOOM_COMM_SHM=0 turns it off).
 };
 std::string_view AlgorithmName(Algorithm a);
 StatusOr<Algorithm> ParseAlgorithm(std::string_view text);
@@ -60,6 +63,7 @@ struct CollectiveOptions {
 Algorithm SelectAlgorithm(CollectiveKind kind, int ranks, size_t bytes);
 
 // Whether `a` implements `kind` at `ranks` ranks (recursive-doubling allgather needs 2^k).
+// kShm also needs a transport that offers shared memory (Transport::shared_memory_available).
 bool Implements(Algorithm a, CollectiveKind kind, int ranks);
 
 class Communicator {
@@ -79,7 +83,8 @@ class Communicator {
   void set_tuning(std::shared_ptr<const TuningTable> table) { tuning_ = std::move(table); }
   const TuningTable* tuning() const { return tuning_.get(); }
   // The algorithm a call of `kind` with `bytes` (as SelectAlgorithm) runs: options.algorithm
-  // unless kAuto, else the tuning table's entry for this size, else SelectAlgorithm.
+  // unless kAuto, else the tuning table's entry for this size, else kShm where the transport
+  // offers shared memory and kShm implements `kind`, else SelectAlgorithm.
   Algorithm Choose(CollectiveKind kind, size_t bytes, const CollectiveOptions& options) const;
 
   Status AllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op,
@@ -114,6 +119,9 @@ class Communicator {
   int NextTagBase();
 
  private:
+  // The shared-memory object for a call moving `bytes_per_round` per rank; with kAuto a setup
+  // failure (agreed by all ranks) returns nullptr and the caller falls back to point-to-point.
+  StatusOr<ShmCollectives*> Shm(size_t bytes_per_round, const CollectiveOptions& options);
   Status Check(CollectiveKind kind, size_t count, DataType dtype, ReduceOp op, int root,
                int tag_base);
 

@@ -108,6 +108,10 @@ void Transport::VisitPieces(std::span<const std::byte> data, const PieceVisitor&
     visit(off, data.subspan(off, std::min(kVisitPieceBytes, data.size() - off)));
 }
 
+StatusOr<ShmCollectives*> Transport::SharedMemory(size_t) {
+  return FailedPreconditionError(StrCat("the ", backend(), " transport has no shared-memory collectives"));
+}
+
 Status Transport::CheckPeerAndTag(int peer, int tag, const char* what) const {
   if (peer < 0 || peer >= size())
     return InvalidArgumentError(StrCat("rank ", rank(), ": ", what, " peer ", peer,

@@ -29,6 +29,8 @@
 
 namespace loom::comm {
 
+class ShmCollectives;  // shm_collectives.h
+
 inline constexpr int kMaxTag = 32767;  // the smallest MPI_TAG_UB the standard allows
 
 enum class MemoryKind { kHost, kDevice };
@@ -101,6 +103,15 @@ class Transport {
   virtual StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
                                                        std::span<std::byte> landing, int tag);
   virtual Status UnmapPeer(int peer, int tag);
+
+  // Optional capability: collectives through memory every rank of this transport can load and
+  // store (shm_collectives.h). shared_memory_available() is local and cheap (the MPI backend
+  // answers true when all ranks share a node, LOOM_COMM_SHM is not 0 and no earlier setup
+  // failed); SharedMemory() is collective on its first call (it may allocate, e.g. an MPI
+  // shared window) and returns the object, sized for `bytes_per_round` bytes per rank where
+  // it can, or an error that every rank gets alike. Default: unavailable.
+  virtual bool shared_memory_available() const { return false; }
+  virtual StatusOr<ShmCollectives*> SharedMemory(size_t bytes_per_round);
 
   // visit(offset, piece) over `data` on the grid above, from piece `first_offset` on.
   static void VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,

@@ -5,13 +5,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
+#include "loom/base/strings.h"
 #include "loom/comm/communicator.h"
 #include "loom/comm/interpreter.h"
 #include "loom/comm/mpi/mpi_transport.h"
 #include "loom/comm/program/generators.h"
+#include "loom/comm/shm_collectives.h"
 
 namespace loom::comm {
 namespace {
@@ -167,6 +171,119 @@ TEST(Mpi, MapPeerLandsThePeersBytes) {
   EXPECT_EQ(theirs->data(), reinterpret_cast<const std::byte*>(landing.data()));
   EXPECT_EQ(landing, std::vector<int32_t>(1000, peer));
   EXPECT_TRUE(c->transport().UnmapPeer(peer, 7).ok());
+}
+
+// Element i of rank r, stored as `t` (small integers: exact in every type).
+std::vector<std::byte> Elements(DataType t, int r, size_t n) {
+  const size_t es = DataTypeSize(t);
+  std::vector<std::byte> v(n * es);
+  for (size_t i = 0; i < n; ++i) {
+    const double x = Value(r, i) + (i % 5 == 0 ? 1 : 0);
+    std::byte* d = v.data() + i * es;
+    if (t == DataType::kF32) { float f = static_cast<float>(x); std::memcpy(d, &f, 4); }
+    if (t == DataType::kF64) std::memcpy(d, &x, 8);
+    if (t == DataType::kF16) { uint16_t h = FloatToHalf(static_cast<float>(x)); std::memcpy(d, &h, 2); }
+    if (t == DataType::kBF16) { uint16_t h = FloatToBFloat16(static_cast<float>(x)); std::memcpy(d, &h, 2); }
+    if (t == DataType::kI32) { int32_t k = static_cast<int32_t>(x); std::memcpy(d, &k, 4); }
+    if (t == DataType::kI64) { int64_t k = static_cast<int64_t>(x); std::memcpy(d, &k, 8); }
+  }
+  return v;
+}
+
+// The shared-window path (mpirun puts all ranks on this host): auto picks it, and every
+// collective x dtype x op x size, in chunks of 256 B (many rounds) and of the whole window,
+// equals the sequential reference bit for bit (ranks reduced in order 0, 1, …, as shm does).
+TEST(Mpi, SharedMemoryCollectivesMatchReference) {
+  auto c = World();
+  const int p = c->size(), r = c->rank();
+  const size_t pc = static_cast<size_t>(p);
+  ASSERT_TRUE(c->transport().shared_memory_available());
+  EXPECT_EQ(c->Choose(CollectiveKind::kAllReduce, 1 << 20, {}), Algorithm::kShm);
+  EXPECT_EQ(c->Choose(CollectiveKind::kAllToAll, 4, {}), Algorithm::kShm);
+  EXPECT_EQ(c->Choose(CollectiveKind::kBroadcast, 4, {}), Algorithm::kBinomial);
+  auto shm = c->transport().SharedMemory(size_t{256} << 10);
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  for (size_t chunk : {size_t{256}, size_t{256} << 10}) {
+    (*shm)->set_chunk_bytes(chunk);
+    for (DataType t : {DataType::kF32, DataType::kF64, DataType::kF16, DataType::kBF16,
+                       DataType::kI32, DataType::kI64})
+      for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax, ReduceOp::kAvg})
+        for (size_t n : {size_t{0}, size_t{1}, pc + 1, 20 * pc - 17, size_t{4099}}) {
+          const size_t es = DataTypeSize(t);
+          const std::vector<std::byte> in = Elements(t, r, n * pc);
+          std::vector<std::byte> ar(n * es), rs(n * es), want_ar, want_rs;
+          for (int q = 0; q < p; ++q) {
+            std::vector<std::byte> x = Elements(t, q, n * pc);
+            std::vector<std::byte> mine(x.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(r) * n * es),
+                                        x.begin() + static_cast<ptrdiff_t>((static_cast<size_t>(r) + 1) * n * es));
+            x.resize(n * es);
+            if (q == 0) { want_ar = x; want_rs = mine; continue; }
+            ReduceInto(t, op, want_ar.data(), x.data(), n);
+            ReduceInto(t, op, want_rs.data(), mine.data(), n);
+          }
+          FinishAverage(t, op, want_ar.data(), n, p);
+          FinishAverage(t, op, want_rs.data(), n, p);
+          const CollectiveOptions o{.algorithm = Algorithm::kShm};
+          ASSERT_TRUE(c->AllReduce(in.data(), ar.data(), n, t, op, o).ok());
+          ASSERT_TRUE(c->ReduceScatter(in.data(), rs.data(), n, t, op, o).ok());
+          const std::string what = StrCat(DataTypeName(t), " ", ReduceOpName(op), " n=", n, " chunk=", chunk);
+          ASSERT_EQ(ar, want_ar) << "allreduce " << what;
+          ASSERT_EQ(rs, want_rs) << "reducescatter " << what;
+          // Data movement: allgather of the first n elements, alltoall of all n·p.
+          std::vector<std::byte> ag(n * es * pc), a2a(n * es * pc);
+          ASSERT_TRUE(c->AllGather(in.data(), ag.data(), n, t, o).ok());
+          ASSERT_TRUE(c->AllToAll(in.data(), a2a.data(), n, t, o).ok());
+          for (int q = 0; q < p; ++q) {
+            const std::vector<std::byte> x = Elements(t, q, n * pc);
+            const size_t at = static_cast<size_t>(q) * n * es;
+            ASSERT_EQ(0, std::memcmp(ag.data() + at, x.data(), n * es)) << "allgather " << what;
+            ASSERT_EQ(0, std::memcmp(a2a.data() + at, x.data() + static_cast<size_t>(r) * n * es, n * es))
+                << "alltoall " << what;
+          }
+        }
+  }
+  // In place, and the window growing to a larger call (collective on every rank).
+  std::vector<double> big(size_t{3} << 18, 1.0 + r);
+  ASSERT_TRUE(c->AllReduce(big.data(), big.data(), big.size(), DataType::kF64, ReduceOp::kSum).ok());
+  EXPECT_EQ(big.front(), p * (p + 1) / 2.0);
+  EXPECT_EQ(big.back(), p * (p + 1) / 2.0);
+}
+
+TEST(Mpi, SharedMemoryCanBeTurnedOff) {
+  setenv("LOOM_COMM_SHM", "0", 1);
+  auto c = World();
+  unsetenv("LOOM_COMM_SHM");
+  EXPECT_FALSE(c->transport().shared_memory_available());
+  EXPECT_EQ(c->Choose(CollectiveKind::kAllReduce, 1 << 20, {}), Algorithm::kRing);
+  float x = 1;
+  Status s = c->AllReduce(&x, &x, 1, DataType::kF32, ReduceOp::kSum, {.algorithm = Algorithm::kShm});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("LOOM_COMM_SHM=0"), std::string::npos) << s;
+  ASSERT_TRUE(c->AllReduce(&x, &x, 1, DataType::kF32, ReduceOp::kSum).ok());
+  EXPECT_EQ(x, c->size());
+}
+
+// A rank that is late for a shared-memory collective: the others get Unavailable within the
+// timeout instead of spinning forever; later communicators work.
+TEST(Mpi, SharedMemoryStuckPeerIsUnavailable) {
+  {
+    auto c = World(300);
+    float x = 1;
+    ASSERT_TRUE(c->AllReduce(&x, &x, 1, DataType::kF32, ReduceOp::kSum).ok());  // makes the window
+    if (c->rank() == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    } else {
+      Status s = c->AllReduce(&x, &x, 1, DataType::kF32, ReduceOp::kSum);
+      EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s;
+      EXPECT_NE(s.message().find("rank 1 did not reach shared-memory barrier"), std::string::npos) << s;
+      s = c->AllReduce(&x, &x, 1, DataType::kF32, ReduceOp::kSum);
+      EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s;
+    }
+  }
+  auto fresh = World();
+  float y = 2;
+  ASSERT_TRUE(fresh->AllReduce(&y, &y, 1, DataType::kF32, ReduceOp::kSum).ok());
+  EXPECT_EQ(y, 2.0f * fresh->size());
 }
 
 TEST(Mpi, StuckPeerIsUnavailable) {

@@ -1,14 +1,18 @@
 // The MPI backend (mpi_transport.h).
 #include "loom/comm/mpi/mpi_transport.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
+#include "loom/comm/shm_collectives.h"
 
 namespace loom::comm::mpi {
 namespace {
@@ -36,15 +40,72 @@ struct PendingOp {
   size_t bytes = 0;
 };
 
+// LOOM_COMM_SHM: "0" turns the shared-memory collectives off; LOOM_COMM_SHM_BYTES: the
+// largest data buffer per rank (two per rank; default 4 MiB, at least 64 KiB).
+bool ShmEnabled() {
+  const char* v = std::getenv("LOOM_COMM_SHM");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+size_t ShmMaxBuffer() {
+  const char* v = std::getenv("LOOM_COMM_SHM_BYTES");
+  if (v != nullptr) {
+    StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_SHM_BYTES");
+    if (b.ok()) return std::max<size_t>(*b, size_t{64} << 10);
+  }
+  return size_t{4} << 20;
+}
+
+// Whether every rank of `comm` shares this rank's node (collective).
+bool AllOnOneNode(MPI_Comm comm, int size) {
+  MPI_Comm node;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+    return false;
+  int node_size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
+  int same = node_size == size ? 1 : 0;  // node sizes can differ per node: agree on one answer
+  MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_MIN, comm);
+  return same == 1;
+}
+
 class MpiTransport : public Transport {
  public:
   explicit MpiTransport(MPI_Comm comm) : comm_(comm) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    shm_disabled_ = !ShmEnabled();
+    shm_possible_ = !shm_disabled_ && AllOnOneNode(comm_, size_);
+    shm_max_buffer_ = ShmMaxBuffer();
   }
   ~MpiTransport() override {
     for (auto& [id, op] : ops_) CancelOp(op);
+    FreeWindow();
     MPI_Comm_free(&comm_);
+  }
+
+  bool shared_memory_available() const override { return shm_possible_ && shm_error_.ok(); }
+
+  // Collective on first use and whenever a call needs more room than the window has (all ranks
+  // make the same calls, so they grow it together).
+  StatusOr<ShmCollectives*> SharedMemory(size_t bytes_per_round) override {
+    if (!shm_possible_)
+      return FailedPreconditionError(StrCat(
+          "rank ", rank_, ": no shared-memory collectives: ",
+          shm_disabled_ ? "LOOM_COMM_SHM=0" : "the ranks are not all on one node"));
+    LOOM_RETURN_IF_ERROR(shm_error_);
+    const size_t max_buffer = shm_max_buffer_;
+    size_t want = size_t{64} << 10;
+    while (want < std::min(bytes_per_round, max_buffer)) want *= 2;
+    want = std::min(want, max_buffer);
+    if (!shm_ || (shm_->buffer_bytes() < want && !shm_->broken())) [[unlikely]] {
+      Status s = AllocateWindow(want);
+      if (!s.ok()) {
+        shm_error_ = s;
+        return s;
+      }
+    }
+    shm_->set_timeout_ms(timeout_ms());
+    return shm_.get();
   }
 
   int rank() const override { return rank_; }
@@ -161,6 +222,73 @@ class MpiTransport : public Transport {
   }
 
  private:
+  // Allocates the shared window (collective); all ranks agree on success.
+  Status AllocateWindow(size_t buffer_bytes) {
+    FreeWindow();
+    const size_t segment = ShmCollectives::SegmentBytes(buffer_bytes);
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each segment on its owner's pages
+    void* base = nullptr;
+    // + 64: a segment may start anywhere; the mappings are page-aligned in every process, so
+    // rounding each address up to 64 bytes gives the same offset everywhere.
+    int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(segment + 64), 1, info, comm_, &base,
+                                     &win_);
+    MPI_Info_free(&info);
+    int ok = rc == MPI_SUCCESS ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
+    std::vector<std::byte*> segments(static_cast<size_t>(size_));
+    for (int q = 0; ok && q < size_; ++q) {
+      MPI_Aint bytes = 0;
+      int disp = 0;
+      void* p = nullptr;
+      if (MPI_Win_shared_query(win_, q, &bytes, &disp, &p) != MPI_SUCCESS ||
+          static_cast<size_t>(bytes) < segment + 64)
+        ok = 0;
+      const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63};
+      segments[static_cast<size_t>(q)] = reinterpret_cast<std::byte*>(a);
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
+    if (!ok) {
+      if (win_ != MPI_WIN_NULL) MPI_Win_free(&win_);
+      win_ = MPI_WIN_NULL;
+      Status why = rc == MPI_SUCCESS ? InternalError("a segment was short")
+                                     : MpiError(rc, "MPI_Win_allocate_shared");
+      return ResourceExhaustedError(StrCat(
+          "rank ", rank_, ": shared-memory window of ", segment, " bytes per rank on ", size_,
+          " ranks could not be set up (", why.message(), "); set LOOM_COMM_SHM=0 or "
+          "LOOM_COMM_SHM_BYTES smaller, or pick a point-to-point algorithm"));
+    }
+    std::memset(segments[static_cast<size_t>(rank_)], 0, kShmControlBytes);  // arrival counter
+    MPI_Barrier(comm_);                      // every counter is zero before anyone arrives
+    shm_ = std::make_unique<ShmCollectives>(rank_, std::move(segments), buffer_bytes);
+    return OkStatus();
+  }
+  // MPI_Win_free synchronises all ranks; after a timed-out barrier some rank may never come.
+  // So the ranks first agree, within the timeout, that nobody's window is broken; otherwise
+  // the window is left to process exit (its agreement buffers too, MPI may still write them).
+  void FreeWindow() {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (win_ == MPI_WIN_NULL || finalised) return;
+    auto* flag = new int[2]{shm_ && shm_->broken() ? 1 : 0, 1};
+    MPI_Request r;
+    bool agreed = false;
+    if (MPI_Iallreduce(&flag[0], &flag[1], 1, MPI_INT, MPI_MAX, comm_, &r) == MPI_SUCCESS) {
+      const int64_t deadline = NowNanos() + std::max<int64_t>(timeout_ms(), 1000) * 1000000;
+      int done = 0;
+      while (!done && NowNanos() < deadline) {
+        MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+        if (!done) std::this_thread::yield();
+      }
+      agreed = done && flag[1] == 0;
+      if (done) delete[] flag;
+    }
+    if (agreed) MPI_Win_free(&win_);
+    win_ = MPI_WIN_NULL;
+    shm_.reset();
+  }
+
   Request Add(PendingOp op) {
     int64_t id = next_id_++;
     ops_[id] = std::move(op);
@@ -209,6 +337,11 @@ class MpiTransport : public Transport {
   int rank_ = 0, size_ = 1;
   int64_t next_id_ = 0;
   std::unordered_map<int64_t, PendingOp> ops_;
+  bool shm_possible_ = false, shm_disabled_ = false;
+  size_t shm_max_buffer_ = 0;  // read once: getenv per call costs on 1 µs collectives
+  Status shm_error_;
+  MPI_Win win_ = MPI_WIN_NULL;
+  std::unique_ptr<ShmCollectives> shm_;
 };
 
 }  // namespace

@@ -1,0 +1,148 @@
+// Collectives through memory shared by all ranks (shm_collectives.h).
+#include "loom/comm/shm_collectives.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "loom/base/check.h"
+#include "loom/base/strings.h"
+#include "loom/base/timer.h"
+#include "loom/comm/algorithms.h"
+
+namespace loom::comm {
+
+ShmCollectives::ShmCollectives(int rank, std::vector<std::byte*> segments, size_t buffer_bytes)
+    : rank_(rank), segments_(std::move(segments)), buffer_bytes_(buffer_bytes),
+      chunk_bytes_(buffer_bytes) {
+  LOOM_CHECK(rank_ >= 0 && rank_ < size()) << "rank " << rank_ << " of " << size();
+  LOOM_CHECK(buffer_bytes_ >= MinChunk()) << "shared buffers of " << buffer_bytes_ << " bytes";
+}
+
+void ShmCollectives::set_chunk_bytes(size_t bytes) {
+  chunk_bytes_ = std::clamp<size_t>(bytes, MinChunk(), buffer_bytes_);
+}
+
+std::byte* ShmCollectives::Buffer(int q) const {
+  return segments_[static_cast<size_t>(q)] + kShmControlBytes + (round_ & 1) * buffer_bytes_;
+}
+
+uint64_t* ShmCollectives::Counter(int q) const {
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)]);
+}
+
+Status ShmCollectives::Barrier() {
+  if (broken_)
+    return FailedPreconditionError(StrCat("rank ", rank_, ": an earlier shared-memory barrier "
+                                          "timed out; this communicator can no longer be used"));
+  const uint64_t target = ++arrivals_;
+  std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_release);
+  const int64_t deadline = timeout_ms_ > 0 ? NowNanos() + timeout_ms_ * 1000000 : 0;
+  for (int q = 0; q < size(); ++q) {
+    std::atomic_ref<uint64_t> counter(*Counter(q));
+    for (uint32_t spins = 0; counter.load(std::memory_order_acquire) < target; ++spins) {
+      if (spins < 64) continue;
+      // Ranks may outnumber cores: let the rank we wait for run.
+      std::this_thread::yield();
+      if (deadline != 0 && (spins & 63) == 0 && NowNanos() > deadline) {
+        broken_ = true;
+        return UnavailableError(StrCat("rank ", rank_, ": rank ", q, " did not reach shared-memory "
+                                       "barrier ", target, " within ", timeout_ms_,
+                                       " ms: the peer is dead, stuck or in another call"));
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status ShmCollectives::AllReduce(const void* send, void* recv, size_t count, DataType dtype,
+                                 ReduceOp op) {
+  const size_t es = DataTypeSize(dtype);
+  const size_t per_round = std::max<size_t>(1, chunk_bytes_ / es);
+  const auto* in = static_cast<const std::byte*>(send);
+  auto* out = static_cast<std::byte*>(recv);
+  for (size_t off = 0; off < count; off += per_round, ++round_) {
+    const size_t n = std::min(per_round, count - off);
+    std::memcpy(Buffer(rank_), in + off * es, n * es);
+    LOOM_RETURN_IF_ERROR(Barrier());
+    std::byte* dst = out + off * es;
+    if (n * es <= kShmSmallBytes) {
+      // Every rank reduces the whole chunk itself: one barrier instead of two.
+      std::memcpy(dst, Buffer(0), n * es);
+      for (int q = 1; q < size(); ++q) ReduceInto(dtype, op, dst, Buffer(q), n);
+      continue;
+    }
+    // Rank r reduces its slice of every buffer into rank 0's buffer, then all copy it out.
+    const algo::Block b = algo::BlockOf(n, size(), rank_);
+    std::byte* acc = Buffer(0) + b.offset * es;
+    for (int q = 1; q < size(); ++q) ReduceInto(dtype, op, acc, Buffer(q) + b.offset * es, b.size);
+    LOOM_RETURN_IF_ERROR(Barrier());
+    std::memcpy(dst, Buffer(0), n * es);
+  }
+  return OkStatus();
+}
+
+Status ShmCollectives::AllGather(const void* send, void* recv, size_t bytes_per_rank) {
+  const auto* in = static_cast<const std::byte*>(send);
+  auto* out = static_cast<std::byte*>(recv);
+  for (size_t off = 0; off < bytes_per_rank; off += chunk_bytes_, ++round_) {
+    const size_t n = std::min(chunk_bytes_, bytes_per_rank - off);
+    std::memcpy(Buffer(rank_), in + off, n);
+    LOOM_RETURN_IF_ERROR(Barrier());
+    for (int q = 0; q < size(); ++q)
+      std::memcpy(out + static_cast<size_t>(q) * bytes_per_rank + off, Buffer(q), n);
+  }
+  return OkStatus();
+}
+
+namespace {
+// Bytes of each of `parts` blocks one round moves when a rank's round holds all parts.
+size_t PiecePerBlock(size_t chunk_bytes, int parts, size_t granule) {
+  size_t piece = chunk_bytes / static_cast<size_t>(parts);
+  if (piece >= 64) piece &= ~size_t{63};  // keep the pieces cache-line aligned
+  return std::max(granule, piece / granule * granule);
+}
+}  // namespace
+
+Status ShmCollectives::ReduceScatter(const void* send, void* recv, size_t count, DataType dtype,
+                                     ReduceOp op) {
+  const size_t es = DataTypeSize(dtype);
+  const size_t per_round = PiecePerBlock(chunk_bytes_, size(), es) / es;
+  const auto* in = static_cast<const std::byte*>(send);
+  auto* out = static_cast<std::byte*>(recv);
+  for (size_t off = 0; off < count; off += per_round, ++round_) {
+    const size_t n = std::min(per_round, count - off);
+    for (int q = 0; q < size(); ++q)
+      std::memcpy(Buffer(rank_) + static_cast<size_t>(q) * n * es,
+                  in + (static_cast<size_t>(q) * count + off) * es, n * es);
+    LOOM_RETURN_IF_ERROR(Barrier());
+    const size_t mine = static_cast<size_t>(rank_) * n * es;
+    std::byte* dst = out + off * es;
+    std::memcpy(dst, Buffer(0) + mine, n * es);
+    for (int q = 1; q < size(); ++q) ReduceInto(dtype, op, dst, Buffer(q) + mine, n);
+  }
+  return OkStatus();
+}
+
+Status ShmCollectives::AllToAll(const void* send, void* recv, size_t bytes_per_block) {
+  const size_t per_round = PiecePerBlock(chunk_bytes_, size(), 1);
+  const auto* in = static_cast<const std::byte*>(send);
+  auto* out = static_cast<std::byte*>(recv);
+  for (size_t off = 0; off < bytes_per_block; off += per_round, ++round_) {
+    const size_t n = std::min(per_round, bytes_per_block - off);
+    // The rank's own block goes straight from send to recv: one copy, not two.
+    for (int q = 0; q < size(); ++q)
+      if (q != rank_)
+        std::memcpy(Buffer(rank_) + static_cast<size_t>(q) * n,
+                    in + static_cast<size_t>(q) * bytes_per_block + off, n);
+    LOOM_RETURN_IF_ERROR(Barrier());
+    for (int q = 0; q < size(); ++q) {
+      const size_t at = static_cast<size_t>(q) * bytes_per_block + off;
+      std::memcpy(out + at, q == rank_ ? in + at : Buffer(q) + static_cast<size_t>(rank_) * n, n);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace loom::comm

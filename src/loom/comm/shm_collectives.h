@@ -1,0 +1,87 @@
+// ShmCollectives: allreduce, allgather, reduce-scatter, alltoall and a barrier for ranks that
+// can all load and store one region of memory (on MPI: an MPI-3 shared window, when every rank
+// of the communicator is on one node). Data moves by plain copies through that memory with a
+// few synchronisations per round, instead of point-to-point messages that a library copies
+// twice (into its shared FIFO and out of it).
+//
+// Layout: rank q owns one segment (SegmentBytes(buffer_bytes), the same addresses being
+// readable by every rank through `segments[q]`): a control page holding q's arrival counter,
+// then two data buffers of `buffer_bytes` used in alternate rounds. A round moves up to
+// chunk_bytes() of each rank's data:
+//   allreduce      copy-in, barrier, rank r reduces slice r of every buffer into rank 0's buffer
+//                  (in rank order 0, 1, …, so the sum is the sequential reference's), barrier,
+//                  copy-out; chunks up to kShmSmallBytes: copy-in, barrier, every rank reduces
+//                  the whole chunk (one barrier).
+//   allgather      copy-in, barrier, copy every rank's piece out.
+//   reducescatter  copy-in the P blocks' pieces, barrier, rank r reduces its piece of each.
+//   alltoall       copy-in the pieces of the P - 1 other blocks, barrier, rank r copies piece r
+//                  of each (its own block goes straight from send to recv).
+// With two buffers, the barrier of round i + 1 also proves every rank finished reading round
+// i's buffers, so rounds need no closing barrier.
+//
+// The barrier: each rank stores its arrival count (release) and waits until every counter
+// reaches it (acquire), spinning briefly and then yielding the core (ranks may outnumber
+// cores). A wait longer than the timeout returns Unavailable naming the missing rank; the
+// object is then broken (broken() == true, later calls FailedPrecondition), as the ranks'
+// counters no longer agree.
+//
+// Thread-safety: one object per rank, used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "loom/base/status.h"
+#include "loom/comm/dtype.h"
+
+namespace loom::comm {
+
+inline constexpr size_t kShmControlBytes = 4096;
+// Allreduce chunks up to this size are reduced whole by every rank (one barrier per round).
+inline constexpr size_t kShmSmallBytes = size_t{16} << 10;
+
+class ShmCollectives {
+ public:
+  static size_t SegmentBytes(size_t buffer_bytes) { return kShmControlBytes + 2 * buffer_bytes; }
+
+  // segments[q]: rank q's segment, 64-byte aligned; the control pages must be zero on every
+  // rank before any rank's first call.
+  ShmCollectives(int rank, std::vector<std::byte*> segments, size_t buffer_bytes);
+
+  int rank() const { return rank_; }
+  int size() const { return static_cast<int>(segments_.size()); }
+  size_t buffer_bytes() const { return buffer_bytes_; }
+  bool broken() const { return broken_; }
+
+  // Bytes of each rank's data one round moves (default buffer_bytes; tests use small values
+  // to run many rounds). Clamped to [MinChunk(), buffer_bytes]. Every rank must use the same
+  // value. MinChunk() = max(64, 8·size()): a piece of every block holds a whole element.
+  void set_chunk_bytes(size_t bytes);
+  size_t chunk_bytes() const { return chunk_bytes_; }
+  size_t MinChunk() const { return std::max<size_t>(64, 8 * segments_.size()); }
+  // How long one barrier waits before Unavailable; <= 0: forever.
+  void set_timeout_ms(int64_t ms) { timeout_ms_ = ms; }
+
+  Status Barrier();
+  // The shapes of Communicator (communicator.h); avg reduces as sum (the caller divides).
+  Status AllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
+  Status AllGather(const void* send, void* recv, size_t bytes_per_rank);
+  Status ReduceScatter(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
+  Status AllToAll(const void* send, void* recv, size_t bytes_per_block);
+
+ private:
+  std::byte* Buffer(int q) const;  // rank q's data buffer of the current round
+  uint64_t* Counter(int q) const;
+
+  int rank_;
+  std::vector<std::byte*> segments_;
+  size_t buffer_bytes_, chunk_bytes_;
+  int64_t timeout_ms_ = 60000;
+  uint64_t arrivals_ = 0;  // barriers this rank has entered
+  uint64_t round_ = 0;     // selects the buffer
+  bool broken_ = false;
+};
+
+}  // namespace loom::comm

@@ -1,0 +1,157 @@
+// ShmCollectives over memory shared by threads (the MPI backend gives it a shared window; the
+// algorithms only see segment pointers): every collective x dtype x op x rank count x size
+// (0, 1, not divisible by the rank count, several rounds) against the sequential reference,
+// bit for bit; and a missing rank is Unavailable within the timeout.
+#include "loom/comm/shm_collectives.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "loom/base/aligned_buffer.h"
+#include "loom/base/strings.h"
+
+namespace loom::comm {
+namespace {
+
+// Runs fn(rank's ShmCollectives) on p threads over one zeroed region; returns each rank's status.
+std::vector<Status> RunShm(int p, size_t buffer_bytes, size_t chunk_bytes, int64_t timeout_ms,
+                           const std::function<Status(ShmCollectives&)>& fn) {
+  const size_t seg = ShmCollectives::SegmentBytes(buffer_bytes);
+  AlignedBuffer<std::byte> region(seg * static_cast<size_t>(p));
+  std::vector<std::byte*> segments;
+  for (int q = 0; q < p; ++q) segments.push_back(region.data() + seg * static_cast<size_t>(q));
+  std::vector<Status> out(static_cast<size_t>(p));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < p; ++r)
+    threads.emplace_back([&, r] {
+      ShmCollectives shm(r, segments, buffer_bytes);
+      shm.set_chunk_bytes(chunk_bytes);
+      shm.set_timeout_ms(timeout_ms);
+      out[static_cast<size_t>(r)] = fn(shm);
+    });
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+// Element i of rank r's input, stored as `dtype` (small integers: exact in every type).
+std::vector<std::byte> Input(DataType dtype, int r, size_t n) {
+  const size_t es = DataTypeSize(dtype);
+  std::vector<std::byte> v(n * es);
+  for (size_t i = 0; i < n; ++i) {
+    const double x = static_cast<double>((r * 7 + static_cast<int>(i % 1000) * 3) % 9) - 3 + (i % 5 == 0 ? 1 : 0);
+    std::byte* d = v.data() + i * es;
+    switch (dtype) {
+      case DataType::kF32: { float f = static_cast<float>(x); std::memcpy(d, &f, 4); break; }
+      case DataType::kF64: std::memcpy(d, &x, 8); break;
+      case DataType::kF16: { uint16_t h = FloatToHalf(static_cast<float>(x)); std::memcpy(d, &h, 2); break; }
+      case DataType::kBF16: { uint16_t h = FloatToBFloat16(static_cast<float>(x)); std::memcpy(d, &h, 2); break; }
+      case DataType::kI32: { int32_t k = static_cast<int32_t>(x); std::memcpy(d, &k, 4); break; }
+      case DataType::kI64: { int64_t k = static_cast<int64_t>(x); std::memcpy(d, &k, 8); break; }
+    }
+  }
+  return v;
+}
+
+// The sequential reference: rank 0's vector, then ranks 1, 2, … reduced into it in order.
+std::vector<std::byte> Reduced(DataType dtype, ReduceOp op, int p, size_t n, size_t from = 0) {
+  const size_t es = DataTypeSize(dtype);
+  std::vector<std::byte> acc;
+  for (int r = 0; r < p; ++r) {
+    std::vector<std::byte> in = Input(dtype, r, from + n);
+    std::vector<std::byte> part(in.begin() + static_cast<ptrdiff_t>(from * es),
+                                in.begin() + static_cast<ptrdiff_t>((from + n) * es));
+    if (r == 0) acc = part;
+    else ReduceInto(dtype, op, acc.data(), part.data(), n);
+  }
+  return acc;
+}
+
+const DataType kTypes[] = {DataType::kF32, DataType::kF64, DataType::kF16,
+                           DataType::kBF16, DataType::kI32, DataType::kI64};
+const ReduceOp kOps[] = {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax,
+                         ReduceOp::kAvg};
+
+TEST(ShmCollectives, AllReduceAndReduceScatterMatchTheSequentialReference) {
+  for (int p : {1, 2, 3, 4})
+    for (DataType t : kTypes)
+      for (ReduceOp op : kOps)
+        for (size_t n : {size_t{0}, size_t{1}, size_t(p + 1), size_t(20 * p - 17), size_t{3000}}) {
+          const size_t es = DataTypeSize(t);
+          // 256 B chunks: many rounds in both allreduce modes; 64 KiB: one round, two barriers.
+          for (size_t chunk : {size_t{256}, size_t{64} << 10}) {
+            std::vector<std::vector<std::byte>> ar(static_cast<size_t>(p)), rs(ar.size());
+            auto st = RunShm(p, size_t{64} << 10, chunk, 20000, [&](ShmCollectives& s) -> Status {
+              const size_t r = static_cast<size_t>(s.rank());
+              std::vector<std::byte> in = Input(t, s.rank(), n * static_cast<size_t>(p));
+              ar[r].resize(n * es);
+              LOOM_RETURN_IF_ERROR(s.AllReduce(in.data(), ar[r].data(), n, t, op));
+              rs[r].resize(n * es);
+              return s.ReduceScatter(in.data(), rs[r].data(), n, t, op);
+            });
+            for (int r = 0; r < p; ++r) {
+              ASSERT_TRUE(st[static_cast<size_t>(r)].ok()) << st[static_cast<size_t>(r)];
+              const std::string what = StrCat(DataTypeName(t), " ", ReduceOpName(op), " p=", p,
+                                              " n=", n, " chunk=", chunk, " rank ", r);
+              EXPECT_EQ(ar[static_cast<size_t>(r)], Reduced(t, op, p, n)) << "allreduce " << what;
+              EXPECT_EQ(rs[static_cast<size_t>(r)],
+                        Reduced(t, op, p, n, static_cast<size_t>(r) * n))
+                  << "reducescatter " << what;
+            }
+          }
+        }
+}
+
+TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
+  for (int p : {1, 2, 3, 5})
+    for (size_t block : {size_t{0}, size_t{1}, size_t{7}, size_t(64 * p + 3), size_t{5000}})
+      for (size_t chunk : {size_t{64}, size_t{1000}, size_t{64} << 10}) {
+        const size_t pc = static_cast<size_t>(p);
+        auto byte_of = [](size_t from, size_t to, size_t i) {
+          return static_cast<std::byte>((from * 31 + to * 7 + i * 13) & 0xff);
+        };
+        std::vector<std::vector<std::byte>> ag(pc), a2a(pc);
+        auto st = RunShm(p, size_t{64} << 10, chunk, 20000, [&](ShmCollectives& s) -> Status {
+          const size_t r = static_cast<size_t>(s.rank());
+          std::vector<std::byte> mine(block), all(block * pc);
+          for (size_t i = 0; i < block; ++i) mine[i] = byte_of(r, r, i);
+          for (size_t j = 0; j < pc; ++j)
+            for (size_t i = 0; i < block; ++i) all[j * block + i] = byte_of(r, j, i);
+          ag[r].assign(block * pc, std::byte{0});
+          a2a[r].assign(block * pc, std::byte{0});
+          LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
+          return s.AllToAll(all.data(), a2a[r].data(), block);
+        });
+        for (size_t r = 0; r < pc; ++r) {
+          ASSERT_TRUE(st[r].ok()) << st[r];
+          for (size_t q = 0; q < pc; ++q)
+            for (size_t i = 0; i < block; ++i) {
+              ASSERT_EQ(ag[r][q * block + i], byte_of(q, q, i)) << "allgather p=" << p << " r=" << r;
+              ASSERT_EQ(a2a[r][q * block + i], byte_of(q, r, i)) << "alltoall p=" << p << " r=" << r;
+            }
+        }
+      }
+}
+
+TEST(ShmCollectives, MissingRankIsUnavailableThenFailedPrecondition) {
+  auto st = RunShm(3, size_t{64} << 10, size_t{64} << 10, 200, [](ShmCollectives& s) -> Status {
+    if (s.rank() == 2) return OkStatus();  // never arrives
+    Status first = s.Barrier();
+    if (first.code() != StatusCode::kUnavailable ||
+        first.message().find("rank 2 did not reach shared-memory barrier 1 within 200 ms") ==
+            std::string::npos)
+      return InternalError(StrCat("expected Unavailable naming rank 2, got ", first.ToString()));
+    EXPECT_TRUE(s.broken());
+    Status again = s.Barrier();
+    if (again.code() != StatusCode::kFailedPrecondition)
+      return InternalError(StrCat("expected FailedPrecondition, got ", again.ToString()));
+    return OkStatus();
+  });
+  for (const Status& s : st) EXPECT_TRUE(s.ok()) << s;
+}
+
+}  // namespace
+}  // namespace loom::comm
