@@ -34,10 +34,9 @@ namespace loom::w2v::dist {
 
 struct DistributedOptions {
   Combiner combiner = Combiner::kAdasum;
-  // 128: on the 4.91M-word slice (about 38K words per round over all ranks) every combiner's
-  // staleness is small enough that Adasum reaches the sequential accuracy at P = 2, 4, 8 in the
-  // same epochs (G6, README); 16 rounds were too stale. Keep a round near 40K words on larger
-  // corpora (R ~ corpus words / 40K).
+  // 128: on the 4.91M-word slice Adasum then reaches the sequential accuracy at P = 4 and 8 in
+  // the same epochs (G6, README); 16 rounds were too stale. What matters is a rank's words per
+  // round (~10K or fewer met): P = 2 needs 256 there; R >= corpus words / (P x 10K).
   int rounds_per_epoch = 128;
   // Testing: every rank trains the whole corpus with the same seeds (identical data).
   bool replicate_data = false;
