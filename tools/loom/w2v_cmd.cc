@@ -380,7 +380,7 @@ StatusOr<DemoResult> W2vDemo(Context& ctx) {
 
 LOOM_REGISTER_COMMANDS(w2v, "word2vec: train (word2vec.c flags), eval, similar, analogy",
                        [](CLI::App& app, Context& ctx) {
-  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|touched-average|sum, --rounds-per-epoch R, --checkpoint P [--checkpoint-rounds K], --resume)");
+  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|touched-average|sum, --rounds-per-epoch R (default 128), --checkpoint P [--checkpoint-rounds K], --resume)");
   train->prefix_command();
   train->fallthrough(false);  // keep the raw flags here, not at the root
   ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });

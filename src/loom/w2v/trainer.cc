@@ -20,13 +20,6 @@ struct ThreadJob {
   std::atomic<int64_t>* word_count_actual;
 };
 
-float DecayedAlpha(const TrainContext& ctx, int64_t words) {
-  const float a0 = ctx.options.starting_alpha();
-  float alpha = a0 * (1 - words / static_cast<float>(ctx.options.iter * ctx.vocab->train_words() + 1));
-  if (alpha < a0 * 0.0001) alpha = static_cast<float>(a0 * 0.0001);
-  return alpha;
-}
-
 // The end of a thread's range: publishes its last words to the shared clock and saves its LCG
 // and learning rate. The debug line says how far the shared clock had gone when this thread
 // finished: with balanced threads every thread ends near 100% of the pass; a thread that ends
@@ -237,6 +230,13 @@ void BatchedEpoch(const ThreadJob& job) {
 }
 
 }  // namespace
+
+float DecayedAlpha(const TrainContext& ctx, int64_t words) {
+  const float a0 = ctx.options.starting_alpha();
+  float alpha = a0 * (1 - words / static_cast<float>(ctx.options.iter * ctx.vocab->train_words() + 1));
+  if (alpha < a0 * 0.0001) alpha = static_cast<float>(a0 * 0.0001);
+  return alpha;
+}
 
 TrainState InitialTrainState(const TrainOptions& options) {
   TrainState s;

@@ -28,6 +28,10 @@ struct TrainState {
 };
 TrainState InitialTrainState(const TrainOptions& options);
 
+// word2vec.c's linear decay: starting alpha x (1 - words / (iter x train words + 1)), floored
+// at 1e-4 of the start. `words` is the learning-rate clock (TrainState::words_done).
+float DecayedAlpha(const TrainContext& ctx, int64_t words);
+
 enum class Kernels { kFast, kSequential };
 
 using EpochCallback = std::function<Status(const TrainState&)>;

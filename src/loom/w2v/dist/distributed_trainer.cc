@@ -179,6 +179,11 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
     size_t e = mine.size() * static_cast<size_t>(round + 1) / static_cast<size_t>(r_count);
     int64_t before = state.words_done;
+    // A thread refreshes its alpha only every 10,000 of its own words; a round can be shorter
+    // than that (many rounds per epoch, many ranks), so every round starts from the global
+    // clock. (P = 1 keeps the single-process trainer's schedule, bit for bit.)
+    if (p > 1)
+      for (float& a : state.alpha) a = DecayedAlpha(ctx, state.words_done);
     if (e > b) LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state));
     if (p > 1) {
       // The learning-rate clock is global: add the other ranks' words of this round.

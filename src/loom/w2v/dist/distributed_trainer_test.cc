@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "loom/adasum/reference.h"
+#include "loom/base/strings.h"
+#include "loom/comm/thread/thread_transport.h"
 #include "loom/w2v/dist/distributed_trainer.h"
 #include "loom/w2v/dist/testing/dist_testing.h"
 #include "loom/w2v/trainer.h"
@@ -128,6 +130,40 @@ TEST(Distributed, OnlyTouchedRowsTravelAndReplicasAgree) {
       for (float x : m.syn0) ASSERT_TRUE(std::isfinite(x));
     }
   }
+}
+
+// With many rounds a rank's slice of a round is shorter than the 10,000 words after which a
+// thread refreshes its learning rate, so without the round-start refresh alpha would never
+// decay. Every round must start at word2vec.c's decay of the global clock as it stood after
+// the previous round (the threads keep that alpha through a round this short).
+TEST(Distributed, EveryRoundStartsAtTheGlobalClocksAlpha) {
+  Data data;
+  TrainOptions o = SmallOptions(false);
+  o.threads = 2;
+  auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
+  const int p = 3, rounds = 8;
+  ASSERT_LT(static_cast<int64_t>(data.tokens->tokens().size()) / (p * rounds * o.threads), 10000);
+  std::vector<Model> models(p, InitialModel(data, o));
+  std::vector<std::vector<float>> first_alpha(p), last_alpha(p);
+  const Status st = comm::thread::RunRanks(p, [&](comm::Communicator& comm) -> Status {
+    const size_t r = static_cast<size_t>(comm.rank());
+    int64_t clock = 0;  // words_done after the previous round, the same on every rank
+    auto after = [&](const DistributedProgress& pr) -> Status {
+      for (float a : pr.state.alpha)
+        if (a != DecayedAlpha(*ctx, clock))
+          return InternalError(StrCat("rank ", r, " round ", pr.rounds_done, " alpha ", a, " want ", DecayedAlpha(*ctx, clock)));
+      if (pr.rounds_done == 1) first_alpha[r] = pr.state.alpha;
+      last_alpha[r] = pr.state.alpha;
+      clock = pr.state.words_done;
+      return OkStatus();
+    };
+    return DistributedTrain(comm, *ctx, data.tokens->tokens(), &models[r],
+                            {.combiner = Combiner::kAdasum, .rounds_per_epoch = rounds}, nullptr, nullptr, after);
+  });
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(first_alpha[0][0], o.starting_alpha());
+  // The last round starts at 1 - 15/16 of the way: alpha has decayed to about a sixteenth.
+  EXPECT_LT(last_alpha[0][0], 0.1f * o.starting_alpha());
 }
 
 // Summing at alpha 10 blows the model up: every rank must return the same divergence error
