@@ -169,11 +169,6 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
   const size_t es = comm::DataTypeSize(dtype);
   const int tag = members.NextTagBase();
   const size_t num_tensors = offsets.size() - 1;
-  // Where the transport cannot map the partner's half (MPI lands it in a copy), the dots on
-  // each landing as it arrives save the dot pass's re-read of the landed half from memory.
-  const Exchange exchange = exchange_ == Exchange::kInPlace && !tr.maps_peer_in_place()
-                                ? Exchange::kOnArrival
-                                : exchange_;
   recv_.resize((n / 2 + 1) * es);
   struct Level { size_t lo, hi; };
   std::vector<Level> levels;
@@ -201,7 +196,7 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
       // Per tensor partial dots over the part of it this rank holds, in double.
       stats.assign(3 * num_tensors, 0.0);
       size_t cursor = 0;
-      if (exchange == Exchange::kOnArrival) {
+      if (exchange_ == Exchange::kOnArrival) {
         // Each piece of the partner's half as it lands (in cache): the copy and the dot pass
         // read it once between them. Pieces are element-aligned (kVisitPieceBytes % 8 == 0).
         LOOM_RETURN_IF_ERROR(tr.SendRecvVisit(
@@ -212,7 +207,7 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
                        stats);
             }));
       } else {
-        if (exchange == Exchange::kInPlace) {
+        if (exchange_ == Exchange::kInPlace) {
           // The partner's half where it lies until UnmapPeer below (the partner writes it
           // again only in the all-gather): the copy's read and write are saved.
           LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs,
@@ -245,7 +240,7 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
       }
       // Unmapped on errors too: the partner (which sees the same failure) may still be
       // reading this rank's half, which the caller is free to release once this returns.
-      if (exchange == Exchange::kInPlace) {
+      if (exchange_ == Exchange::kInPlace) {
         Status u = tr.UnmapPeer(partner, tag);
         if (st.ok()) st = u;
       }

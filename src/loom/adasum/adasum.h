@@ -73,8 +73,7 @@ class AdasumReducer {
   // the double partial sums on SendRecvVisit's 128 KiB piece grid, so all give the same bits.
   enum class Exchange {
     kInPlace,    // default: Transport::MapPeer; the dot pass and the combine read the partner's
-                 // half where it lies (threads: no copy); on a transport that cannot map it
-                 // (MPI: !maps_peer_in_place()) this runs as kOnArrival
+                 // half where it lies (threads: no copy); other backends land it first (= kCopy)
     kOnArrival,  // Transport::SendRecvVisit: dots on each 128 KiB piece right after it lands
     kCopy,       // SendRecv, then a separate dot pass (the earlier path: the tests' oracle)
   };

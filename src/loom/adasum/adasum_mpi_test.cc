@@ -88,15 +88,14 @@ TEST(AdasumMpi, MatchesTheTreeOnEveryRank) {
   }
 }
 
-// Halves over Transport::kLandingBytes travel as several MPI messages per level; the on-arrival
-// exchange visits each as it lands. Every exchange meets the criterion, and the ranks agree.
-TEST(AdasumMpi, EveryExchangeMeetsTheCriterionOverSeveralLandings) {
+// Every exchange over MPI on halves of several 128 KiB pieces meets the criterion and gives the
+// same bits on every rank and for every exchange (one piece grid for the dots).
+TEST(AdasumMpi, EveryExchangeMeetsTheCriterionAndGivesTheSameBits) {
   std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
   if (!world) GTEST_SKIP() << "needs a power-of-two rank count";
   comm::Communicator& c = *world;
   const int p = c.size();
-  // Two tensors, 3.2 MB in all: the first level's half is two landings, and a tensor's dots
-  // split across them.
+  // Two tensors, 3.2 MB in all, cut by piece and halving boundaries.
   const std::vector<size_t> sizes = {300005, 500003};
   std::vector<std::vector<double>> want(sizes.size());
   for (size_t k = 0; k < sizes.size(); ++k) {

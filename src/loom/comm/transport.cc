@@ -2,7 +2,6 @@
 #include "loom/comm/transport.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "loom/base/strings.h"
 
@@ -48,50 +47,9 @@ Status Transport::SendRecv(int dst, std::span<const std::byte> send, int src,
 
 Status Transport::SendRecvVisit(int dst, std::span<const std::byte> send, int src,
                                 std::span<std::byte> recv, int tag, const PieceVisitor& visit) {
-  if (send.size() <= kLandingBytes && recv.size() <= kLandingBytes) {
-    LOOM_RETURN_IF_ERROR(SendRecv(dst, send, src, recv, tag));
-    VisitPieces(recv, visit);
-    return OkStatus();
-  }
-  // Both directions travel as kLandingBytes messages on the one tag; FIFO per (src, dst, tag)
-  // matches them in order. Each landing is visited as soon as it has arrived, while it is
-  // still in this core's cache, instead of after the whole message (a second pass from
-  // memory). kLandingBytes is a multiple of kVisitPieceBytes, so the piece grid is unchanged.
-  static_assert(kLandingBytes % kVisitPieceBytes == 0);
-  const size_t num_recv = (recv.size() + kLandingBytes - 1) / kLandingBytes;
-  const size_t num_send = (send.size() + kLandingBytes - 1) / kLandingBytes;
-  std::vector<Request> requests;  // receives, then sends
-  requests.reserve(num_recv + num_send);
-  auto cancel_all = [&] {
-    for (Request& r : requests) Cancel(r);
-  };
-  // Posts the landings of one direction; on an error cancels everything posted so far.
-  auto post = [&](auto start, auto buffer, size_t count) -> Status {
-    for (size_t k = 0; k < count; ++k) {
-      const size_t off = k * kLandingBytes;
-      auto r = start(buffer.subspan(off, std::min(kLandingBytes, buffer.size() - off)));
-      if (!r.ok()) {
-        cancel_all();
-        return r.status();
-      }
-      requests.push_back(*r);
-    }
-    return OkStatus();
-  };
-  LOOM_RETURN_IF_ERROR(
-      post([&](std::span<std::byte> b) { return Irecv(src, tag, b); }, recv, num_recv));
-  LOOM_RETURN_IF_ERROR(
-      post([&](std::span<const std::byte> b) { return Isend(dst, tag, b); }, send, num_send));
-  for (size_t k = 0; k < num_recv; ++k) {
-    Status s = Wait(requests[k]);
-    if (!s.ok()) {
-      cancel_all();
-      return s;
-    }
-    const size_t end = std::min((k + 1) * kLandingBytes, recv.size());
-    VisitPieces(recv.first(end), visit, k * kLandingBytes);
-  }
-  return WaitAll(std::span<Request>(requests).subspan(num_recv));
+  LOOM_RETURN_IF_ERROR(SendRecv(dst, send, src, recv, tag));
+  VisitPieces(recv, visit);
+  return OkStatus();
 }
 
 StatusOr<std::span<const std::byte>> Transport::MapPeer(int peer, std::span<const std::byte> mine,

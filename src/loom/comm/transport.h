@@ -49,8 +49,6 @@ class Transport {
   virtual int size() const = 0;
   virtual std::string backend() const = 0;  // "thread", "mpi", "nccl"
   virtual MemoryKind memory_kind() const { return MemoryKind::kHost; }
-  // True where MapPeer returns the peer's own buffer (no copy): shared-memory backends.
-  virtual bool maps_peer_in_place() const { return false; }
 
   virtual StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) = 0;
   virtual StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) = 0;
@@ -82,15 +80,11 @@ class Transport {
   // thread once for every piece of `recv` after that piece has landed, in order, each exactly
   // once, before this returns OK. Pieces are [k·kVisitPieceBytes, (k+1)·kVisitPieceBytes)
   // clipped to the buffer, on every backend (so reductions in the visitor sum in the same order
-  // everywhere). The thread backend visits each piece right after copying it, while it is in
+  // everywhere). The default lands the whole message, then visits it (a blocked pass after the
+  // receive); the thread backend visits each piece right after copying it, while it is in
   // cache. On an error the visitor may have seen only some pieces. Host memory only.
-  // The default sends and receives messages over kLandingBytes as kLandingBytes pieces on the
-  // same tag and visits each as it lands (in cache); a size disagreement with the peer then
-  // shows as InvalidArgument on the last piece or, where the piece counts differ, as the
-  // timeout's Unavailable.
   using PieceVisitor = std::function<void(size_t offset, std::span<const std::byte> piece)>;
   static constexpr size_t kVisitPieceBytes = size_t{128} << 10;
-  static constexpr size_t kLandingBytes = size_t{1} << 20;
   virtual Status SendRecvVisit(int dst, std::span<const std::byte> send, int src,
                                std::span<std::byte> recv, int tag, const PieceVisitor& visit);
   // Exchange by reference, for an algorithm that reads the peer's bytes more than once: both

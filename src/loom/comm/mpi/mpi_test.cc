@@ -145,11 +145,11 @@ TEST(Mpi, SendRecvVisitVisitsTheLandedMessageOnTheGrid) {
   CheckSendRecvVisit(*c, 2 * Transport::kVisitPieceBytes + 7, 4);
 }
 
-// Over kLandingBytes the message travels as several landings, each visited as it arrives; a
-// message on the same tag right after must not be confused with them (FIFO per tag).
-TEST(Mpi, SendRecvVisitOverSeveralLandingsKeepsTheGridAndTheTagsOrder) {
+// A message of several MiB: the grid holds over many pieces, and a message on the same tag
+// right after must not be confused with it (FIFO per tag).
+TEST(Mpi, SendRecvVisitOfSeveralMegabytesKeepsTheGridAndTheTagsOrder) {
   auto c = World();
-  CheckSendRecvVisit(*c, 2 * Transport::kLandingBytes + Transport::kVisitPieceBytes + 7, 4);
+  CheckSendRecvVisit(*c, (size_t{2} << 20) + Transport::kVisitPieceBytes + 7, 4);
   const int r = c->rank(), peer = r ^ 1;
   if (peer >= c->size()) return;
   int32_t mine = 100 + r, theirs = -1;

@@ -279,7 +279,6 @@ class ThreadTransport : public Transport {
   int rank() const override { return rank_; }
   int size() const override { return world_->size(); }
   std::string backend() const override { return "thread"; }
-  bool maps_peer_in_place() const override { return true; }
 
   StatusOr<Request> Isend(int peer, int tag, std::span<const std::byte> data) override {
     LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "send"));
