@@ -39,6 +39,7 @@ struct DistArgs {
   int64_t comm_timeout_s = 1800;
   int64_t checkpoint_rounds = 0;  // --checkpoint-rounds K: checkpoint every K rounds (0: each epoch)
   w2v::dist::DistributedOptions options;
+  bool rounds_set = false;  // --rounds-per-epoch given; otherwise RoundsPerEpochFor(corpus, P)
 };
 
 Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, PipelineOptions* p,
@@ -101,14 +102,17 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
       else if (v != "thread") return InvalidArgumentError(StrCat("train: --backend ", v, ": expected thread or mpi"));
     }
     else if (flag == "comm-timeout") { LOOM_RETURN_IF_ERROR(num(&dist->comm_timeout_s)); }
-    else if (flag == "checkpoint-rounds") { LOOM_RETURN_IF_ERROR(num(&dist->checkpoint_rounds)); }
-    else if (flag == "rounds-per-epoch") { LOOM_RETURN_IF_ERROR(num(&n)); dist->options.rounds_per_epoch = static_cast<int>(n); }
-    else if (flag == "combiner") { LOOM_ASSIGN_OR_RETURN(dist->options.combiner, w2v::ParseCombiner(v)); }
-    else if (flag == "log-level") {
+    else if (flag == "checkpoint-rounds") { LOOM_RETURN_IF_ERROR(num(&dist->checkpoint_rounds));
+    } else if (flag == "rounds-per-epoch") {
+      LOOM_RETURN_IF_ERROR(num(&n));
+      dist->options.rounds_per_epoch = static_cast<int>(n);
+      dist->rounds_set = true;
+    } else if (flag == "combiner") {
+      LOOM_ASSIGN_OR_RETURN(dist->options.combiner, w2v::ParseCombiner(v));
+    } else if (flag == "log-level") {
       LOOM_ASSIGN_OR_RETURN(LogLevel level, ParseLogLevel(v));
       SetLogLevel(level);
-    }
-    else if (flag == "mode") {
+    } else if (flag == "mode") {
       if (v == "exact") o.mode = w2v::Mode::kExact;
       else if (v == "batched") o.mode = w2v::Mode::kBatched;
       else return InvalidArgumentError(StrCat("train: --mode ", v, ": expected exact or batched"));
@@ -170,6 +174,9 @@ Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p,
     if (comm.rank() == 0) LOOM_LOG(kInfo) << "resuming " << p.checkpoint << " after round " << c.rounds_done;
   } else {
     *model = w2v::InitModel(corpus.vocab.size(), opts.dim, opts.hs, opts.negative > 0, opts.seed);
+    if (!d.rounds_set)
+      dopt.rounds_per_epoch =
+          w2v::dist::RoundsPerEpochFor(static_cast<int64_t>(corpus.token_count), comm.size());
   }
   LOOM_ASSIGN_OR_RETURN(auto tctx, w2v::TrainContext::Create(corpus.vocab, opts));
   const int64_t every = d.checkpoint_rounds > 0 ? d.checkpoint_rounds : dopt.rounds_per_epoch;
@@ -378,64 +385,88 @@ StatusOr<DemoResult> W2vDemo(Context& ctx) {
 
 }  // namespace
 
-LOOM_REGISTER_COMMANDS(w2v, "word2vec: train (word2vec.c flags), eval, similar, analogy",
-                       [](CLI::App& app, Context& ctx) {
-  CLI::App* train = app.add_subcommand("train", "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: --ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner adasum|average|touched-average|sum, --rounds-per-epoch R (default 128), --checkpoint P [--checkpoint-rounds K], --resume)");
-  train->prefix_command();
-  train->fallthrough(false);  // keep the raw flags here, not at the root
-  ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });
+LOOM_REGISTER_COMMANDS(
+    w2v, "word2vec: train (word2vec.c flags), eval, similar, analogy",
+    [](CLI::App& app, Context& ctx) {
+      CLI::App* train = app.add_subcommand(
+          "train",
+          "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: "
+          "--ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner "
+          "adasum|average|touched-average|sum, --rounds-per-epoch R (default: max(128, corpus "
+          "words / (P x 8000))), --checkpoint P [--checkpoint-rounds K], --resume)");
+      train->prefix_command();
+      train->fallthrough(false);  // keep the raw flags here, not at the root
+      ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });
 
-  auto eval_args = std::make_shared<EvalArgs>();
-  CLI::App* eval = app.add_subcommand("eval", "Analogy accuracy (compute-accuracy) and word-similarity Spearman");
-  eval->add_option("vectors", eval_args->vectors, "Vector file (.bin or .txt)")->required();
-  eval->add_option("--questions", eval_args->questions, "Analogy questions (questions-words.txt format)");
-  eval->add_option("--threshold", eval_args->threshold, "Read only the first N vectors (0 = all)");
-  eval->add_option("--wordsim", eval_args->wordsim, "Word pairs with human scores (WordSim353 TSV)");
-  ctx.SetVerb(eval, [&ctx, eval_args] { return Eval(ctx, *eval_args); });
+      auto eval_args = std::make_shared<EvalArgs>();
+      CLI::App* eval = app.add_subcommand(
+          "eval", "Analogy accuracy (compute-accuracy) and word-similarity Spearman");
+      eval->add_option("vectors", eval_args->vectors, "Vector file (.bin or .txt)")->required();
+      eval->add_option("--questions", eval_args->questions,
+                       "Analogy questions (questions-words.txt format)");
+      eval->add_option("--threshold", eval_args->threshold,
+                       "Read only the first N vectors (0 = all)");
+      eval->add_option("--wordsim", eval_args->wordsim,
+                       "Word pairs with human scores (WordSim353 TSV)");
+      ctx.SetVerb(eval, [&ctx, eval_args] { return Eval(ctx, *eval_args); });
 
-  struct QueryArgs { std::string vectors; std::vector<std::string> words; int k = 10; };
-  auto sim = std::make_shared<QueryArgs>();
-  struct ClassesArgs {
-    std::string vectors, output;
-    int64_t k = 0;
-  };
-  auto cls = std::make_shared<ClassesArgs>();
-  CLI::App* classes = app.add_subcommand("classes", "K-means word classes of a vector file (word2vec.c's -classes output)");
-  classes->add_option("--vectors", cls->vectors, "Vector file (.bin or .txt)")->required();
-  classes->add_option("-k", cls->k, "Number of classes")->required();
-  classes->add_option("-o,--output", cls->output, "Class file to write (<word> <class> per line)")->required();
-  ctx.SetVerb(classes, [&ctx, cls]() -> Status {
-    LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(cls->vectors));
-    LOOM_ASSIGN_OR_RETURN(std::vector<int32_t> c,
-                          w2v::WordClasses(v.data, static_cast<int64_t>(v.words.size()), v.dim, cls->k));
-    LOOM_RETURN_IF_ERROR(w2v::WriteWordClasses(cls->output, v.words, c));
-    ctx.Emit({{"vectors", cls->vectors}, {"words", v.words.size()}, {"classes", cls->k}, {"output", cls->output}});
-    return OkStatus();
-  });
+      struct QueryArgs {
+        std::string vectors;
+        std::vector<std::string> words;
+        int k = 10;
+      };
+      auto sim = std::make_shared<QueryArgs>();
+      struct ClassesArgs {
+        std::string vectors, output;
+        int64_t k = 0;
+      };
+      auto cls = std::make_shared<ClassesArgs>();
+      CLI::App* classes = app.add_subcommand(
+          "classes", "K-means word classes of a vector file (word2vec.c's -classes output)");
+      classes->add_option("--vectors", cls->vectors, "Vector file (.bin or .txt)")->required();
+      classes->add_option("-k", cls->k, "Number of classes")->required();
+      classes
+          ->add_option("-o,--output", cls->output, "Class file to write (<word> <class> per line)")
+          ->required();
+      ctx.SetVerb(classes, [&ctx, cls]() -> Status {
+        LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(cls->vectors));
+        LOOM_ASSIGN_OR_RETURN(
+            std::vector<int32_t> c,
+            w2v::WordClasses(v.data, static_cast<int64_t>(v.words.size()), v.dim, cls->k));
+        LOOM_RETURN_IF_ERROR(w2v::WriteWordClasses(cls->output, v.words, c));
+        ctx.Emit({{"vectors", cls->vectors},
+                  {"words", v.words.size()},
+                  {"classes", cls->k},
+                  {"output", cls->output}});
+        return OkStatus();
+      });
 
-  CLI::App* similar = app.add_subcommand("similar", "Nearest neighbours of WORD by cosine");
-  similar->add_option("word", sim->words, "The word")->required()->expected(1);
-  similar->add_option("--vectors", sim->vectors, "Vector file")->required();
-  similar->add_option("-k", sim->k, "How many neighbours");
-  ctx.SetVerb(similar, [&ctx, sim]() -> Status {
-    LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(sim->vectors));
-    LOOM_ASSIGN_OR_RETURN(w2v::Neighbours n, w2v::Similar(v, sim->words[0], sim->k));
-    PrintNeighbours(ctx, sim->words[0], n);
-    return OkStatus();
-  });
+      CLI::App* similar = app.add_subcommand("similar", "Nearest neighbours of WORD by cosine");
+      similar->add_option("word", sim->words, "The word")->required()->expected(1);
+      similar->add_option("--vectors", sim->vectors, "Vector file")->required();
+      similar->add_option("-k", sim->k, "How many neighbours");
+      ctx.SetVerb(similar, [&ctx, sim]() -> Status {
+        LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(sim->vectors));
+        LOOM_ASSIGN_OR_RETURN(w2v::Neighbours n, w2v::Similar(v, sim->words[0], sim->k));
+        PrintNeighbours(ctx, sim->words[0], n);
+        return OkStatus();
+      });
 
-  auto an = std::make_shared<QueryArgs>();
-  CLI::App* analogy = app.add_subcommand("analogy", "A is to B as C is to ? (nearest to B - A + C)");
-  analogy->add_option("words", an->words, "A B C")->required()->expected(3);
-  analogy->add_option("--vectors", an->vectors, "Vector file")->required();
-  analogy->add_option("-k", an->k, "How many answers");
-  ctx.SetVerb(analogy, [&ctx, an]() -> Status {
-    LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(an->vectors));
-    LOOM_ASSIGN_OR_RETURN(w2v::Neighbours n, w2v::Analogy(v, an->words[0], an->words[1], an->words[2], an->k));
-    PrintNeighbours(ctx, StrCat(an->words[0], " : ", an->words[1], " :: ", an->words[2], " : ?"), n);
-    return OkStatus();
-  });
-});
+      auto an = std::make_shared<QueryArgs>();
+      CLI::App* analogy =
+          app.add_subcommand("analogy", "A is to B as C is to ? (nearest to B - A + C)");
+      analogy->add_option("words", an->words, "A B C")->required()->expected(3);
+      analogy->add_option("--vectors", an->vectors, "Vector file")->required();
+      analogy->add_option("-k", an->k, "How many answers");
+      ctx.SetVerb(analogy, [&ctx, an]() -> Status {
+        LOOM_ASSIGN_OR_RETURN(w2v::WordVectors v, w2v::ReadVectors(an->vectors));
+        LOOM_ASSIGN_OR_RETURN(w2v::Neighbours n,
+                              w2v::Analogy(v, an->words[0], an->words[1], an->words[2], an->k));
+        PrintNeighbours(ctx,
+                        StrCat(an->words[0], " : ", an->words[1], " :: ", an->words[2], " : ?"), n);
+        return OkStatus();
+      });
+    });
 
 LOOM_REGISTER_DEMO_STAGE(w2v, 50, W2vDemo);
 

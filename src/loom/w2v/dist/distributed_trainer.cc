@@ -143,6 +143,12 @@ Status SyncMatrix(comm::Communicator& comm, Combiner combiner, adasum::AdasumRed
 
 }  // namespace
 
+int RoundsPerEpochFor(int64_t corpus_words, int ranks) {
+  const int64_t per_round = kWordsPerRankRound * std::max(1, ranks);
+  const int64_t r = (std::max<int64_t>(0, corpus_words) + per_round - 1) / per_round;
+  return static_cast<int>(std::clamp<int64_t>(r, 128, int64_t{1} << 20));
+}
+
 Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
                         std::span<const uint32_t> tokens, Model* model,
                         const DistributedOptions& options, DistributedStats* stats,

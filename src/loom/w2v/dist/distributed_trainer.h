@@ -36,11 +36,18 @@ struct DistributedOptions {
   Combiner combiner = Combiner::kAdasum;
   // 128: on the 4.91M-word slice Adasum then reaches the sequential accuracy at P = 4 and 8 in
   // the same epochs (G6, README); 16 rounds were too stale. What matters is a rank's words per
-  // round (~10K or fewer met): P = 2 needs 256 there; R >= corpus words / (P x 10K).
+  // round (~10K or fewer met): P = 2 needs 256 there. RoundsPerEpochFor picks R from the corpus
+  // (what `loom w2v train` does unless --rounds-per-epoch is given).
   int rounds_per_epoch = 128;
   // Testing: every rank trains the whole corpus with the same seeds (identical data).
   bool replicate_data = false;
 };
+
+// Rounds per epoch that keep each rank's words per round at or under kWordsPerRankRound, and at
+// least 128: R = max(128, ceil(words / (P * kWordsPerRankRound))). G6 was met at 4.8K-9.6K
+// words per rank and round and missed at 19K (README); 8K leaves a margin.
+inline constexpr int64_t kWordsPerRankRound = 8000;
+int RoundsPerEpochFor(int64_t corpus_words, int ranks);
 
 struct DistributedStats {
   int64_t rows_sent = 0;    // touched rows this rank sent, summed over rounds and matrices

@@ -168,6 +168,22 @@ TEST(Distributed, EveryRoundStartsAtTheGlobalClocksAlpha) {
 
 // Summing at alpha 10 blows the model up: every rank must return the same divergence error
 // after the same round (the replicas are identical after a sync), so none waits for a peer.
+// The default round count keeps a rank's words per round at or under 8K (G6 met at 4.8K-9.6K,
+// missed at 19K), never below 128 rounds, and rounds up.
+TEST(Distributed, RoundsPerEpochKeepWordsPerRankRoundSmall) {
+  EXPECT_EQ(RoundsPerEpochFor(4'910'000, 2), 307);  // 4.91M / 16K = 306.9
+  EXPECT_EQ(RoundsPerEpochFor(4'910'000, 4), 154);
+  EXPECT_EQ(RoundsPerEpochFor(4'910'000, 8), 128);  // 76.7, raised to the floor
+  EXPECT_EQ(RoundsPerEpochFor(0, 4), 128);
+  EXPECT_EQ(RoundsPerEpochFor(8000 * 4 * 200, 4), 200);
+  EXPECT_EQ(RoundsPerEpochFor(8000 * 4 * 200 + 1, 4), 201);
+  for (int p : {2, 3, 5, 8, 16})
+    for (int64_t words : {int64_t{1'000'000}, int64_t{19'470'000}, int64_t{1'000'000'000}}) {
+      const int r = RoundsPerEpochFor(words, p);
+      EXPECT_LE(words, int64_t{r} * p * kWordsPerRankRound) << words << " words, P = " << p;
+    }
+}
+
 TEST(Distributed, DivergenceIsTheSameErrorOnEveryRank) {
   Data data;
   TrainOptions o = SmallOptions(false);
