@@ -22,7 +22,9 @@ StatusOr<std::unique_ptr<PhiModel>> PhiModel::Load(const std::string& dir) {
 }
 
 PhiModel::PhiModel(PhiConfig config, PhiWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {}
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  AdviseWeightHugePages(weights_);
+}
 
 KvCache PhiModel::NewCache() const {
   KvCache cache;

@@ -1,6 +1,7 @@
 // Weight loading by HF name; see weights.h.
 #include "loom/phi/weights.h"
 
+#include "loom/base/huge_pages.h"
 #include "loom/base/strings.h"
 
 namespace loom::phi {
@@ -222,7 +223,18 @@ Status QuantizeWeights(PhiWeights& weights, WeightType type) {
     l->type = type;
     std::vector<float>().swap(l->w);
   }
+  AdviseWeightHugePages(weights);
   return OkStatus();
+}
+
+void AdviseWeightHugePages(const PhiWeights& weights) {
+  auto advise = [](const Linear& l) {
+    AdviseHugePages(l.w.data(), l.w.size() * sizeof(float));
+    AdviseHugePages(l.packed.data(), l.packed.size());
+  };
+  advise(weights.lm_head);
+  for (const auto& l : weights.layers)
+    for (const Linear* x : {&l.qkv, &l.o, &l.up, &l.down}) advise(*x);
 }
 
 double StreamedWeightBytes(const PhiWeights& weights) {
