@@ -3,12 +3,17 @@
 # side by side with OpenMPI's own MPI_Allreduce / MPI_Allgather / MPI_Alltoall in the same
 # mpirun, and Adasum vs a plain sum on the same VHDD schedule. One JSON line per point.
 # Usage: scripts/bench-comm-mpi.sh LOOM_BINARY [RANKS...]   (default ranks: 2 4 8)
-# Environment: MAX (largest size, default 256MiB), FACTOR (size step, 4), ITERS (20).
+# Environment: MAX (largest size, default 256MiB), FACTOR (size step, 4), ITERS (20),
+# NO_SINGLE_COPY (1: OpenMPI without CMA single-copy, for containers that refuse it).
 set -euo pipefail
 loom=${1:?usage: $0 LOOM_BINARY [RANKS...]}
 shift
 ranks=${*:-2 4 8}
-export OMPI_MCA_btl_vader_single_copy_mechanism=none  # containers may refuse CMA
+# OpenMPI runs with its defaults, single-copy (CMA) transfers included, as users run it. Only
+# where a container refuses CMA (OpenMPI then warns and fails large messages) set
+# NO_SINGLE_COPY=1; the sweeps before 2026-11-28 06:00 UTC all ran that way, which costs
+# OpenMPI a copy on large messages (docs/benchmarks.md).
+if [[ ${NO_SINGLE_COPY:-0} == 1 ]]; then export OMPI_MCA_btl_vader_single_copy_mechanism=none; fi
 run() { mpirun --oversubscribe --allow-run-as-root -np "$1" "$loom" comm bench --backend mpi "${@:2}" --json; }
 for np in $ranks; do
   for c in allreduce allgather alltoall; do

@@ -5,9 +5,9 @@
 // twice (into its shared FIFO and out of it).
 //
 // Layout: rank q owns one segment (SegmentBytes(buffer_bytes), the same addresses being
-// readable by every rank through `segments[q]`): a control page holding q's arrival counter,
-// then two data buffers of `buffer_bytes` used in alternate rounds. A round moves up to
-// chunk_bytes() of each rank's data:
+// readable by every rank through `segments[q]`): a control page holding q's arrival counter
+// and the address q publishes for direct reads (set_peer_reader), then two data buffers of
+// `buffer_bytes` used in alternate rounds. A round moves up to chunk_bytes() of each rank's data:
 //   allreduce      copy-in, barrier, rank r reduces slice r of every buffer into rank 0's buffer
 //                  (in rank order 0, 1, …, so the sum is the sequential reference's), barrier,
 //                  copy-out; chunks up to kShmSmallBytes: copy-in, barrier, every rank reduces
@@ -28,9 +28,10 @@
 // Thread-safety: one object per rank, used by one thread at a time.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "loom/base/status.h"
@@ -41,6 +42,9 @@ namespace loom::comm {
 inline constexpr size_t kShmControlBytes = 4096;
 // Allreduce chunks up to this size are reduced whole by every rank (one barrier per round).
 inline constexpr size_t kShmSmallBytes = size_t{16} << 10;
+// Allgather/alltoall blocks from this size on are read directly from the peer when a
+// PeerReader is set (one copy instead of two); below it the staged copies' latency wins.
+inline constexpr size_t kShmDirectBytes = size_t{64} << 10;
 
 class ShmCollectives {
  public:
@@ -64,6 +68,23 @@ class ShmCollectives {
   // How long one barrier waits before Unavailable; <= 0: forever.
   void set_timeout_ms(int64_t ms) { timeout_ms_ = ms; }
 
+  // Direct reads from a peer's private memory (on Linux: cross-memory attach,
+  // process_vm_readv), given an address the peer published. With a reader set, allgather and
+  // alltoall blocks of at least kShmDirectBytes travel in one copy, from the peer's send buffer
+  // straight into this rank's recv, instead of two (into the shared buffer and out again), as
+  // OpenMPI's single-copy transfers do. Every rank must set a reader or none (the protocol
+  // differs); the MPI backend probes that reads work between all ranks before it sets one.
+  // Allgather takes the reader only with set_direct_allgather(true).
+  using PeerReader = std::function<Status(int peer, const void* remote, void* local, size_t bytes)>;
+  void set_peer_reader(PeerReader reader) { reader_ = std::move(reader); }
+  // A PeerReader over Linux process_vm_readv, peer q being process pids[q]; nullptr where the
+  // system has no such call.
+  static PeerReader CrossMemoryReader(std::vector<int> pids);
+  bool has_peer_reader() const { return static_cast<bool>(reader_); }
+  // Allgather through the reader too (default off: the staged copy measured faster at 8 ranks,
+  // docs/benchmarks.md; alltoall gains). Every rank must use the same value.
+  void set_direct_allgather(bool on) { direct_allgather_ = on; }
+
   Status Barrier();
   // The shapes of Communicator (communicator.h); avg reduces as sum (the caller divides).
   Status AllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
@@ -74,6 +95,10 @@ class ShmCollectives {
  private:
   std::byte* Buffer(int q) const;  // rank q's data buffer of the current round
   uint64_t* Counter(int q) const;
+  uint64_t* Published(int q) const;  // the address rank q published for direct reads
+  // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
+  // block: this rank's block of every peer's `send`) through the PeerReader.
+  Status DirectExchange(const void* send, void* recv, size_t block, bool alltoall);
 
   int rank_;
   std::vector<std::byte*> segments_;
@@ -82,6 +107,9 @@ class ShmCollectives {
   uint64_t arrivals_ = 0;  // barriers this rank has entered
   uint64_t round_ = 0;     // selects the buffer
   bool broken_ = false;
+  PeerReader reader_;
+  bool direct_allgather_ = false;
+  std::vector<std::byte> staging_;  // a private copy of `send` when it overlaps `recv`
 };
 
 }  // namespace loom::comm

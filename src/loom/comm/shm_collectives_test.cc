@@ -4,12 +4,13 @@
 // bit for bit; and a missing rank is Unavailable within the timeout.
 #include "loom/comm/shm_collectives.h"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <functional>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "loom/base/aligned_buffer.h"
 #include "loom/base/strings.h"
@@ -132,6 +133,64 @@ TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
               ASSERT_EQ(ag[r][q * block + i], byte_of(q, q, i)) << "allgather p=" << p << " r=" << r;
               ASSERT_EQ(a2a[r][q * block + i], byte_of(q, r, i)) << "alltoall p=" << p << " r=" << r;
             }
+        }
+      }
+}
+
+// Blocks of kShmDirectBytes and more go through the PeerReader in one copy: with a memcpy
+// reader and with the real process_vm_readv (all ranks here are threads of one process, so
+// every pid is ours), in place too, every byte lands where the collective puts it.
+TEST(ShmCollectives, DirectReadsMoveEveryByte) {
+  for (int mode = 0; mode < 2; ++mode)
+    for (int p : {1, 2, 3, 5})
+      for (size_t block : {kShmDirectBytes, kShmDirectBytes + 3, size_t{100003}}) {
+        const size_t pc = static_cast<size_t>(p);
+        auto byte_of = [](size_t from, size_t to, size_t i) {
+          return static_cast<std::byte>((from * 31 + to * 7 + i * 13) & 0xff);
+        };
+        ShmCollectives::PeerReader reader =
+            mode == 0 ? ShmCollectives::PeerReader(
+                            [](int, const void* remote, void* local, size_t bytes) -> Status {
+                              std::memcpy(local, remote, bytes);
+                              return OkStatus();
+                            })
+                      : ShmCollectives::CrossMemoryReader(std::vector<int>(pc, getpid()));
+        if (!reader) GTEST_SKIP() << "no process_vm_readv here";
+        std::vector<std::vector<std::byte>> ag(pc), a2a(pc), ag_in_place(pc), a2a_in_place(pc);
+        auto st =
+            RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
+              s.set_peer_reader(reader);
+              s.set_direct_allgather(true);
+              const size_t r = static_cast<size_t>(s.rank());
+              std::vector<std::byte> mine(block), all(block * pc);
+              for (size_t i = 0; i < block; ++i) mine[i] = byte_of(r, r, i);
+              for (size_t j = 0; j < pc; ++j)
+                for (size_t i = 0; i < block; ++i) all[j * block + i] = byte_of(r, j, i);
+              ag[r].assign(block * pc, std::byte{0});
+              a2a[r].assign(block * pc, std::byte{0});
+              LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
+              LOOM_RETURN_IF_ERROR(s.AllToAll(all.data(), a2a[r].data(), block));
+              // In place: allgather from the rank's own slot, alltoall over its own input.
+              ag_in_place[r].assign(block * pc, std::byte{0});
+              std::memcpy(ag_in_place[r].data() + r * block, mine.data(), block);
+              LOOM_RETURN_IF_ERROR(
+                  s.AllGather(ag_in_place[r].data() + r * block, ag_in_place[r].data(), block));
+              a2a_in_place[r] = all;
+              return s.AllToAll(a2a_in_place[r].data(), a2a_in_place[r].data(), block);
+            });
+        for (size_t r = 0; r < pc; ++r) {
+          ASSERT_TRUE(st[r].ok()) << st[r];
+          std::vector<std::byte> want_ag(block * pc), want_a2a(block * pc);
+          for (size_t q = 0; q < pc; ++q)
+            for (size_t i = 0; i < block; ++i) {
+              want_ag[q * block + i] = byte_of(q, q, i);
+              want_a2a[q * block + i] = byte_of(q, r, i);
+            }
+          const std::string what = StrCat("mode ", mode, " p=", p, " block ", block, " r=", r);
+          EXPECT_TRUE(ag[r] == want_ag) << "allgather " << what;
+          EXPECT_TRUE(a2a[r] == want_a2a) << "alltoall " << what;
+          EXPECT_TRUE(ag_in_place[r] == want_ag) << "allgather in place " << what;
+          EXPECT_TRUE(a2a_in_place[r] == want_a2a) << "alltoall in place " << what;
         }
       }
 }

@@ -249,6 +249,34 @@ TEST(Mpi, SharedMemoryCollectivesMatchReference) {
   EXPECT_EQ(big.back(), p * (p + 1) / 2.0);
 }
 
+// Blocks of kShmDirectBytes and more: where process_vm_readv works between the ranks (it does
+// under mpirun on this host) they are read straight from the peer's send buffer; both paths must
+// move every byte (in place: shm_collectives_test). LOOM_COMM_CMA=0 keeps the staged copies.
+TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
+  auto c = World();
+  const int p = c->size(), r = c->rank();
+  const size_t pc = static_cast<size_t>(p), block = kShmDirectBytes + 4 * 1000 + 4;
+  auto word = [](size_t from, size_t to, size_t i) {
+    return static_cast<int32_t>(from * 1000003 + to * 7919 + i);
+  };
+  const size_t n = block / 4;
+  std::vector<int32_t> mine(n), all(n * pc), ag(n * pc), a2a(n * pc);
+  for (size_t i = 0; i < n; ++i) mine[i] = word(static_cast<size_t>(r), static_cast<size_t>(r), i);
+  for (size_t j = 0; j < pc; ++j)
+    for (size_t i = 0; i < n; ++i) all[j * n + i] = word(static_cast<size_t>(r), j, i);
+  const CollectiveOptions o{.algorithm = Algorithm::kShm};
+  ASSERT_TRUE(c->AllGather(mine.data(), ag.data(), n, DataType::kI32, o).ok());
+  ASSERT_TRUE(c->AllToAll(all.data(), a2a.data(), n, DataType::kI32, o).ok());
+  std::vector<int32_t> want_ag(n * pc), want_a2a(n * pc);
+  for (size_t q = 0; q < pc; ++q)
+    for (size_t i = 0; i < n; ++i) {
+      want_ag[q * n + i] = word(q, q, i);
+      want_a2a[q * n + i] = word(q, static_cast<size_t>(r), i);
+    }
+  EXPECT_TRUE(ag == want_ag) << "allgather on rank " << r;
+  EXPECT_TRUE(a2a == want_a2a) << "alltoall on rank " << r;
+}
+
 TEST(Mpi, SharedMemoryCanBeTurnedOff) {
   setenv("LOOM_COMM_SHM", "0", 1);
   auto c = World();

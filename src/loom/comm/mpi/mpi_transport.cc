@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
 #include "loom/comm/shm_collectives.h"
@@ -262,7 +264,35 @@ class MpiTransport : public Transport {
     std::memset(segments[static_cast<size_t>(rank_)], 0, kShmControlBytes);  // arrival counter
     MPI_Barrier(comm_);                      // every counter is zero before anyone arrives
     shm_ = std::make_unique<ShmCollectives>(rank_, std::move(segments), buffer_bytes);
+    SetUpDirectReads();
     return OkStatus();
+  }
+  // One-copy allgather/alltoall (ShmCollectives::set_peer_reader) where every rank can read
+  // every other's memory with process_vm_readv (ptrace rules allow it: same user, no Yama
+  // restriction), which each rank probes on its neighbour; all ranks agree, and a refusal
+  // anywhere keeps the two-copy path everywhere. LOOM_COMM_CMA=0 turns it off.
+  void SetUpDirectReads() {
+    const char* env = std::getenv("LOOM_COMM_CMA");
+    int ok = env != nullptr && std::strcmp(env, "0") == 0 ? 0 : 1;
+    const int pid = static_cast<int>(getpid());
+    const uint64_t probe = 0x10CA1C0FFEEull + static_cast<uint64_t>(rank_);
+    const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&probe));
+    std::vector<int> pids(static_cast<size_t>(size_));
+    std::vector<uint64_t> addresses(static_cast<size_t>(size_));
+    MPI_Allgather(&pid, 1, MPI_INT, pids.data(), 1, MPI_INT, comm_);
+    MPI_Allgather(&address, 1, MPI_UINT64_T, addresses.data(), 1, MPI_UINT64_T, comm_);
+    ShmCollectives::PeerReader reader = ShmCollectives::CrossMemoryReader(pids);
+    if (!reader) ok = 0;
+    if (ok && size_ > 1) {
+      const int next = (rank_ + 1) % size_;
+      uint64_t got = 0;
+      Status s = reader(next, reinterpret_cast<const void*>(addresses[static_cast<size_t>(next)]),
+                        &got, sizeof(got));
+      ok = s.ok() && got == 0x10CA1C0FFEEull + static_cast<uint64_t>(next) ? 1 : 0;
+    }
+    // Also keeps `probe` alive until every neighbour has read it.
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
+    if (ok) shm_->set_peer_reader(std::move(reader));
   }
   // MPI_Win_free synchronises all ranks; after a timed-out barrier some rank may never come.
   // So the ranks first agree, within the timeout, that nobody's window is broken; otherwise
