@@ -71,6 +71,21 @@ std::vector<std::byte> Reduced(DataType dtype, ReduceOp op, int p, size_t n, siz
   return acc;
 }
 
+// Byte i of the block rank `from` sends to rank `to`.
+std::byte ByteOf(size_t from, size_t to, size_t i) {
+  return static_cast<std::byte>((from * 31 + to * 7 + i * 13) & 0xff);
+}
+
+// Rank r's allgather input (its block to itself) and alltoall input (its block to each rank).
+void RankBlocks(size_t r, size_t pc, size_t block, std::vector<std::byte>& mine,
+                std::vector<std::byte>& all) {
+  mine.resize(block);
+  all.resize(block * pc);
+  for (size_t i = 0; i < block; ++i) mine[i] = ByteOf(r, r, i);
+  for (size_t j = 0; j < pc; ++j)
+    for (size_t i = 0; i < block; ++i) all[j * block + i] = ByteOf(r, j, i);
+}
+
 const DataType kTypes[] = {DataType::kF32, DataType::kF64, DataType::kF16,
                            DataType::kBF16, DataType::kI32, DataType::kI64};
 const ReduceOp kOps[] = {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax,
@@ -111,16 +126,11 @@ TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
     for (size_t block : {size_t{0}, size_t{1}, size_t{7}, size_t(64 * p + 3), size_t{5000}})
       for (size_t chunk : {size_t{64}, size_t{1000}, size_t{64} << 10}) {
         const size_t pc = static_cast<size_t>(p);
-        auto byte_of = [](size_t from, size_t to, size_t i) {
-          return static_cast<std::byte>((from * 31 + to * 7 + i * 13) & 0xff);
-        };
         std::vector<std::vector<std::byte>> ag(pc), a2a(pc);
         auto st = RunShm(p, size_t{64} << 10, chunk, 20000, [&](ShmCollectives& s) -> Status {
           const size_t r = static_cast<size_t>(s.rank());
-          std::vector<std::byte> mine(block), all(block * pc);
-          for (size_t i = 0; i < block; ++i) mine[i] = byte_of(r, r, i);
-          for (size_t j = 0; j < pc; ++j)
-            for (size_t i = 0; i < block; ++i) all[j * block + i] = byte_of(r, j, i);
+          std::vector<std::byte> mine, all;
+          RankBlocks(r, pc, block, mine, all);
           ag[r].assign(block * pc, std::byte{0});
           a2a[r].assign(block * pc, std::byte{0});
           LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
@@ -130,8 +140,8 @@ TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
           ASSERT_TRUE(st[r].ok()) << st[r];
           for (size_t q = 0; q < pc; ++q)
             for (size_t i = 0; i < block; ++i) {
-              ASSERT_EQ(ag[r][q * block + i], byte_of(q, q, i)) << "allgather p=" << p << " r=" << r;
-              ASSERT_EQ(a2a[r][q * block + i], byte_of(q, r, i)) << "alltoall p=" << p << " r=" << r;
+              ASSERT_EQ(ag[r][q * block + i], ByteOf(q, q, i)) << "allgather p=" << p << " r=" << r;
+              ASSERT_EQ(a2a[r][q * block + i], ByteOf(q, r, i)) << "alltoall p=" << p << " r=" << r;
             }
         }
       }
@@ -145,9 +155,6 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
     for (int p : {1, 2, 3, 5})
       for (size_t block : {kShmDirectBytes, kShmDirectBytes + 3, size_t{100003}}) {
         const size_t pc = static_cast<size_t>(p);
-        auto byte_of = [](size_t from, size_t to, size_t i) {
-          return static_cast<std::byte>((from * 31 + to * 7 + i * 13) & 0xff);
-        };
         ShmCollectives::PeerReader reader =
             mode == 0 ? ShmCollectives::PeerReader(
                             [](int, const void* remote, void* local, size_t bytes) -> Status {
@@ -162,10 +169,8 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
               s.set_peer_reader(reader);
               s.set_direct_allgather(true);
               const size_t r = static_cast<size_t>(s.rank());
-              std::vector<std::byte> mine(block), all(block * pc);
-              for (size_t i = 0; i < block; ++i) mine[i] = byte_of(r, r, i);
-              for (size_t j = 0; j < pc; ++j)
-                for (size_t i = 0; i < block; ++i) all[j * block + i] = byte_of(r, j, i);
+              std::vector<std::byte> mine, all;
+              RankBlocks(r, pc, block, mine, all);
               ag[r].assign(block * pc, std::byte{0});
               a2a[r].assign(block * pc, std::byte{0});
               LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
@@ -183,8 +188,8 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
           std::vector<std::byte> want_ag(block * pc), want_a2a(block * pc);
           for (size_t q = 0; q < pc; ++q)
             for (size_t i = 0; i < block; ++i) {
-              want_ag[q * block + i] = byte_of(q, q, i);
-              want_a2a[q * block + i] = byte_of(q, r, i);
+              want_ag[q * block + i] = ByteOf(q, q, i);
+              want_a2a[q * block + i] = ByteOf(q, r, i);
             }
           const std::string what = StrCat("mode ", mode, " p=", p, " block ", block, " r=", r);
           EXPECT_TRUE(ag[r] == want_ag) << "allgather " << what;
