@@ -80,7 +80,6 @@ class ShmCollectives {
   // A PeerReader over Linux process_vm_readv, peer q being process pids[q]; nullptr where the
   // system has no such call.
   static PeerReader CrossMemoryReader(std::vector<int> pids);
-  bool has_peer_reader() const { return static_cast<bool>(reader_); }
   // Allgather through the reader too (default off: the staged copy measured faster at 8 ranks,
   // docs/benchmarks.md; alltoall gains). Every rank must use the same value.
   void set_direct_allgather(bool on) { direct_allgather_ = on; }

@@ -195,6 +195,13 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& c) {
   return w;
 }
 
+namespace {
+void AdviseLinearHugePages(const Linear& l) {
+  AdviseHugePages(l.w.data(), l.w.size() * sizeof(float));
+  AdviseHugePages(l.packed.data(), l.packed.size());
+}
+}  // namespace
+
 Status QuantizeWeights(PhiWeights& weights, WeightType type) {
   std::vector<Linear*> all;
   for (auto& l : weights.layers)
@@ -215,26 +222,23 @@ Status QuantizeWeights(PhiWeights& weights, WeightType type) {
       std::vector<uint8_t>().swap(l->packed);
       l->type = WeightType::kF32;
     }
-    if (type == WeightType::kF32) continue;
-    const size_t row = RowBytes(type, l->in);
-    l->packed.resize(row * static_cast<size_t>(l->out));
-    for (int64_t r = 0; r < l->out; ++r)
-      QuantizeRow(type, l->w.data() + r * l->in, l->in, l->packed.data() + r * row);
-    l->type = type;
-    std::vector<float>().swap(l->w);
+    if (type != WeightType::kF32) {
+      const size_t row = RowBytes(type, l->in);
+      l->packed.resize(row * static_cast<size_t>(l->out));
+      for (int64_t r = 0; r < l->out; ++r)
+        QuantizeRow(type, l->w.data() + r * l->in, l->in, l->packed.data() + r * row);
+      l->type = type;
+      std::vector<float>().swap(l->w);
+    }
+    AdviseLinearHugePages(*l);  // new storage; the unchanged matrices were advised already
   }
-  AdviseWeightHugePages(weights);
   return OkStatus();
 }
 
 void AdviseWeightHugePages(const PhiWeights& weights) {
-  auto advise = [](const Linear& l) {
-    AdviseHugePages(l.w.data(), l.w.size() * sizeof(float));
-    AdviseHugePages(l.packed.data(), l.packed.size());
-  };
-  advise(weights.lm_head);
+  AdviseLinearHugePages(weights.lm_head);
   for (const auto& l : weights.layers)
-    for (const Linear* x : {&l.qkv, &l.o, &l.up, &l.down}) advise(*x);
+    for (const Linear* x : {&l.qkv, &l.o, &l.up, &l.down}) AdviseLinearHugePages(*x);
 }
 
 double StreamedWeightBytes(const PhiWeights& weights) {
