@@ -255,7 +255,7 @@ Status Train(Context& ctx, const std::vector<std::string>& args) {
   Json rec = {{"vocab_size", r.vocab_size}, {"train_words", r.train_words},
               {"words_trained", r.tokens}, {"train_seconds", r.train_seconds},
               {"total_seconds", r.total_seconds}, {"words_per_second", r.words_per_second()},
-              {"output", p.output}};
+              {"train_cpu_seconds", r.train_cpu_seconds}, {"output", p.output}};
   ctx.Emit(rec);
   return OkStatus();
 }

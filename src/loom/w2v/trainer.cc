@@ -1,5 +1,7 @@
 #include "loom/w2v/trainer.h"
 
+#include <time.h>
+
 #include <thread>
 
 #include "loom/base/logging.h"
@@ -10,6 +12,14 @@
 namespace loom::w2v {
 namespace {
 
+// CPU time of the calling thread: per-thread CPU per word is the load-independent measure of
+// what a second thread costs (cache-line traffic on shared rows shows up as more CPU per word).
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 struct ThreadJob {
   int id;
   const TrainContext* ctx;
@@ -18,6 +28,7 @@ struct ThreadJob {
   uint64_t* next_random;
   float* alpha;
   std::atomic<int64_t>* word_count_actual;
+  double* cpu_seconds;  // this thread's slot
 };
 
 // The end of a thread's range: publishes its last words to the shared clock and saves its LCG
@@ -25,7 +36,9 @@ struct ThreadJob {
 // finished: with balanced threads every thread ends near 100% of the pass; a thread that ends
 // early left its partner to train the rest of its range at a smaller alpha.
 void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_count,
-                 uint64_t next_random, float alpha) {
+                 uint64_t next_random, float alpha, int64_t cpu_start) {
+  const double cpu_ns = static_cast<double>(ThreadCpuNanos() - cpu_start);
+  *job.cpu_seconds = cpu_ns * 1e-9;
   int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
                   (word_count - last_word_count);
   *job.next_random = next_random;
@@ -33,7 +46,8 @@ void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_cou
   const TrainContext& ctx = *job.ctx;
   LOOM_LOG(kDebug) << "w2v thread " << job.id << " finished its " << word_count << " words at global word "
                    << total << " (" << 100.0 * total / (ctx.options.iter * ctx.vocab->train_words())
-                   << "% of training), alpha " << alpha;
+                   << "% of training), alpha " << alpha << ", " << cpu_ns * 1e-9 << " CPU-s, "
+                   << cpu_ns / static_cast<double>(std::max<int64_t>(word_count, 1)) << " CPU-ns/word";
 }
 
 // Reads the next sentence as word2vec.c does; returns false at the end of the range with an
@@ -80,6 +94,7 @@ void ExactEpoch(const ThreadJob& job) {
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
   SentenceReader reader(ctx, job.tokens);
+  const int64_t cpu_start = ThreadCpuNanos();
 
   auto output_step = [&](int64_t word, const float* h, float* e) {
     if (o.hs) {
@@ -167,7 +182,7 @@ void ExactEpoch(const ThreadJob& job) {
     sentence_position++;
     if (sentence_position >= sentence_length) sentence_length = 0;
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha);
+  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
 
 void BatchedEpoch(const ThreadJob& job) {
@@ -181,6 +196,7 @@ void BatchedEpoch(const ThreadJob& job) {
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
   SentenceReader reader(ctx, job.tokens);
+  const int64_t cpu_start = ThreadCpuNanos();
   HogBatchScratch scratch;
   std::vector<int32_t> inputs(static_cast<size_t>(2 * window)), outputs(static_cast<size_t>(o.negative + 1));
   std::vector<float> mult(static_cast<size_t>(o.negative + 1));
@@ -226,7 +242,7 @@ void BatchedEpoch(const ThreadJob& job) {
       }
     }
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha);
+  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
 
 }  // namespace
@@ -256,11 +272,12 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     return FailedPreconditionError("model shape does not match vocabulary and -size");
   std::atomic<int64_t> wca(state->words_done);
   std::vector<ThreadJob> jobs;
+  std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
   for (int t = 0; t < threads; ++t) {
     size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
     size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
     jobs.push_back({t, &ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
-                    &state->alpha[static_cast<size_t>(t)], &wca});
+                    &state->alpha[static_cast<size_t>(t)], &wca, &cpu[static_cast<size_t>(t)]});
   }
   auto run = [&](const ThreadJob& job) {
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
@@ -276,6 +293,7 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     for (auto& th : pool) th.join();
   }
   state->words_done = wca.load();
+  for (double c : cpu) state->cpu_seconds += c;
   return OkStatus();
 }
 

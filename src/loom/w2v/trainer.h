@@ -25,6 +25,10 @@ struct TrainState {
   int64_t words_done = 0;
   std::vector<uint64_t> rng;
   std::vector<float> alpha;
+  // CPU seconds the training threads spent in this process (summed over threads; a measure,
+  // not checkpointed). Per word it does not depend on how loaded the machine is, so it shows
+  // what a second thread costs where wall-clock scaling cannot (bench/w2v_scaling.sh).
+  double cpu_seconds = 0;
 };
 TrainState InitialTrainState(const TrainOptions& options);
 
