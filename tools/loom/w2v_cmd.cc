@@ -204,7 +204,7 @@ Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p,
             {"rounds_per_epoch", dopt.rounds_per_epoch},
             {"words_trained", corpus.token_count * (last - (start ? start->rounds_done : 0)) / dopt.rounds_per_epoch}, {"train_seconds", seconds},
             {"rows_sent_rank0", stats.rows_sent}, {"rows_total_rank0", stats.rows_total},
-            {"output", p.output}});
+            {"scan_seconds_rank0", stats.scan_seconds}, {"output", p.output}});
   return OkStatus();
 }
 
