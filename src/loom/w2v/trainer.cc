@@ -29,6 +29,7 @@ struct ThreadJob {
   float* alpha;
   std::atomic<int64_t>* word_count_actual;
   double* cpu_seconds;  // this thread's slot
+  uint8_t* touched_out;  // this thread's marks of updated output rows (syn1neg / syn1), or null
 };
 
 // The end of a thread's range: publishes its last words to the shared clock and saves its LCG
@@ -88,6 +89,7 @@ void ExactEpoch(const ThreadJob& job) {
   float* syn0 = job.model->syn0.data();
   float* syn1 = job.model->syn1.data();
   float* syn1neg = job.model->syn1neg.data();
+  uint8_t* const mark = job.touched_out;
   std::vector<float> neu1(static_cast<size_t>(d)), neu1e(static_cast<size_t>(d));
   int64_t sen[kMaxSentenceLength + 1] = {0};
   int64_t sentence_length = 0, sentence_position = 0, word_count = 0, last_word_count = 0;
@@ -102,6 +104,7 @@ void ExactEpoch(const ThreadJob& job) {
       const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
       for (size_t j = 0; j < code.size(); j++) {
         float* r = syn1 + point[j] * d;
+        if (mark != nullptr) mark[point[j]] = 1;
         float f = Ops::Dot(h, r, d);
         if (f <= -kMaxExp || f >= kMaxExp) continue;
         float g = (1 - code[j] - ctx.sigmoid(f)) * alpha;
@@ -124,6 +127,7 @@ void ExactEpoch(const ThreadJob& job) {
           label = 0;
         }
         float* r = syn1neg + target * d;
+        if (mark != nullptr) mark[target] = 1;
         float f = Ops::Dot(h, r, d);
         float g;
         if (f > kMaxExp) g = (label - 1) * alpha;
@@ -237,6 +241,8 @@ void BatchedEpoch(const ThreadJob& job) {
             mult[static_cast<size_t>(n_out++)] = 1;
           }
         }
+        if (job.touched_out != nullptr)
+          for (int j = 0; j < n_out; ++j) job.touched_out[outputs[static_cast<size_t>(j)]] = 1;
         HogBatchUpdate(inputs.data() + start, nb, outputs.data(), mult.data(), n_out, alpha, d,
                        ctx.sigmoid, job.model->syn0.data(), job.model->syn1neg.data(), &scratch);
       }
@@ -264,7 +270,7 @@ TrainState InitialTrainState(const TrainOptions& options) {
 }
 
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
-                  TrainState* state, Kernels kernels) {
+                  TrainState* state, Kernels kernels, std::vector<uint8_t>* touched_out) {
   const int threads = static_cast<int>(state->rng.size());
   if (threads < 1 || state->alpha.size() != state->rng.size())
     return FailedPreconditionError("training state has no threads");
@@ -273,11 +279,15 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   std::atomic<int64_t> wca(state->words_done);
   std::vector<ThreadJob> jobs;
   std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
+  // One mark array per thread (no cache line written by two threads), merged after the join.
+  std::vector<std::vector<uint8_t>> marks(touched_out != nullptr ? static_cast<size_t>(threads) : 0);
+  for (auto& m : marks) m.assign(static_cast<size_t>(model->vocab_size), 0);
   for (int t = 0; t < threads; ++t) {
     size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
     size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
     jobs.push_back({t, &ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
-                    &state->alpha[static_cast<size_t>(t)], &wca, &cpu[static_cast<size_t>(t)]});
+                    &state->alpha[static_cast<size_t>(t)], &wca, &cpu[static_cast<size_t>(t)],
+                    marks.empty() ? nullptr : marks[static_cast<size_t>(t)].data()});
   }
   auto run = [&](const ThreadJob& job) {
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
@@ -294,6 +304,11 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   }
   state->words_done = wca.load();
   for (double c : cpu) state->cpu_seconds += c;
+  if (touched_out != nullptr) {
+    touched_out->resize(static_cast<size_t>(model->vocab_size), 0);
+    for (const auto& m : marks)
+      for (size_t i = 0; i < m.size(); ++i) (*touched_out)[i] |= m[i];
+  }
   return OkStatus();
 }
 

@@ -42,9 +42,12 @@ using EpochCallback = std::function<Status(const TrainState&)>;
 
 // One pass over `tokens` (split into exact ranges, one per thread of `state`), advancing the
 // threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
-// building block of Train and of the distributed trainer's rounds.
+// building block of Train and of the distributed trainer's rounds. When `touched_out` is set,
+// it is sized to the vocabulary and row w is set to 1 for every output row (syn1neg target or
+// negative, syn1 inner node) the pass updated; rows already marked stay marked.
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
-                  TrainState* state, Kernels kernels = Kernels::kFast);
+                  TrainState* state, Kernels kernels = Kernels::kFast,
+                  std::vector<uint8_t>* touched_out = nullptr);
 
 // Runs epochs state->epochs_done .. options.iter - 1, calling `after_epoch` (if set) after
 // each. FailedPrecondition if the state's thread count differs from the options'.

@@ -189,7 +189,8 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
   }
   TrainState& state = progress.state;
   Model base = *model;  // the replicas' common state at the last round
-  std::vector<uint8_t> in_slice;  // per word: a token of this round's slice
+  std::vector<uint8_t> in_slice;     // per word: a token of this round's slice
+  std::vector<uint8_t> out_touched;  // per output row: updated by this rank's kernels this round
   for (int64_t g = progress.rounds_done; g < o.iter * r_count; ++g) {
     const int64_t round = g % r_count;
     size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
@@ -200,20 +201,23 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     // clock. (P = 1 keeps the single-process trainer's schedule, bit for bit.)
     if (p > 1)
       for (float& a : state.alpha) a = DecayedAlpha(ctx, state.words_done);
-    if (e > b) LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state));
+    out_touched.assign(static_cast<size_t>(model->vocab_size), 0);
+    if (e > b)
+      LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state, Kernels::kFast,
+                                      p > 1 ? &out_touched : nullptr));
     if (p > 1) {
       // The learning-rate clock is global: add the other ranks' words of this round.
       int64_t local = state.words_done - before, global = 0;
       LOOM_RETURN_IF_ERROR(comm.AllReduce(&local, &global, 1, comm::DataType::kI64, comm::ReduceOp::kSum));
       state.words_done = before + global;
       // A syn0 row changes only when its word is a token of this round's slice (it is read and
-      // updated as a context word); output rows also change for drawn negatives, so syn1neg and
-      // syn1 are compared in full.
+      // updated as a context word); an output row only when the kernels marked it (a target, a
+      // drawn negative, an inner node). Only these candidates are compared with `base`.
       in_slice.assign(static_cast<size_t>(model->vocab_size), 0);
       for (size_t i = b; i < e; ++i) in_slice[mine[i]] = 1;
       using Sync = std::tuple<std::vector<float>*, std::vector<float>*, const std::vector<uint8_t>*>;
-      for (auto [l, bm, cand] : {Sync{&model->syn0, &base.syn0, &in_slice}, Sync{&model->syn1neg, &base.syn1neg, nullptr},
-                                 Sync{&model->syn1, &base.syn1, nullptr}}) {
+      for (auto [l, bm, cand] : {Sync{&model->syn0, &base.syn0, &in_slice}, Sync{&model->syn1neg, &base.syn1neg, &out_touched},
+                                 Sync{&model->syn1, &base.syn1, &out_touched}}) {
         if (l->empty()) continue;
         LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, reducer.get(), model->vocab_size,
                                         model->dim, l, bm, cand, stats));
