@@ -79,7 +79,9 @@ class SentenceReader {
   size_t pos_ = 0;
 };
 
-template <class Ops>
+// kMark: record updated output rows in job.touched_out (the distributed trainer's rounds); a
+// compile-time switch so the single-process loop carries no per-row test.
+template <class Ops, bool kMark>
 void ExactEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
   const TrainOptions& o = ctx.options;
@@ -104,7 +106,7 @@ void ExactEpoch(const ThreadJob& job) {
       const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
       for (size_t j = 0; j < code.size(); j++) {
         float* r = syn1 + point[j] * d;
-        if (mark != nullptr) mark[point[j]] = 1;
+        if constexpr (kMark) mark[point[j]] = 1;
         float f = Ops::Dot(h, r, d);
         if (f <= -kMaxExp || f >= kMaxExp) continue;
         float g = (1 - code[j] - ctx.sigmoid(f)) * alpha;
@@ -127,7 +129,7 @@ void ExactEpoch(const ThreadJob& job) {
           label = 0;
         }
         float* r = syn1neg + target * d;
-        if (mark != nullptr) mark[target] = 1;
+        if constexpr (kMark) mark[target] = 1;
         float f = Ops::Dot(h, r, d);
         float g;
         if (f > kMaxExp) g = (label - 1) * alpha;
@@ -291,8 +293,10 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   }
   auto run = [&](const ThreadJob& job) {
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
-    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps>(job);
-    else ExactEpoch<FastOps>(job);
+    else if (kernels == Kernels::kSequential && job.touched_out) ExactEpoch<SequentialOps, true>(job);
+    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps, false>(job);
+    else if (job.touched_out) ExactEpoch<FastOps, true>(job);
+    else ExactEpoch<FastOps, false>(job);
   };
   if (threads == 1) {
     run(jobs[0]);
