@@ -4,6 +4,12 @@
 # best (least disturbed) rate counts, since the machines are shared. The 1-minute load average
 # before each run is printed beside it: on a loaded machine the ratio is a lower bound.
 # The output vectors are checked (they load and have the vocabulary's size) before a rate counts.
+# Beside the wall rate each run reports the training threads' CPU time per word and the cores
+# it got (thread CPU / train wall): CPU per word does not depend on the load, so
+# cpu_speedup_vs_first = (threads / first threads) x (first CPU-ns per word / this one) is the
+# speedup on idle cores if extra CPU per word (cache-line traffic on shared rows, L2/L3 misses)
+# were the only loss. On a loaded machine trust it over the wall ratio; on a quiet one the two
+# agree (cores_used near the thread count).
 #
 #   bench/w2v_scaling.sh --corpus corpus.txt [--loom build/release/tools/loom/loom]
 #       [--threads "1 2"] [--model sg|cbow] [--mode exact|batched] [--size 100] [--repeat 2]
@@ -27,19 +33,22 @@ trap 'rm -rf "$work"' EXIT
 cbow=$([[ $model == cbow ]] && echo 1 || echo 0)
 "$loom" --log-level warning w2v train -train "$corpus" -save-vocab "$work/vocab" -min-count 5 >/dev/null
 words=$(wc -l < "$work/vocab")
-base=
+base= base_cpu= base_t=
 for t in $threads; do
-  best=0
+  best=0 best_cpu=0
   for ((i = 0; i < repeat; ++i)); do
     load=$(cut -d' ' -f1 /proc/loadavg)
     rec=$("$loom" --json --log-level warning w2v train -train "$corpus" -read-vocab "$work/vocab" \
       -output "$work/v.bin" -binary 1 -min-count 5 -size "$size" -cbow "$cbow" -iter 1 -threads "$t" --mode "$mode")
     got=$("$loom" --json w2v similar the --vectors "$work/v.bin" -k 1 >/dev/null && head -1 "$work/v.bin" | cut -d' ' -f1)
     [[ "$got" == "$words" ]] || { echo "vector file has $got words, vocabulary $words" >&2; exit 1; }
-    rate=$(python3 -c 'import json,sys; print("%.0f" % json.loads(sys.argv[1])["words_per_second"])' "$rec")
-    echo "{\"bench\":\"w2v_scaling\",\"threads\":$t,\"model\":\"$model\",\"mode\":\"$mode\",\"size\":$size,\"run\":$i,\"load_1min\":$load,\"words_per_wall_s\":$rate}"
+    read -r rate cpu_ns cores < <(python3 -c 'import json,sys; r = json.loads(sys.argv[1])
+print("%.0f %.1f %.2f" % (r["words_per_second"], 1e9 * r["train_cpu_seconds"] / r["words_trained"], r["train_cpu_seconds"] / r["train_seconds"]))' "$rec")
+    echo "{\"bench\":\"w2v_scaling\",\"threads\":$t,\"model\":\"$model\",\"mode\":\"$mode\",\"size\":$size,\"run\":$i,\"load_1min\":$load,\"words_per_wall_s\":$rate,\"cpu_ns_per_word\":$cpu_ns,\"cores_used\":$cores}"
     (( rate > best )) && best=$rate
+    best_cpu=$(python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(b if a == 0 or b < a else a)' "$best_cpu" "$cpu_ns")
   done
-  [[ -z "$base" ]] && base=$best
-  python3 -c 'import sys; print("{\"bench\":\"w2v_scaling\",\"threads\":%s,\"best_words_per_wall_s\":%s,\"speedup_vs_first\":%.2f}" % (sys.argv[1], sys.argv[2], int(sys.argv[2]) / int(sys.argv[3])))' "$t" "$best" "$base"
+  [[ -z "$base" ]] && base=$best base_cpu=$best_cpu base_t=$t
+  python3 -c 'import sys; t, best, base, cpu, base_cpu, base_t = sys.argv[1:]
+print("{\"bench\":\"w2v_scaling\",\"threads\":%s,\"best_words_per_wall_s\":%s,\"speedup_vs_first\":%.2f,\"min_cpu_ns_per_word\":%s,\"cpu_speedup_vs_first\":%.2f}" % (t, best, int(best) / int(base), cpu, int(t) / int(base_t) * float(base_cpu) / float(cpu)))' "$t" "$best" "$base" "$best_cpu" "$base_cpu" "$base_t"
 done

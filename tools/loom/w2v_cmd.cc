@@ -204,7 +204,7 @@ Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p,
             {"rounds_per_epoch", dopt.rounds_per_epoch},
             {"words_trained", corpus.token_count * (last - (start ? start->rounds_done : 0)) / dopt.rounds_per_epoch}, {"train_seconds", seconds},
             {"rows_sent_rank0", stats.rows_sent}, {"rows_total_rank0", stats.rows_total},
-            {"output", p.output}});
+            {"scan_seconds_rank0", stats.scan_seconds}, {"output", p.output}});
   return OkStatus();
 }
 
@@ -255,7 +255,7 @@ Status Train(Context& ctx, const std::vector<std::string>& args) {
   Json rec = {{"vocab_size", r.vocab_size}, {"train_words", r.train_words},
               {"words_trained", r.tokens}, {"train_seconds", r.train_seconds},
               {"total_seconds", r.total_seconds}, {"words_per_second", r.words_per_second()},
-              {"output", p.output}};
+              {"train_cpu_seconds", r.train_cpu_seconds}, {"output", p.output}};
   ctx.Emit(rec);
   return OkStatus();
 }

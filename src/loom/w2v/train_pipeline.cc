@@ -72,6 +72,7 @@ StatusOr<PipelineResult> RunTraining(const PipelineOptions& p) {
   int64_t epochs_before = state.epochs_done;
   LOOM_RETURN_IF_ERROR(Train(*ctx, (*tf)->tokens(), &model, &state, after));
   result.train_seconds = sw.ElapsedSeconds();
+  result.train_cpu_seconds = state.cpu_seconds;
   result.tokens *= (state.epochs_done - epochs_before);
   if (!p.output.empty()) LOOM_RETURN_IF_ERROR(WriteOutput(p, vocab.words(), model.syn0, model.dim));
   result.total_seconds = total.ElapsedSeconds();

@@ -27,6 +27,7 @@ struct PipelineOptions {
 struct PipelineResult {
   int64_t vocab_size = 0, train_words = 0, tokens = 0;
   double train_seconds = 0, total_seconds = 0;
+  double train_cpu_seconds = 0;  // CPU time of the training threads (TrainState::cpu_seconds)
   double words_per_second() const {
     return train_seconds > 0 ? static_cast<double>(tokens) * 1.0 / train_seconds : 0;
   }

@@ -1,5 +1,7 @@
 #include "loom/w2v/trainer.h"
 
+#include <time.h>
+
 #include <thread>
 
 #include "loom/base/logging.h"
@@ -10,6 +12,14 @@
 namespace loom::w2v {
 namespace {
 
+// CPU time of the calling thread: per-thread CPU per word is the load-independent measure of
+// what a second thread costs (cache-line traffic on shared rows shows up as more CPU per word).
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 struct ThreadJob {
   int id;
   const TrainContext* ctx;
@@ -18,6 +28,8 @@ struct ThreadJob {
   uint64_t* next_random;
   float* alpha;
   std::atomic<int64_t>* word_count_actual;
+  double* cpu_seconds;  // this thread's slot
+  uint8_t* touched_out;  // this thread's marks of updated output rows (syn1neg / syn1), or null
 };
 
 // The end of a thread's range: publishes its last words to the shared clock and saves its LCG
@@ -25,7 +37,9 @@ struct ThreadJob {
 // finished: with balanced threads every thread ends near 100% of the pass; a thread that ends
 // early left its partner to train the rest of its range at a smaller alpha.
 void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_count,
-                 uint64_t next_random, float alpha) {
+                 uint64_t next_random, float alpha, int64_t cpu_start) {
+  const double cpu_ns = static_cast<double>(ThreadCpuNanos() - cpu_start);
+  *job.cpu_seconds = cpu_ns * 1e-9;
   int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
                   (word_count - last_word_count);
   *job.next_random = next_random;
@@ -33,7 +47,8 @@ void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_cou
   const TrainContext& ctx = *job.ctx;
   LOOM_LOG(kDebug) << "w2v thread " << job.id << " finished its " << word_count << " words at global word "
                    << total << " (" << 100.0 * total / (ctx.options.iter * ctx.vocab->train_words())
-                   << "% of training), alpha " << alpha;
+                   << "% of training), alpha " << alpha << ", " << cpu_ns * 1e-9 << " CPU-s, "
+                   << cpu_ns / static_cast<double>(std::max<int64_t>(word_count, 1)) << " CPU-ns/word";
 }
 
 // Reads the next sentence as word2vec.c does; returns false at the end of the range with an
@@ -64,7 +79,9 @@ class SentenceReader {
   size_t pos_ = 0;
 };
 
-template <class Ops>
+// kMark: record updated output rows in job.touched_out (the distributed trainer's rounds); a
+// compile-time switch so the single-process loop carries no per-row test.
+template <class Ops, bool kMark>
 void ExactEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
   const TrainOptions& o = ctx.options;
@@ -74,12 +91,14 @@ void ExactEpoch(const ThreadJob& job) {
   float* syn0 = job.model->syn0.data();
   float* syn1 = job.model->syn1.data();
   float* syn1neg = job.model->syn1neg.data();
+  uint8_t* const mark = job.touched_out;
   std::vector<float> neu1(static_cast<size_t>(d)), neu1e(static_cast<size_t>(d));
   int64_t sen[kMaxSentenceLength + 1] = {0};
   int64_t sentence_length = 0, sentence_position = 0, word_count = 0, last_word_count = 0;
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
   SentenceReader reader(ctx, job.tokens);
+  const int64_t cpu_start = ThreadCpuNanos();
 
   auto output_step = [&](int64_t word, const float* h, float* e) {
     if (o.hs) {
@@ -87,6 +106,7 @@ void ExactEpoch(const ThreadJob& job) {
       const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
       for (size_t j = 0; j < code.size(); j++) {
         float* r = syn1 + point[j] * d;
+        if constexpr (kMark) mark[point[j]] = 1;
         float f = Ops::Dot(h, r, d);
         if (f <= -kMaxExp || f >= kMaxExp) continue;
         float g = (1 - code[j] - ctx.sigmoid(f)) * alpha;
@@ -109,6 +129,7 @@ void ExactEpoch(const ThreadJob& job) {
           label = 0;
         }
         float* r = syn1neg + target * d;
+        if constexpr (kMark) mark[target] = 1;
         float f = Ops::Dot(h, r, d);
         float g;
         if (f > kMaxExp) g = (label - 1) * alpha;
@@ -167,7 +188,7 @@ void ExactEpoch(const ThreadJob& job) {
     sentence_position++;
     if (sentence_position >= sentence_length) sentence_length = 0;
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha);
+  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
 
 void BatchedEpoch(const ThreadJob& job) {
@@ -181,6 +202,7 @@ void BatchedEpoch(const ThreadJob& job) {
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
   SentenceReader reader(ctx, job.tokens);
+  const int64_t cpu_start = ThreadCpuNanos();
   HogBatchScratch scratch;
   std::vector<int32_t> inputs(static_cast<size_t>(2 * window)), outputs(static_cast<size_t>(o.negative + 1));
   std::vector<float> mult(static_cast<size_t>(o.negative + 1));
@@ -221,12 +243,14 @@ void BatchedEpoch(const ThreadJob& job) {
             mult[static_cast<size_t>(n_out++)] = 1;
           }
         }
+        if (job.touched_out != nullptr)
+          for (int j = 0; j < n_out; ++j) job.touched_out[outputs[static_cast<size_t>(j)]] = 1;
         HogBatchUpdate(inputs.data() + start, nb, outputs.data(), mult.data(), n_out, alpha, d,
                        ctx.sigmoid, job.model->syn0.data(), job.model->syn1neg.data(), &scratch);
       }
     }
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha);
+  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
 
 }  // namespace
@@ -248,7 +272,7 @@ TrainState InitialTrainState(const TrainOptions& options) {
 }
 
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
-                  TrainState* state, Kernels kernels) {
+                  TrainState* state, Kernels kernels, std::vector<uint8_t>* touched_out) {
   const int threads = static_cast<int>(state->rng.size());
   if (threads < 1 || state->alpha.size() != state->rng.size())
     return FailedPreconditionError("training state has no threads");
@@ -256,16 +280,23 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     return FailedPreconditionError("model shape does not match vocabulary and -size");
   std::atomic<int64_t> wca(state->words_done);
   std::vector<ThreadJob> jobs;
+  std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
+  // One mark array per thread (no cache line written by two threads), merged after the join.
+  std::vector<std::vector<uint8_t>> marks(touched_out != nullptr ? static_cast<size_t>(threads) : 0);
+  for (auto& m : marks) m.assign(static_cast<size_t>(model->vocab_size), 0);
   for (int t = 0; t < threads; ++t) {
     size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
     size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
     jobs.push_back({t, &ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
-                    &state->alpha[static_cast<size_t>(t)], &wca});
+                    &state->alpha[static_cast<size_t>(t)], &wca, &cpu[static_cast<size_t>(t)],
+                    marks.empty() ? nullptr : marks[static_cast<size_t>(t)].data()});
   }
   auto run = [&](const ThreadJob& job) {
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
-    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps>(job);
-    else ExactEpoch<FastOps>(job);
+    else if (kernels == Kernels::kSequential && job.touched_out) ExactEpoch<SequentialOps, true>(job);
+    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps, false>(job);
+    else if (job.touched_out) ExactEpoch<FastOps, true>(job);
+    else ExactEpoch<FastOps, false>(job);
   };
   if (threads == 1) {
     run(jobs[0]);
@@ -276,6 +307,12 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     for (auto& th : pool) th.join();
   }
   state->words_done = wca.load();
+  for (double c : cpu) state->cpu_seconds += c;
+  if (touched_out != nullptr) {
+    touched_out->resize(static_cast<size_t>(model->vocab_size), 0);
+    for (const auto& m : marks)
+      for (size_t i = 0; i < m.size(); ++i) (*touched_out)[i] |= m[i];
+  }
   return OkStatus();
 }
 

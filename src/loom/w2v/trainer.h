@@ -25,6 +25,10 @@ struct TrainState {
   int64_t words_done = 0;
   std::vector<uint64_t> rng;
   std::vector<float> alpha;
+  // CPU seconds the training threads spent in this process (summed over threads; a measure,
+  // not checkpointed). Per word it does not depend on how loaded the machine is, so it shows
+  // what a second thread costs where wall-clock scaling cannot (bench/w2v_scaling.sh).
+  double cpu_seconds = 0;
 };
 TrainState InitialTrainState(const TrainOptions& options);
 
@@ -38,9 +42,12 @@ using EpochCallback = std::function<Status(const TrainState&)>;
 
 // One pass over `tokens` (split into exact ranges, one per thread of `state`), advancing the
 // threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
-// building block of Train and of the distributed trainer's rounds.
+// building block of Train and of the distributed trainer's rounds. When `touched_out` is set,
+// it is sized to the vocabulary and row w is set to 1 for every output row (syn1neg target or
+// negative, syn1 inner node) the pass updated; rows already marked stay marked.
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
-                  TrainState* state, Kernels kernels = Kernels::kFast);
+                  TrainState* state, Kernels kernels = Kernels::kFast,
+                  std::vector<uint8_t>* touched_out = nullptr);
 
 // Runs epochs state->epochs_done .. options.iter - 1, calling `after_epoch` (if set) after
 // each. FailedPrecondition if the state's thread count differs from the options'.

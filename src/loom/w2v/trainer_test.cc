@@ -2,6 +2,7 @@
 // (goldens made by scripts/w2v-make-goldens.sh), the fast trainer against the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -132,6 +133,47 @@ TEST(Trainer, MultiThreadedRunCoversEveryWordAndLearns) {
       return xy / std::sqrt(xx * yy);
     };
     EXPECT_GT(cos("castle", "forest"), cos("castle", "likes")) << static_cast<int>(mode);
+  }
+}
+
+// The distributed trainer compares only the output rows TrainSlice marks: every syn1neg / syn1
+// row the pass changed must be marked, in every mode and with several threads. The tiny
+// corpus's vocabulary is small enough that most rows are drawn, so also check that the marks
+// are not simply "all rows" on a pass over a few sentences.
+TEST(Trainer, TouchedOutputRowsCoverEveryChangedRow) {
+  Fixture f;
+  struct Case { bool cbow, hs; int negative; Mode mode; };
+  for (Case c : {Case{false, false, 5, Mode::kExact}, Case{true, true, 5, Mode::kExact},
+                 Case{false, true, 0, Mode::kExact}, Case{false, false, 5, Mode::kBatched}}) {
+    TrainOptions o = GoldenOptions(c.cbow, c.hs, c.negative);
+    o.mode = c.mode;
+    o.threads = 2;
+    auto ctx = TrainContext::Create(f.vocab, o);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    for (size_t n : {size_t{12}, f.tokens->tokens().size()}) {
+      Model m = InitModel(f.vocab.size(), o.dim, o.hs, o.negative > 0, 1);
+      for (float& x : m.syn1neg) x = 0.5f;  // nonzero, so a zero gradient step is no change either
+      const Model before = m;
+      TrainState s = InitialTrainState(o);
+      std::vector<uint8_t> marks;
+      ASSERT_TRUE(TrainSlice(**ctx, f.tokens->tokens().subspan(0, n), &m, &s, Kernels::kFast, &marks).ok());
+      ASSERT_EQ(marks.size(), static_cast<size_t>(f.vocab.size()));
+      int64_t changed = 0, marked = 0;
+      for (auto [now, was] : {std::pair{&m.syn1neg, &before.syn1neg}, std::pair{&m.syn1, &before.syn1}}) {
+        const size_t d = static_cast<size_t>(o.dim);
+        for (size_t r = 0; r * d < now->size(); ++r) {
+          const bool diff = !std::equal(now->begin() + r * d, now->begin() + (r + 1) * d, was->begin() + r * d);
+          changed += diff;
+          EXPECT_TRUE(!diff || marks[r]) << "row " << r << " changed but not marked, case cbow=" << c.cbow
+                                         << " hs=" << c.hs << " n=" << n;
+        }
+      }
+      for (uint8_t x : marks) marked += x;
+      EXPECT_GT(changed, 0);
+      if (n == 12) {
+        EXPECT_LT(marked, f.vocab.size());
+      }
+    }
   }
 }
 

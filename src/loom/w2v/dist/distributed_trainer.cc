@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "loom/adasum/adasum.h"
 #include "loom/base/strings.h"
+#include "loom/base/timer.h"
 #include "loom/w2v/model.h"
 #include "loom/w2v/trainer.h"
 
@@ -100,20 +102,27 @@ Status CombineAdasum(adasum::AdasumReducer& reducer, const GatheredIds& g, const
 }
 
 // Exchanges the touched rows of one matrix and applies the combined deltas to `base` and
-// `local` (afterwards both hold the same, combined values on every rank).
+// `local` (afterwards both hold the same, combined values on every rank). `candidates`, when
+// given, marks the only rows this rank can have changed (syn0: the words of its round slice);
+// the others are not compared, which spares most of the full-matrix scan at many rounds.
 Status SyncMatrix(comm::Communicator& comm, Combiner combiner, adasum::AdasumReducer* reducer,
                   int64_t rows, int64_t dim, std::vector<float>* local, std::vector<float>* base,
-                  DistributedStats* stats) {
+                  const std::vector<uint8_t>* candidates, DistributedStats* stats) {
   const size_t d = static_cast<size_t>(dim);
   std::vector<int64_t> ids;
   std::vector<float> deltas;
+  Stopwatch scan;
   for (int64_t r = 0; r < rows; ++r) {
+    if (candidates != nullptr && !(*candidates)[static_cast<size_t>(r)]) continue;
     const float* l = local->data() + r * dim;
     const float* b = base->data() + r * dim;
     if (std::memcmp(l, b, d * sizeof(float)) == 0) continue;
     ids.push_back(r);
-    for (size_t k = 0; k < d; ++k) deltas.push_back(l[k] - b[k]);
+    deltas.resize(deltas.size() + d);  // amortised growth; the subtraction below vectorises
+    float* out = deltas.data() + deltas.size() - d;
+    for (size_t k = 0; k < d; ++k) out[k] = l[k] - b[k];
   }
+  if (stats != nullptr) stats->scan_seconds += scan.ElapsedSeconds();
   LOOM_ASSIGN_OR_RETURN(GatheredIds g, GatherIds(comm, ids, rows));
   std::vector<int64_t> touched;
   std::vector<float> combined;
@@ -180,6 +189,8 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
   }
   TrainState& state = progress.state;
   Model base = *model;  // the replicas' common state at the last round
+  std::vector<uint8_t> in_slice;     // per word: a token of this round's slice
+  std::vector<uint8_t> out_touched;  // per output row: updated by this rank's kernels this round
   for (int64_t g = progress.rounds_done; g < o.iter * r_count; ++g) {
     const int64_t round = g % r_count;
     size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
@@ -190,17 +201,26 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     // clock. (P = 1 keeps the single-process trainer's schedule, bit for bit.)
     if (p > 1)
       for (float& a : state.alpha) a = DecayedAlpha(ctx, state.words_done);
-    if (e > b) LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state));
+    out_touched.assign(static_cast<size_t>(model->vocab_size), 0);
+    if (e > b)
+      LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state, Kernels::kFast,
+                                      p > 1 ? &out_touched : nullptr));
     if (p > 1) {
       // The learning-rate clock is global: add the other ranks' words of this round.
       int64_t local = state.words_done - before, global = 0;
       LOOM_RETURN_IF_ERROR(comm.AllReduce(&local, &global, 1, comm::DataType::kI64, comm::ReduceOp::kSum));
       state.words_done = before + global;
-      for (auto [l, bm] : {std::pair{&model->syn0, &base.syn0}, std::pair{&model->syn1neg, &base.syn1neg},
-                           std::pair{&model->syn1, &base.syn1}}) {
+      // A syn0 row changes only when its word is a token of this round's slice (it is read and
+      // updated as a context word); an output row only when the kernels marked it (a target, a
+      // drawn negative, an inner node). Only these candidates are compared with `base`.
+      in_slice.assign(static_cast<size_t>(model->vocab_size), 0);
+      for (size_t i = b; i < e; ++i) in_slice[mine[i]] = 1;
+      using Sync = std::tuple<std::vector<float>*, std::vector<float>*, const std::vector<uint8_t>*>;
+      for (auto [l, bm, cand] : {Sync{&model->syn0, &base.syn0, &in_slice}, Sync{&model->syn1neg, &base.syn1neg, &out_touched},
+                                 Sync{&model->syn1, &base.syn1, &out_touched}}) {
         if (l->empty()) continue;
         LOOM_RETURN_IF_ERROR(SyncMatrix(comm, options.combiner, reducer.get(), model->vocab_size,
-                                        model->dim, l, bm, stats));
+                                        model->dim, l, bm, cand, stats));
       }
     }
     // Every replica holds the same model after the sync, so every rank returns the same error

@@ -53,6 +53,7 @@ struct DistributedStats {
   int64_t rows_sent = 0;    // touched rows this rank sent, summed over rounds and matrices
   int64_t bytes_sent = 0;   // payload bytes this rank contributed
   int64_t rows_total = 0;   // rows that would travel if every row were sent
+  double scan_seconds = 0;  // finding the touched rows (comparing rows with the last round's)
 };
 
 // Where a rank stands: global rounds finished (epoch = rounds_done / R) and its TrainState
