@@ -119,9 +119,14 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   if (coll == "adasum") {
     LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
     using X = adasum::AdasumReducer::Exchange;
-    if (a.exchange != "in-place" && a.exchange != "on-arrival" && a.exchange != "copy")
-      return InvalidArgumentError(StrCat("--exchange ", a.exchange, ": in-place, on-arrival or copy"));
-    red->set_exchange(a.exchange == "copy" ? X::kCopy : a.exchange == "on-arrival" ? X::kOnArrival : X::kInPlace);
+    if (a.exchange != "in-place" && a.exchange != "on-arrival" && a.exchange != "copy" &&
+        a.exchange != "read")
+      return InvalidArgumentError(
+          StrCat("--exchange ", a.exchange, ": in-place, on-arrival, copy or read"));
+    red->set_exchange(a.exchange == "copy"         ? X::kCopy
+                      : a.exchange == "on-arrival" ? X::kOnArrival
+                      : a.exchange == "read"       ? X::kReadPeer
+                                                   : X::kInPlace);
     red->set_sum_in_place(a.sum_in_place);
     size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
     sum_buf = out;
@@ -323,7 +328,8 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
   b->add_option("--tensors", a->tensors, "adasum: split the vector into this many tensors");
   b->add_option("--exchange", a->exchange,
                  "adasum: in-place (read the partner's half where it lies), on-arrival (dots on "
-                 "each landed piece) or copy (land it, then a dot pass)");
+                 "each landed piece), copy (land it, then a dot pass) or read (MPI on one node: "
+                 "land it in windows read from the partner, dots on each window)");
   b->add_flag("--sum-in-place", a->sum_in_place,
               "adasum: the sum baseline also reads the partner's half in place");
   ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });

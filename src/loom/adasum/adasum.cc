@@ -36,11 +36,11 @@ double Coefficient(double dot, double norm_sq) {
 }
 
 // Adds the per-tensor partial (a·b, ‖left‖², ‖right‖²) over elements [s, e) of the kept range
-// (a and b point at its first element, keep_lo) to `stats`: tensors cut by the range contribute
-// their piece; the slots are ordered left/right (the role swap). `t` is a cursor, the first
-// tensor that can overlap; calls must come with ascending ranges.
-void AddStats(DataType dtype, const std::byte* a, const std::byte* b, size_t keep_lo, size_t s,
-              size_t e, const std::vector<size_t>& offsets, bool left, size_t& t,
+// (a points at its first element, keep_lo; b at element b_lo, ≤ s) to `stats`: tensors cut by
+// the range contribute their piece; the slots are ordered left/right (the role swap). `t` is a
+// cursor, the first tensor that can overlap; calls must come with ascending ranges.
+void AddStats(DataType dtype, const std::byte* a, size_t keep_lo, const std::byte* b, size_t b_lo,
+              size_t s, size_t e, const std::vector<size_t>& offsets, bool left, size_t& t,
               std::vector<double>& stats) {
   const size_t es = comm::DataTypeSize(dtype);
   const size_t num_tensors = offsets.size() - 1;
@@ -48,11 +48,34 @@ void AddStats(DataType dtype, const std::byte* a, const std::byte* b, size_t kee
   for (size_t u = t; u < num_tensors && offsets[u] < e; ++u) {
     size_t lo = std::max(offsets[u], s), hi = std::min(offsets[u + 1], e);
     if (hi <= lo) continue;
-    Stats st = Dots(dtype, a + (lo - keep_lo) * es, b + (lo - keep_lo) * es, hi - lo);
+    Stats st = Dots(dtype, a + (lo - keep_lo) * es, b + (lo - b_lo) * es, hi - lo);
     stats[3 * u] += st.dot;
     stats[3 * u + 1] += left ? st.aa : st.bb;
     stats[3 * u + 2] += left ? st.bb : st.aa;
   }
+}
+
+// The dot pass over the kept range [keep_lo, keep_hi) fused with landing the partner's half
+// (Transport::ReadPeer): each window of `window_bytes` (whole 128 KiB pieces of the
+// SendRecvVisit grid) is read into `landing` and its pieces' dots are taken at once, while the
+// window is in cache, so the pass reads only `a` from memory; the partials are the other
+// exchanges' (same grid, same order).
+Status LandAndDot(const comm::Transport::PeerReadFn& read, std::span<std::byte> landing,
+                  size_t window_bytes, DataType dtype, const std::byte* a, size_t keep_lo,
+                  const std::vector<size_t>& offsets, bool left, std::vector<double>& stats) {
+  const size_t es = comm::DataTypeSize(dtype);
+  const size_t piece = comm::Transport::kVisitPieceBytes / es, window = window_bytes / es;
+  const size_t keep_hi = keep_lo + landing.size() / es;
+  size_t cursor = 0;
+  for (size_t w = keep_lo; w < keep_hi; w += window) {
+    const size_t w_hi = std::min(w + window, keep_hi);
+    std::span<std::byte> dst = landing.subspan((w - keep_lo) * es, (w_hi - w) * es);
+    LOOM_RETURN_IF_ERROR(read((w - keep_lo) * es, dst));
+    for (size_t s = w; s < w_hi; s += piece)
+      AddStats(dtype, a, keep_lo, landing.data(), keep_lo, s, std::min(s + piece, w_hi), offsets,
+               left, cursor, stats);
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -185,7 +208,24 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
     const std::span<std::byte> recv{recv_.data(), (keep_hi - keep_lo) * es};
     std::byte* a = buf + keep_lo * es;
     const std::byte* b = recv_.data();
-    if (!adasum && sum_in_place_) {
+    if (!adasum && sum_in_place_ && exchange_ == Exchange::kReadPeer && tr.can_read_peer()) {
+      // The baseline given the same reads: window by window into scratch, then reduce.
+      LOOM_ASSIGN_OR_RETURN(comm::Transport::PeerReadFn read,
+                            tr.ReadPeer(partner, send, recv.size(), tag));
+      piece_.resize(kReadWindowBytes);
+      const size_t window = kReadWindowBytes / es;
+      Status st;
+      for (size_t w = keep_lo; st.ok() && w < keep_hi; w += window) {
+        const size_t w_hi = std::min(w + window, keep_hi);
+        st = read((w - keep_lo) * es, std::span(piece_).first((w_hi - w) * es));
+        if (st.ok())
+          comm::ReduceInto(dtype, comm::ReduceOp::kSum, a + (w - keep_lo) * es, piece_.data(),
+                           w_hi - w);
+      }
+      Status u = tr.UnmapPeer(partner, tag);
+      LOOM_RETURN_IF_ERROR(st);
+      LOOM_RETURN_IF_ERROR(u);
+    } else if (!adasum && sum_in_place_) {
       LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs, tr.MapPeer(partner, send, recv, tag));
       comm::ReduceInto(dtype, comm::ReduceOp::kSum, a, theirs.data(), keep_hi - keep_lo);
       LOOM_RETURN_IF_ERROR(tr.UnmapPeer(partner, tag));
@@ -196,18 +236,27 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
       // Per tensor partial dots over the part of it this rank holds, in double.
       stats.assign(3 * num_tensors, 0.0);
       size_t cursor = 0;
-      if (exchange_ == Exchange::kOnArrival) {
+      Status st;
+      const bool reads = exchange_ == Exchange::kReadPeer && tr.can_read_peer();
+      if (reads) {
+        // The half lands window by window and each window's dots are taken right after it
+        // lands, meant to save the dot pass's read of b from memory (measured no faster than
+        // kCopy over MPI: docs/benchmarks.md).
+        LOOM_ASSIGN_OR_RETURN(comm::Transport::PeerReadFn read,
+                              tr.ReadPeer(partner, send, recv.size(), tag));
+        st = LandAndDot(read, recv, kReadWindowBytes, dtype, a, keep_lo, offsets, left, stats);
+      } else if (exchange_ == Exchange::kOnArrival) {
         // Each piece of the partner's half as it lands (in cache): the copy and the dot pass
         // read it once between them. Pieces are element-aligned (kVisitPieceBytes % 8 == 0).
         LOOM_RETURN_IF_ERROR(tr.SendRecvVisit(
             partner, send, partner, recv, tag,
             [&](size_t off, std::span<const std::byte> piece) {
               const size_t s = keep_lo + off / es;
-              AddStats(dtype, a, b, keep_lo, s, s + piece.size() / es, offsets, left, cursor,
-                       stats);
+              AddStats(dtype, a, keep_lo, b, keep_lo, s, s + piece.size() / es, offsets, left,
+                       cursor, stats);
             }));
       } else {
-        if (exchange_ == Exchange::kInPlace) {
+        if (exchange_ != Exchange::kCopy) {
           // The partner's half where it lies until UnmapPeer below (the partner writes it
           // again only in the all-gather): the copy's read and write are saved.
           LOOM_ASSIGN_OR_RETURN(std::span<const std::byte> theirs,
@@ -220,16 +269,17 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
         // the same order and gives the same bits.
         const size_t piece = comm::Transport::kVisitPieceBytes / es;
         for (size_t s = keep_lo; s < keep_hi; s += piece)
-          AddStats(dtype, a, b, keep_lo, s, std::min(s + piece, keep_hi), offsets, left, cursor,
-                   stats);
+          AddStats(dtype, a, keep_lo, b, keep_lo, s, std::min(s + piece, keep_hi), offsets, left,
+                   cursor, stats);
       }
       size_t t0 = 0;
       while (t0 < num_tensors && offsets[t0 + 1] <= keep_lo) ++t0;
       size_t t1 = t0;
       while (t1 < num_tensors && offsets[t1] < keep_hi) ++t1;
       comm::Communicator& group = *level_comms_[static_cast<size_t>(level)];
-      Status st = group.AllReduce(stats.data(), stats.data(), stats.size(), DataType::kF64,
-                                  comm::ReduceOp::kSum);
+      if (st.ok())
+        st = group.AllReduce(stats.data(), stats.data(), stats.size(), DataType::kF64,
+                             comm::ReduceOp::kSum);
       for (size_t t = t0; st.ok() && t < t1; ++t) {
         size_t s = std::max(offsets[t], keep_lo), e = std::min(offsets[t + 1], keep_hi);
         if (e <= s) continue;
@@ -240,7 +290,7 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
       }
       // Unmapped on errors too: the partner (which sees the same failure) may still be
       // reading this rank's half, which the caller is free to release once this returns.
-      if (exchange_ == Exchange::kInPlace) {
+      if (exchange_ == Exchange::kInPlace || exchange_ == Exchange::kReadPeer) {
         Status u = tr.UnmapPeer(partner, tag);
         if (st.ok()) st = u;
       }

@@ -76,6 +76,10 @@ class AdasumReducer {
                  // half where it lies (threads: no copy); other backends land it first (= kCopy)
     kOnArrival,  // Transport::SendRecvVisit: dots on each 128 KiB piece right after it lands
     kCopy,       // SendRecv, then a separate dot pass (the earlier path: the tests' oracle)
+    kReadPeer,   // where Transport::can_read_peer (MPI on one node): the half lands in 512 KiB
+                 // windows read from the partner (ReadPeer), each window's dots taken right
+                 // after it lands; elsewhere as kInPlace. Measured no faster than kCopy over
+                 // MPI on the 2-core VM (docs/benchmarks.md), so not the default.
   };
   void set_exchange(Exchange e) { exchange_ = e; }
   // SumAllreduce reads the partner's half in place too (MapPeer, reduce, UnmapPeer) instead of
@@ -98,6 +102,10 @@ class AdasumReducer {
   std::unique_ptr<comm::Communicator> members_;                  // the 2^k participants
   std::vector<std::unique_ptr<comm::Communicator>> level_comms_;  // sizes 2, 4, ..., 2^k
   std::vector<std::byte> fusion_, recv_;
+  // kReadPeer: the bytes each read lands, a multiple of the 128 KiB piece grid, small enough
+  // to stay in L2 beside `a`.
+  static constexpr size_t kReadWindowBytes = size_t{512} << 10;
+  std::vector<std::byte> piece_;  // --sum-in-place with ReadPeer: one window of the partner
 };
 
 // One-shot convenience: builds a reducer and runs Allreduce.

@@ -2,6 +2,8 @@
 // tree, several tensors, f32 and f16, and bitwise agreement across ranks (gathered to rank 0).
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -132,6 +134,59 @@ TEST(AdasumMpi, EveryExchangeMeetsTheCriterionAndGivesTheSameBits) {
       ASSERT_TRUE(c.Broadcast(root.data(), sizes[k], comm::DataType::kF32, 0).ok());
       EXPECT_EQ(data[k], root) << "exchange " << static_cast<int>(x) << ": rank " << c.rank()
                                << " differs from rank 0 in tensor " << k;
+    }
+  }
+}
+
+// kReadPeer lands the partner's half window by window through ReadPeer where the transport can
+// (process_vm_readv between the ranks, as under mpirun here), and as kInPlace otherwise
+// (LOOM_COMM_CMA=0: MapPeer lands it). Both must give the copy path's bits in every type, with tensors cut by the
+// piece grid, the read windows and the halving boundaries at odd places; the sum too.
+TEST(AdasumMpi, ReadingThePartnerInPlaceGivesTheCopyPathsBits) {
+  for (bool cma : {true, false}) {
+    if (!cma) setenv("LOOM_COMM_CMA", "0", 1);
+    std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
+    unsetenv("LOOM_COMM_CMA");
+    if (!world) GTEST_SKIP() << "needs a power-of-two rank count";
+    comm::Communicator& c = *world;
+    if (!cma) {
+      EXPECT_FALSE(c.transport().can_read_peer());
+    }
+    const std::vector<size_t> sizes = {1, 131077, 300, 400009, 7, 65536 * 3 + 5};
+    for (comm::DataType t : {comm::DataType::kF32, comm::DataType::kF64, comm::DataType::kF16,
+                             comm::DataType::kBF16}) {
+      const size_t es = comm::DataTypeSize(t);
+      for (bool adasum : {true, false}) {
+        std::vector<std::vector<std::byte>> got;
+        using X = AdasumReducer::Exchange;
+        for (X x : {X::kReadPeer, X::kCopy}) {
+          std::vector<std::byte> data;
+          for (size_t k = 0; k < sizes.size(); ++k)
+            for (double v : Values(c.rank(), static_cast<int>(k), sizes[k])) {
+              std::byte e[8];
+              if (t == comm::DataType::kF32) { float f = static_cast<float>(v); std::memcpy(e, &f, 4); }
+              if (t == comm::DataType::kF64) std::memcpy(e, &v, 8);
+              if (t == comm::DataType::kF16) { uint16_t h = comm::FloatToHalf(static_cast<float>(v)); std::memcpy(e, &h, 2); }
+              if (t == comm::DataType::kBF16) { uint16_t h = comm::FloatToBFloat16(static_cast<float>(v)); std::memcpy(e, &h, 2); }
+              data.insert(data.end(), e, e + es);
+            }
+          std::vector<TensorView> views;
+          size_t off = 0;
+          for (size_t n : sizes) {
+            views.push_back({data.data() + off * es, n});
+            off += n;
+          }
+          auto reducer = AdasumReducer::Create(c);
+          ASSERT_TRUE(reducer.ok()) << reducer.status();
+          (*reducer)->set_exchange(x);
+          (*reducer)->set_sum_in_place(x == X::kReadPeer);
+          Status s = adasum ? (*reducer)->Allreduce(views, t) : (*reducer)->SumAllreduce(views, t);
+          ASSERT_TRUE(s.ok()) << s;
+          got.push_back(std::move(data));
+        }
+        EXPECT_TRUE(got[0] == got[1]) << comm::DataTypeName(t) << (adasum ? " adasum" : " sum")
+                                      << (cma ? "" : " without CMA") << ": rank " << c.rank();
+      }
     }
   }
 }

@@ -6,7 +6,8 @@
 //
 // Layout: rank q owns one segment (SegmentBytes(buffer_bytes), the same addresses being
 // readable by every rank through `segments[q]`): a control page holding q's arrival counter
-// and the address q publishes for direct reads (set_peer_reader), then two data buffers of
+// and the addresses q publishes for direct reads (set_peer_reader: its send buffer, and its recv
+// buffer for the direct allreduce), then two data buffers of
 // `buffer_bytes` used in alternate rounds. A round moves up to chunk_bytes() of each rank's data:
 //   allreduce      copy-in, barrier, rank r reduces slice r of every buffer into rank 0's buffer
 //                  (in rank order 0, 1, …, so the sum is the sequential reference's), barrier,
@@ -45,6 +46,22 @@ inline constexpr size_t kShmSmallBytes = size_t{16} << 10;
 // Allgather/alltoall blocks from this size on are read directly from the peer when a
 // PeerReader is set (one copy instead of two); below it the staged copies' latency wins.
 inline constexpr size_t kShmDirectBytes = size_t{64} << 10;
+// Allgather through direct reads, per rank count (the first row whose max_ranks >= P decides;
+// none: staged copies). Each staged piece is copied in once and out by all P ranks, so its
+// extra copy weighs 1/P of the traffic; a direct read pays the kernel's page pinning per
+// reader. Measured on 2 cores (docs/benchmarks.md, "direct allgather by rank count"): at 2
+// ranks the one copy wins from 64 KiB per rank, at 4 and 8 the staged copy.
+struct DirectAllGatherRow {
+  int max_ranks;
+  size_t min_bytes_per_rank;
+};
+inline constexpr DirectAllGatherRow kDirectAllGatherTable[] = {{2, kShmDirectBytes}};
+// Allreduce through direct reads (DirectAllReduce): up to this many ranks, from this many bytes.
+// Each rank reduces its slice window by window, reading the peers' pieces of it into a cache-
+// sized scratch, then reads the peers' reduced slices: at 2 ranks 3.5 bytes of memory traffic
+// per byte against the staged path's 5.5 (docs/benchmarks.md, "direct allreduce").
+inline constexpr int kDirectAllReduceMaxRanks = 2;
+inline constexpr size_t kDirectAllReduceBytes = size_t{1} << 20;
 
 class ShmCollectives {
  public:
@@ -80,9 +97,16 @@ class ShmCollectives {
   // A PeerReader over Linux process_vm_readv, peer q being process pids[q]; nullptr where the
   // system has no such call.
   static PeerReader CrossMemoryReader(std::vector<int> pids);
-  // Allgather through the reader too (default off: the staged copy measured faster at 8 ranks,
-  // docs/benchmarks.md; alltoall gains). Every rank must use the same value.
-  void set_direct_allgather(bool on) { direct_allgather_ = on; }
+  // Whether allgather takes the reader for blocks of `bytes_per_rank`: by default per
+  // kDirectAllGatherTable; set_direct_allgather(true/false) forces it for every size >=
+  // kShmDirectBytes (tests, A/B runs; LOOM_COMM_DIRECT_ALLGATHER on MPI). Every rank must use
+  // the same value.
+  void set_direct_allgather(bool on) { direct_allgather_ = on ? 1 : 0; }
+  bool DirectAllGather(size_t bytes_per_rank) const;
+  // The same for allreduce (kDirectAllReduceMaxRanks, kDirectAllReduceBytes; forced: every
+  // size >= kShmDirectBytes).
+  void set_direct_allreduce(bool on) { direct_allreduce_ = on ? 1 : 0; }
+  bool DirectAllReduce(size_t bytes) const;
 
   Status Barrier();
   // The shapes of Communicator (communicator.h); avg reduces as sum (the caller divides).
@@ -98,6 +122,9 @@ class ShmCollectives {
   // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
   // block: this rank's block of every peer's `send`) through the PeerReader.
   Status DirectExchange(const void* send, void* recv, size_t block, bool alltoall);
+  // One-copy allreduce through the PeerReader (rank order kept: bitwise the staged path's).
+  Status DirectReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
+  uint64_t* PublishedRecv(int q) const;  // rank q's recv address for DirectReduce
 
   int rank_;
   std::vector<std::byte*> segments_;
@@ -107,7 +134,8 @@ class ShmCollectives {
   uint64_t round_ = 0;     // selects the buffer
   bool broken_ = false;
   PeerReader reader_;
-  bool direct_allgather_ = false;
+  int direct_allgather_ = -1;  // -1: the table; 0 / 1: forced
+  int direct_allreduce_ = -1;
   std::vector<std::byte> staging_;  // a private copy of `send` when it overlaps `recv`
 };
 

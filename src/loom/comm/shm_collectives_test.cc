@@ -147,6 +147,16 @@ TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
       }
 }
 
+// Mode 0: a memcpy reader; mode 1: the real process_vm_readv (every rank here is a thread of
+// this process, so every pid is ours; nullptr where the system has no such call).
+ShmCollectives::PeerReader TestReader(int mode, size_t ranks) {
+  if (mode == 1) return ShmCollectives::CrossMemoryReader(std::vector<int>(ranks, getpid()));
+  return [](int, const void* remote, void* local, size_t bytes) -> Status {
+    std::memcpy(local, remote, bytes);
+    return OkStatus();
+  };
+}
+
 // Blocks of kShmDirectBytes and more go through the PeerReader in one copy: with a memcpy
 // reader and with the real process_vm_readv (all ranks here are threads of one process, so
 // every pid is ours), in place too, every byte lands where the collective puts it.
@@ -155,13 +165,7 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
     for (int p : {1, 2, 3, 5})
       for (size_t block : {kShmDirectBytes, kShmDirectBytes + 3, size_t{100003}}) {
         const size_t pc = static_cast<size_t>(p);
-        ShmCollectives::PeerReader reader =
-            mode == 0 ? ShmCollectives::PeerReader(
-                            [](int, const void* remote, void* local, size_t bytes) -> Status {
-                              std::memcpy(local, remote, bytes);
-                              return OkStatus();
-                            })
-                      : ShmCollectives::CrossMemoryReader(std::vector<int>(pc, getpid()));
+        ShmCollectives::PeerReader reader = TestReader(mode, pc);
         if (!reader) GTEST_SKIP() << "no process_vm_readv here";
         std::vector<std::vector<std::byte>> ag(pc), a2a(pc), ag_in_place(pc), a2a_in_place(pc);
         auto st =
@@ -198,6 +202,44 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
           EXPECT_TRUE(a2a_in_place[r] == want_a2a) << "alltoall in place " << what;
         }
       }
+}
+
+// Allreduce through the PeerReader (set_direct_allreduce): each rank's slice reduced window by
+// window in rank order from the peers' inputs, then the slices read back: bitwise the
+// sequential reference, with a memcpy reader and the real process_vm_readv, in place too,
+// counts that leave uneven slices and windows (256 KiB) cut mid-slice.
+TEST(ShmCollectives, DirectAllReduceMatchesReference) {
+  for (int mode = 0; mode < 2; ++mode)
+    for (int p : {1, 2, 3, 5})
+      for (DataType t : {DataType::kF32, DataType::kF64, DataType::kF16, DataType::kI32})
+        for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax})
+          for (size_t count : {size_t{16411}, size_t{200003}}) {
+            // The real process_vm_readv moves bytes like the memcpy reader: one type and op.
+            if (mode == 1 && (t != DataType::kF32 || op != ReduceOp::kSum)) continue;
+            const size_t pc = static_cast<size_t>(p), es = DataTypeSize(t);
+            ShmCollectives::PeerReader reader = TestReader(mode, pc);
+            if (!reader) GTEST_SKIP() << "no process_vm_readv here";
+            std::vector<std::vector<std::byte>> out(pc), in_place(pc);
+            auto st = RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000,
+                             [&](ShmCollectives& s) -> Status {
+                               s.set_peer_reader(reader);
+                               s.set_direct_allreduce(true);
+                               const size_t r = static_cast<size_t>(s.rank());
+                               std::vector<std::byte> in = Input(t, s.rank(), count);
+                               out[r].assign(count * es, std::byte{0});
+                               LOOM_RETURN_IF_ERROR(s.AllReduce(in.data(), out[r].data(), count, t, op));
+                               in_place[r] = in;
+                               return s.AllReduce(in_place[r].data(), in_place[r].data(), count, t, op);
+                             });
+            const std::vector<std::byte> want = Reduced(t, op, p, count);
+            for (size_t r = 0; r < pc; ++r) {
+              ASSERT_TRUE(st[r].ok()) << st[r];
+              const std::string what = StrCat("mode ", mode, " p=", p, " ", DataTypeName(t), " ",
+                                              ReduceOpName(op), " count ", count, " r=", r);
+              EXPECT_TRUE(out[r] == want) << what;
+              EXPECT_TRUE(in_place[r] == want) << "in place " << what;
+            }
+          }
 }
 
 TEST(ShmCollectives, MissingRankIsUnavailableThenFailedPrecondition) {

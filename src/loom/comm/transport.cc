@@ -60,6 +60,12 @@ StatusOr<std::span<const std::byte>> Transport::MapPeer(int peer, std::span<cons
 
 Status Transport::UnmapPeer(int, int) { return OkStatus(); }
 
+StatusOr<Transport::PeerReadFn> Transport::ReadPeer(int peer, std::span<const std::byte>, size_t,
+                                                    int) {
+  return FailedPreconditionError(StrCat("rank ", rank(), ": the ", backend(), " transport cannot "
+                                        "read rank ", peer, "'s memory (can_read_peer() is false)"));
+}
+
 void Transport::VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
                             size_t first_offset) {
   for (size_t off = first_offset; off < data.size(); off += kVisitPieceBytes)

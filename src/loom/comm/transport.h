@@ -97,6 +97,19 @@ class Transport {
   virtual StatusOr<std::span<const std::byte>> MapPeer(int peer, std::span<const std::byte> mine,
                                                        std::span<std::byte> landing, int tag);
   virtual Status UnmapPeer(int peer, int tag);
+  // Exchange by address for a reader that takes the peer's bytes piece by piece, on backends
+  // that can read a peer's memory without mapping it (MPI ranks on one node with cross-memory
+  // attach, process_vm_readv): no landing copy, the reader copies each piece it needs into its
+  // own (cache-sized) scratch. can_read_peer() is the same on every rank of a transport. Both
+  // sides call ReadPeer(peer, mine, their_bytes, tag) and get a function that copies
+  // [offset, offset + dst.size()) of the peer's `mine` into `dst`, valid until both have called
+  // UnmapPeer(peer, tag) (then a pair synchronisation); until then neither writes its `mine`.
+  // Sizes must agree both ways (their_bytes = the peer's mine.size()), else InvalidArgument on
+  // both sides. Default: FailedPrecondition.
+  using PeerReadFn = std::function<Status(size_t offset, std::span<std::byte> dst)>;
+  virtual bool can_read_peer() const { return false; }
+  virtual StatusOr<PeerReadFn> ReadPeer(int peer, std::span<const std::byte> mine,
+                                        size_t their_bytes, int tag);
 
   // Optional capability: collectives through memory every rank of this transport can load and
   // store (shm_collectives.h). shared_memory_available() is local and cheap (the MPI backend

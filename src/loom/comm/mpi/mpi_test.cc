@@ -173,6 +173,43 @@ TEST(Mpi, MapPeerLandsThePeersBytes) {
   EXPECT_TRUE(c->transport().UnmapPeer(peer, 7).ok());
 }
 
+// ReadPeer (one node, process_vm_readv allowed, as under mpirun here): any range of the peer's
+// buffer, read where it lies; a size disagreement is refused on both sides; out-of-range reads
+// are refused; LOOM_COMM_CMA=0 turns it off (can_read_peer false, FailedPrecondition).
+TEST(Mpi, ReadPeerReadsAnyRangeOfThePeersBuffer) {
+  auto c = World();
+  const int r = c->rank(), peer = r ^ 1;
+  Transport& t = c->transport();
+  if (!t.can_read_peer()) GTEST_SKIP() << "process_vm_readv refused between these ranks";
+  if (peer >= c->size()) return;
+  std::vector<int32_t> mine(300000);
+  for (size_t i = 0; i < mine.size(); ++i) mine[i] = r * 1000003 + static_cast<int32_t>(i);
+  auto read = t.ReadPeer(peer, std::as_bytes(std::span(mine)), mine.size() * 4, 9);
+  ASSERT_TRUE(read.ok()) << read.status();
+  for (size_t lo : {size_t{0}, size_t{1}, size_t{77777}, mine.size() - 3}) {
+    std::vector<int32_t> got(std::min<size_t>(100000, mine.size() - lo));
+    ASSERT_TRUE((*read)(lo * 4, std::as_writable_bytes(std::span(got))).ok());
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_EQ(got[i], peer * 1000003 + static_cast<int32_t>(lo + i)) << "at " << lo + i;
+  }
+  std::vector<std::byte> past(8);
+  EXPECT_EQ((*read)(mine.size() * 4 - 4, past).code(), StatusCode::kOutOfRange);
+  ASSERT_TRUE(t.UnmapPeer(peer, 9).ok());
+  // Rank 0 of each pair expects one byte less than its peer offers: both refuse.
+  auto bad = t.ReadPeer(peer, std::as_bytes(std::span(mine)), mine.size() * 4 - (r < peer), 10);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status();
+}
+
+TEST(Mpi, ReadPeerCanBeTurnedOff) {
+  setenv("LOOM_COMM_CMA", "0", 1);
+  auto c = World();
+  unsetenv("LOOM_COMM_CMA");
+  EXPECT_FALSE(c->transport().can_read_peer());
+  int32_t x = 0;
+  auto read = c->transport().ReadPeer(c->rank() ^ 1, std::as_bytes(std::span(&x, 1)), 4, 3);
+  EXPECT_EQ(read.status().code(), StatusCode::kFailedPrecondition) << read.status();
+}
+
 // Element i of rank r, stored as `t` (small integers: exact in every type).
 std::vector<std::byte> Elements(DataType t, int r, size_t n) {
   const size_t es = DataTypeSize(t);
@@ -252,8 +289,16 @@ TEST(Mpi, SharedMemoryCollectivesMatchReference) {
 // Blocks of kShmDirectBytes and more: where process_vm_readv works between the ranks (it does
 // under mpirun on this host) they are read straight from the peer's send buffer; both paths must
 // move every byte (in place: shm_collectives_test). LOOM_COMM_CMA=0 keeps the staged copies.
+// Run with the per-rank-count choice, direct allgather forced on and off, and no direct reads.
 TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
+ for (const char* mode : {"table", "direct", "staged", "no-cma"}) {
+  SCOPED_TRACE(mode);
+  if (std::strcmp(mode, "direct") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
+  if (std::strcmp(mode, "staged") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "0", 1);
+  if (std::strcmp(mode, "no-cma") == 0) setenv("LOOM_COMM_CMA", "0", 1);
   auto c = World();
+  unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
+  unsetenv("LOOM_COMM_CMA");
   const int p = c->size(), r = c->rank();
   const size_t pc = static_cast<size_t>(p), block = kShmDirectBytes + 4 * 1000 + 4;
   auto word = [](size_t from, size_t to, size_t i) {
@@ -275,6 +320,7 @@ TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
     }
   EXPECT_TRUE(ag == want_ag) << "allgather on rank " << r;
   EXPECT_TRUE(a2a == want_a2a) << "alltoall on rank " << r;
+ }
 }
 
 TEST(Mpi, SharedMemoryCanBeTurnedOff) {

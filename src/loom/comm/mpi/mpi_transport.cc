@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -57,6 +58,13 @@ size_t ShmMaxBuffer() {
   return size_t{4} << 20;
 }
 
+// An A/B override of a table-driven choice: -1 unset (the table), 0 off, 1 on.
+int ForcedChoice(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == 0) return -1;
+  return std::strcmp(v, "0") == 0 ? 0 : 1;
+}
+
 // Whether every rank of `comm` shares this rank's node (collective).
 bool AllOnOneNode(MPI_Comm comm, int size) {
   MPI_Comm node;
@@ -76,8 +84,10 @@ class MpiTransport : public Transport {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     shm_disabled_ = !ShmEnabled();
-    shm_possible_ = !shm_disabled_ && AllOnOneNode(comm_, size_);
+    const bool one_node = AllOnOneNode(comm_, size_);
+    shm_possible_ = !shm_disabled_ && one_node;
     shm_max_buffer_ = ShmMaxBuffer();
+    if (one_node) SetUpDirectReads();
   }
   ~MpiTransport() override {
     for (auto& [id, op] : ops_) CancelOp(op);
@@ -108,6 +118,42 @@ class MpiTransport : public Transport {
     }
     shm_->set_timeout_ms(timeout_ms());
     return shm_.get();
+  }
+
+  bool can_read_peer() const override { return static_cast<bool>(reader_); }
+
+  // The (address, size) of each side's `mine` travel in one small message; the reads then go
+  // straight to the peer's memory (process_vm_readv). UnmapPeer is a zero-byte exchange.
+  StatusOr<PeerReadFn> ReadPeer(int peer, std::span<const std::byte> mine, size_t their_bytes,
+                                int tag) override {
+    if (!reader_) return Transport::ReadPeer(peer, mine, their_bytes, tag);
+    LOOM_RETURN_IF_ERROR(CheckPeerAndTag(peer, tag, "ReadPeer with"));
+    const uint64_t out[3] = {static_cast<uint64_t>(reinterpret_cast<uintptr_t>(mine.data())),
+                             mine.size(), their_bytes};
+    uint64_t in[3] = {0, 0, 0};
+    LOOM_RETURN_IF_ERROR(SendRecv(peer, std::as_bytes(std::span(out)), peer,
+                                  std::as_writable_bytes(std::span(in)), tag));
+    // Both sides test both directions, so both refuse a disagreement.
+    if (in[1] != their_bytes || in[2] != mine.size())
+      return InvalidArgumentError(StrCat(
+          "message size mismatch: ReadPeer between ranks ", rank_, " and ", peer, " (tag ", tag,
+          "): rank ", rank_, " offers ", mine.size(), " bytes and expects ", their_bytes,
+          ", rank ", peer, " offers ", in[1], " and expects ", in[2]));
+    open_reads_.push_back({peer, tag});
+    return PeerReadFn([reader = reader_, peer, base = in[0], bytes = in[1]](
+                          size_t offset, std::span<std::byte> dst) -> Status {
+      if (offset > bytes || dst.size() > bytes - offset)
+        return OutOfRangeError(StrCat("ReadPeer: bytes [", offset, ", ", offset + dst.size(),
+                                      ") of rank ", peer, "'s ", bytes));
+      return reader(peer, reinterpret_cast<const void*>(base + offset), dst.data(), dst.size());
+    });
+  }
+
+  Status UnmapPeer(int peer, int tag) override {
+    auto it = std::find(open_reads_.begin(), open_reads_.end(), std::pair{peer, tag});
+    if (it == open_reads_.end()) return OkStatus();  // MapPeer landed a copy: nothing to wait for
+    open_reads_.erase(it);
+    return SendRecv(peer, {}, peer, {}, tag);
   }
 
   int rank() const override { return rank_; }
@@ -264,16 +310,22 @@ class MpiTransport : public Transport {
     std::memset(segments[static_cast<size_t>(rank_)], 0, kShmControlBytes);  // arrival counter
     MPI_Barrier(comm_);                      // every counter is zero before anyone arrives
     shm_ = std::make_unique<ShmCollectives>(rank_, std::move(segments), buffer_bytes);
-    SetUpDirectReads();
+    if (reader_) shm_->set_peer_reader(reader_);
+    if (direct_allgather_ >= 0) shm_->set_direct_allgather(direct_allgather_ == 1);
+    if (direct_allreduce_ >= 0) shm_->set_direct_allreduce(direct_allreduce_ == 1);
     return OkStatus();
   }
-  // One-copy allgather/alltoall (ShmCollectives::set_peer_reader) where every rank can read
-  // every other's memory with process_vm_readv (ptrace rules allow it: same user, no Yama
-  // restriction), which each rank probes on its neighbour; all ranks agree, and a refusal
-  // anywhere keeps the two-copy path everywhere. LOOM_COMM_CMA=0 turns it off.
+  // Direct reads (one-copy allgather/alltoall through ShmCollectives::set_peer_reader, and
+  // ReadPeer) where every rank can read every other's memory with process_vm_readv (ptrace
+  // rules allow it: same user, no Yama restriction), which each rank probes on its neighbour
+  // when the transport is made (collective); all ranks agree, and a refusal anywhere keeps the
+  // copying paths everywhere. LOOM_COMM_CMA=0 turns it off; LOOM_COMM_DIRECT_ALLGATHER=0/1 and
+  // LOOM_COMM_DIRECT_ALLREDUCE=0/1 override the per-rank-count choices (A/B runs).
   void SetUpDirectReads() {
     const char* env = std::getenv("LOOM_COMM_CMA");
     int ok = env != nullptr && std::strcmp(env, "0") == 0 ? 0 : 1;
+    direct_allgather_ = ForcedChoice("LOOM_COMM_DIRECT_ALLGATHER");
+    direct_allreduce_ = ForcedChoice("LOOM_COMM_DIRECT_ALLREDUCE");
     const int pid = static_cast<int>(getpid());
     const uint64_t probe = 0x10CA1C0FFEEull + static_cast<uint64_t>(rank_);
     const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&probe));
@@ -292,7 +344,7 @@ class MpiTransport : public Transport {
     }
     // Also keeps `probe` alive until every neighbour has read it.
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
-    if (ok) shm_->set_peer_reader(std::move(reader));
+    if (ok) reader_ = std::move(reader);
   }
   // MPI_Win_free synchronises all ranks; after a timed-out barrier some rank may never come.
   // So the ranks first agree, within the timeout, that nobody's window is broken; otherwise
@@ -372,6 +424,10 @@ class MpiTransport : public Transport {
   Status shm_error_;
   MPI_Win win_ = MPI_WIN_NULL;
   std::unique_ptr<ShmCollectives> shm_;
+  ShmCollectives::PeerReader reader_;  // set when every rank can read every other's memory
+  int direct_allgather_ = -1;          // LOOM_COMM_DIRECT_ALLGATHER: -1 unset, 0 off, 1 on
+  int direct_allreduce_ = -1;          // LOOM_COMM_DIRECT_ALLREDUCE: the same
+  std::vector<std::pair<int, int>> open_reads_;  // (peer, tag) of ReadPeer calls not unmapped
 };
 
 }  // namespace
