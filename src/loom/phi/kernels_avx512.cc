@@ -8,6 +8,7 @@
 #include "loom/base/thread_pool.h"
 #include "loom/phi/gemm_avx512.h"
 #include "loom/phi/internal/avx512.h"
+#include "loom/phi/internal/q4_matvec_avx512.h"
 #include "loom/phi/quant.h"
 
 namespace loom::phi {
@@ -34,57 +35,30 @@ uint16_t LoadBits(const uint8_t* p) {
   return v;
 }
 
-// Lane layout of one block pair (16 int32 lanes of 4 bytes each). Q8_0: natural, lanes 0-7
-// block 0, 8-15 block 1. Q4_0: the nibble unpacking yields [b0 low | b1 low | b0 high |
-// b1 high] (16 bytes each), so the activations are stored in that order and lanes 0-3, 8-11
-// belong to block 0, 4-7, 12-15 to block 1.
-int LaneBlock(WeightType t, int lane) {
-  return t == WeightType::kQ4_0 ? (lane / 4) % 2 : lane / 8;
-}
-// Source element (0..63 within the pair) of byte k of the Q4_0 layout.
-int Q4Source(int k) {
-  const int quarter = k / 16, within = k % 16;
-  const int block = quarter % 2, high = quarter / 2;
-  return block * kQBlock + high * 16 + within;
-}
+// Q8_0 lane layout of one block pair (16 int32 lanes of 4 bytes each): lanes 0-7 block 0,
+// 8-15 block 1.
+int LaneBlock(int lane) { return lane / 8; }
 
 }  // namespace
 
 namespace {
 
-// Token j of x into the layout above.
-void PrepareToken(const float* xj, int64_t j, QActivations& a) {
-  const WeightType t = a.type;
+// Token j of x into the Q8_0 layout above.
+void PrepareQ8Token(const uint8_t* row, int64_t j, QActivations& a) {
   const int64_t n = a.n, pairs = n / kPair;
-  thread_local std::vector<uint8_t> row;
-  row.resize(RowBytes(WeightType::kQ8_0, n));
-  QuantizeRowQ8_0Avx512(xj, n, row.data());
   for (int64_t p = 0; p < pairs; ++p) {
-    const uint8_t* b[2] = {row.data() + (2 * p) * kQ8_0Bytes, row.data() + (2 * p + 1) * kQ8_0Bytes};
+    const uint8_t* b[2] = {row + (2 * p) * kQ8_0Bytes, row + (2 * p + 1) * kQ8_0Bytes};
     uint8_t* dst = a.q.data() + j * n + p * kPair;
     float* sc = a.scale.data() + (j * pairs + p) * 16;
-    if (t == WeightType::kQ4_0) {
-      int32_t* corr = a.corr.data() + (j * pairs + p) * 16;
-      for (int k = 0; k < kPair; ++k) {
-        const int e = Q4Source(k);
-        dst[k] = b[e / kQBlock][2 + e % kQBlock];
-      }
-      for (int lane = 0; lane < 16; ++lane) {
-        int32_t s = 0;
-        for (int k = 0; k < 4; ++k) s += static_cast<int8_t>(dst[4 * lane + k]);
-        corr[lane] = -8 * s;
-      }
-    } else {
-      for (int k = 0; k < kPair; ++k)
-        dst[k] = static_cast<uint8_t>(b[k / kQBlock][2 + k % kQBlock] ^ 0x80);  // x + 128
-    }
+    for (int k = 0; k < kPair; ++k)
+      dst[k] = static_cast<uint8_t>(b[k / kQBlock][2 + k % kQBlock] ^ 0x80);  // x + 128
     float d[2];
     for (int i = 0; i < 2; ++i) {
       Half h;
       h.bits = LoadBits(b[i]);
       d[i] = HalfToFloat(h);
     }
-    for (int lane = 0; lane < 16; ++lane) sc[lane] = d[LaneBlock(t, lane)];
+    for (int lane = 0; lane < 16; ++lane) sc[lane] = d[LaneBlock(lane)];
   }
 }
 
@@ -95,12 +69,24 @@ void PrepareQActivations(WeightType t, const float* x, int64_t tokens, int64_t n
   a.type = t;
   a.tokens = tokens;
   a.n = n;
-  const int64_t pairs = n / kPair;
-  a.q.resize(static_cast<size_t>(tokens * n));
-  a.scale.resize(static_cast<size_t>(tokens * pairs * 16));
-  if (t == WeightType::kQ4_0) a.corr.resize(a.scale.size());
+  const bool q4 = t == WeightType::kQ4_0;
+  // Q4_0: groups of 128 weights (internal/q4_matvec_avx512.h); Q8_0: block pairs.
+  const int64_t groups = q4 ? (n + internal::kQ4Group - 1) / internal::kQ4Group : n / kPair;
+  a.q.resize(static_cast<size_t>(tokens * (q4 ? groups * internal::kQ4Group : n)));
+  a.scale.resize(static_cast<size_t>(tokens * groups * 16));
+  if (q4) a.corr.resize(a.scale.size());
   ParallelFor(tokens, 1, [&](int64_t b, int64_t e) {
-    for (int64_t j = b; j < e; ++j) PrepareToken(x + j * n, j, a);
+    thread_local std::vector<uint8_t> row;
+    row.resize(RowBytes(WeightType::kQ8_0, n));
+    for (int64_t j = b; j < e; ++j) {
+      QuantizeRowQ8_0Avx512(x + j * n, n, row.data());
+      if (q4) {
+        internal::PrepareQ4Token(row.data(), n, a.q.data() + j * groups * internal::kQ4Group,
+                                 a.scale.data() + j * groups * 16, a.corr.data() + j * groups * 16);
+      } else {
+        PrepareQ8Token(row.data(), j, a);
+      }
+    }
   });
 }
 
@@ -132,63 +118,48 @@ LOOM_PHI_AVX512 void QuantizeRowQ8_0Avx512(const float* x, int64_t n, uint8_t* o
 
 namespace {
 
-// Scales of weight blocks b0, b1 in the pair layout of type t, as 16 floats: the two halves
+// Scales of weight blocks b0, b1 in the Q8_0 pair layout, as 16 floats: the two halves
 // converted together, then spread over the lanes by one permute (building the 16 halves with
 // scalar shifts first cost more than the int8 products themselves in decode).
-template <bool kQ4>
 LOOM_PHI_VNNI inline __m512 WeightScales(const uint8_t* b0, const uint8_t* b1) {
   const __m128 d = _mm_cvtph_ps(
       _mm_cvtsi32_si128(static_cast<int>(LoadBits(b0) | (uint32_t{LoadBits(b1)} << 16))));
-  const __m512i idx = kQ4 ? _mm512_set_epi32(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)
-                          : _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d));
 }
 
-// One tile: RM weight rows x RN tokens over all block pairs.
-template <bool kQ4, int RM, int RN>
+// One Q8_0 tile: RM weight rows x RN tokens over all block pairs.
+template <int RM, int RN>
 LOOM_PHI_VNNI void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t j0,
                          const QActivations& a, float* y, int64_t ldy) {
   const int64_t pairs = a.n / kPair;
-  const size_t blk = kQ4 ? kQ4_0Bytes : kQ8_0Bytes;
   __m512 acc[RM][RN];
   for (int i = 0; i < RM; ++i)
     for (int j = 0; j < RN; ++j) acc[i][j] = _mm512_setzero_ps();
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
   for (int64_t p = 0; p < pairs; ++p) {
     __m512i wq[RM], wc[RM];
     __m512 sw[RM];
     for (int i = 0; i < RM; ++i) {
-      const uint8_t* b0 = w + (r + i) * row_bytes + 2 * p * blk;
-      const uint8_t* b1 = b0 + blk;
+      const uint8_t* b0 = w + (r + i) * row_bytes + 2 * p * kQ8_0Bytes;
+      const uint8_t* b1 = b0 + kQ8_0Bytes;
       // The next tile's rows (RM rows further on) at the same offset: decode is bound by
       // these loads, and 4 short row streams per tile leave the hardware prefetcher behind.
       _mm_prefetch(reinterpret_cast<const char*>(b0 + RM * row_bytes), _MM_HINT_T0);
-      if constexpr (kQ4) {
-        const __m256i v = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1 + 2)), 1);
-        wq[i] = _mm512_and_si512(
-            _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), low4);
-      } else {
-        wq[i] = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
-        // -128 * sum(w) per lane undoes the +128 bias of the activations.
-        wc[i] = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                 _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, wq[i]));
-      }
-      sw[i] = WeightScales<kQ4>(b0, b1);
+      wq[i] = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
+      // -128 * sum(w) per lane undoes the +128 bias of the activations.
+      wc[i] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, wq[i]));
+      sw[i] = WeightScales(b0, b1);
     }
     for (int j = 0; j < RN; ++j) {
       const int64_t tok = j0 + j;
       const __m512i xq = _mm512_loadu_si512(a.q.data() + tok * a.n + p * kPair);
       const __m512 sx = _mm512_loadu_ps(a.scale.data() + (tok * pairs + p) * 16);
-      __m512i xc = _mm512_setzero_si512();
-      if constexpr (kQ4) xc = _mm512_loadu_si512(a.corr.data() + (tok * pairs + p) * 16);
       for (int i = 0; i < RM; ++i) {
-        const __m512i dot = kQ4 ? _mm512_dpbusd_epi32(xc, wq[i], xq)
-                                : _mm512_dpbusd_epi32(wc[i], xq, wq[i]);
+        const __m512i dot = _mm512_dpbusd_epi32(wc[i], xq, wq[i]);
         acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sw[i], sx), acc[i][j]);
       }
     }
@@ -197,20 +168,19 @@ LOOM_PHI_VNNI void QTile(const uint8_t* w, size_t row_bytes, int64_t r, int64_t 
     for (int j = 0; j < RN; ++j) y[(j0 + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
-template <bool kQ4>
-LOOM_PHI_VNNI void QMatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a,
-                           float* y, int64_t ldy) {
+LOOM_PHI_VNNI void Q8MatMul(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a,
+                            float* y, int64_t ldy) {
   const size_t row_bytes = RowBytes(a.type, a.n);
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4) {
     int64_t j = 0;
-    for (; j + 4 <= a.tokens; j += 4) QTile<kQ4, 4, 4>(w, row_bytes, r, j, a, y, ldy);
-    for (; j < a.tokens; ++j) QTile<kQ4, 4, 1>(w, row_bytes, r, j, a, y, ldy);
+    for (; j + 4 <= a.tokens; j += 4) QTile<4, 4>(w, row_bytes, r, j, a, y, ldy);
+    for (; j < a.tokens; ++j) QTile<4, 1>(w, row_bytes, r, j, a, y, ldy);
   }
   for (; r < r1; ++r) {
     int64_t j = 0;
-    for (; j + 4 <= a.tokens; j += 4) QTile<kQ4, 1, 4>(w, row_bytes, r, j, a, y, ldy);
-    for (; j < a.tokens; ++j) QTile<kQ4, 1, 1>(w, row_bytes, r, j, a, y, ldy);
+    for (; j + 4 <= a.tokens; j += 4) QTile<1, 4>(w, row_bytes, r, j, a, y, ldy);
+    for (; j < a.tokens; ++j) QTile<1, 1>(w, row_bytes, r, j, a, y, ldy);
   }
 }
 
@@ -333,9 +303,10 @@ void SwiGluAvx512(const float* gate_up, int64_t t, int64_t f, float* out) {
 void QMatMulAvx512(const uint8_t* w, int64_t r0, int64_t r1, const QActivations& a, float* y,
                    int64_t ldy) {
   if (a.type == WeightType::kQ4_0)
-    QMatMul<true>(w, r0, r1, a, y, ldy);
+    internal::Q4MatVecAvx512(w, a.n, r0, r1, a.q.data(), a.scale.data(), a.corr.data(), a.tokens,
+                             y, ldy);
   else
-    QMatMul<false>(w, r0, r1, a, y, ldy);
+    Q8MatMul(w, r0, r1, a, y, ldy);
 }
 
 void FMatMulAvx512(WeightType t, const uint8_t* w, int64_t n, int64_t r0, int64_t r1,

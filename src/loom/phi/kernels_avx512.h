@@ -9,9 +9,11 @@
 //     weight row's 128 * sum(w) is subtracted again (the int32 lanes are exact);
 //   - Q4_0 weights use their raw nibbles 0..15 as the unsigned operand; the activations keep
 //     their sign and carry -8 * sum(x) per lane, which folds the nibbles' -8 offset.
-// Two 32-weight blocks fill one 512-bit register. A register tile of up to 4 weight rows x 4
-// tokens multiplies each block pair once per (row, token): int32 lanes -> fp32, scaled by
-// d_w * d_x, accumulated. Equal to DotRowReference up to fp32 summation order.
+// Q8_0: two 32-weight blocks fill one 512-bit register. A register tile of up to 4 weight rows
+// x 4 tokens multiplies each block pair once per (row, token): int32 lanes -> fp32, scaled by
+// d_w * d_x, accumulated. Q4_0 (q4_matvec_avx512.cc): four blocks per register, and the int32
+// dots of 4 rows are summed into one vector before a single conversion and scale FMA per 4 rows
+// x 4 blocks. Equal to DotRowReference up to fp32 summation order.
 // F32 / F16: fp32 FMAs over the same row x token tiles (F16 converted in registers).
 // ops.cc runs these for decode (up to 4 tokens); prefill goes to gemm_avx512.h's GEMMs.
 //
@@ -32,9 +34,12 @@ bool HaveAvx512Kernels();
 struct QActivations {
   WeightType type = WeightType::kQ8_0;
   int64_t tokens = 0, n = 0;
-  std::vector<uint8_t> q;      // tokens x n bytes, layout per type (see the .cc)
-  std::vector<float> scale;    // tokens x n/64 x 16 lanes: d_x of each lane's block
-  std::vector<int32_t> corr;   // Q4_0 only: tokens x n/64 x 16 lanes of -8 * sum(x)
+  // Q8_0: tokens x n bytes (x + 128) and tokens x n/64 x 16 lanes of d_x (see the .cc).
+  // Q4_0: per token ceil(n/128) groups of 128 bytes, 16 scale lanes and 16 correction lanes
+  // (internal/q4_matvec_avx512.h).
+  std::vector<uint8_t> q;
+  std::vector<float> scale;
+  std::vector<int32_t> corr;  // Q4_0 only
 };
 
 // Quantizes (in parallel over the default pool) tokens rows of x [tokens x n] (n a multiple of 64) for weights of type t.

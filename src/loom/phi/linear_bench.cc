@@ -35,6 +35,7 @@ const Linear& Layer(WeightType t) {
     for (int i = 0; i < 4; ++i) {
       (*all)[i].lm_head = l;
       LOOM_CHECK_OK(QuantizeWeights((*all)[i], static_cast<WeightType>(i)));
+      AdviseWeightHugePages((*all)[i]);  // as PhiModel's first Forward does
     }
     return all;
   }();

@@ -22,9 +22,7 @@ StatusOr<std::unique_ptr<PhiModel>> PhiModel::Load(const std::string& dir) {
 }
 
 PhiModel::PhiModel(PhiConfig config, PhiWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {
-  AdviseWeightHugePages(weights_);
-}
+    : config_(std::move(config)), weights_(std::move(weights)) {}
 
 KvCache PhiModel::NewCache() const {
   KvCache cache;
@@ -44,6 +42,7 @@ Status PhiModel::Forward(std::span<const int32_t> tokens, KvCache& cache,
                                          " is outside the vocabulary [0, ", c.vocab_size, ")"));
   if (cache.k.size() != static_cast<size_t>(c.layers))
     return InvalidArgumentError("phi forward: cache was not made by this model");
+  if (!huge_pages_advised_.exchange(true)) AdviseWeightHugePages(weights_);
   const int64_t pos0 = cache.length, total = pos0 + t, h = c.hidden;
   const size_t kv_elems = static_cast<size_t>(total * c.kv_heads * c.head_dim);
   for (int64_t l = 0; l < c.layers; ++l) {

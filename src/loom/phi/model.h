@@ -7,6 +7,7 @@
 // a KvCache belongs to one sequence.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -47,9 +48,12 @@ class PhiModel {
   const PhiConfig& config() const { return config_; }
   const PhiWeights& weights() const { return weights_; }
   KvCache NewCache() const;
-  // Converts the projection and head weights to F16 / Q8_0 / Q4_0 (call before serving;
-  // ReferenceForward needs the fp32 weights, so run it first).
-  Status Quantize(WeightType type) { return QuantizeWeights(weights_, type); }
+  // Converts the projection and head weights to F16 / Q8_0 / Q4_0 (call before serving, not
+  // concurrently with Forward; ReferenceForward needs the fp32 weights, so run it first).
+  Status Quantize(WeightType type) {
+    huge_pages_advised_.store(false);  // the converted matrices are new storage
+    return QuantizeWeights(weights_, type);
+  }
 
   // Runs `tokens` after the cached prefix; writes logits of the last token ([vocab]) or of
   // every new token ([T x vocab]) when all_logits.
@@ -59,6 +63,11 @@ class PhiModel {
  private:
   PhiConfig config_;
   PhiWeights weights_;
+  // The first Forward asks for huge pages under the weights it streams
+  // (AdviseWeightHugePages), not the constructor: a model loaded to be quantized (`loom phi
+  // quantize`, `bench --weights q4_0`) would otherwise have its fp32 matrices collapsed into
+  // 2 MiB pages just before they are converted and freed.
+  mutable std::atomic<bool> huge_pages_advised_{false};
 };
 
 }  // namespace loom::phi

@@ -113,33 +113,38 @@ TEST(QuantTest, SimdDequantizeEqualsScalarReferenceBitwise) {
 }
 
 // Every packed path (decode mat-vec, prefill GEMM, the AVX-512 register tiles and their row /
-// token remainders: 99 rows, 7 tokens) against the scalar reference dot of each (token, row),
-// with Q8_0 activations for the Q types as ggml-cpu. Equal up to fp32 summation order.
+// token remainders: 99 rows, 1-4 and 7 tokens; widths of whole Q4_0 decode groups of 128 and
+// one with half a group) against the scalar reference dot of each (token, row), with Q8_0
+// activations for the Q types as ggml-cpu. Equal up to fp32 summation order.
 TEST(QuantTest, PackedLinearMatchesScalarReference) {
   Prng rng(4);
-  const int64_t out = 99, in = 128;
-  Linear l{out, in, std::vector<float>(out * in), std::vector<float>(out), WeightType::kF32, {}};
-  for (float& v : l.w) v = static_cast<float>(rng.Normal());
-  for (float& v : l.b) v = static_cast<float>(rng.Normal());
-  std::vector<float> x(7 * in);
-  for (float& v : x) v = static_cast<float>(rng.Normal());
-  for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
-    PhiWeights pw;
-    pw.lm_head = l;
-    ASSERT_TRUE(QuantizeWeights(pw, t).ok());
-    const Linear& q = pw.lm_head;
-    for (int64_t tokens : {1, 2, 7}) {
-      std::vector<float> got(tokens * out);
-      LinearForward(q, x.data(), tokens, got.data());
-      for (int64_t j = 0; j < tokens; ++j) {
-        std::vector<uint8_t> xq(RowBytes(WeightType::kQ8_0, in));
-        QuantizeRowQ8_0(x.data() + j * in, in, xq.data());
-        const void* act =
-            t == WeightType::kF16 ? static_cast<const void*>(x.data() + j * in) : xq.data();
-        for (int64_t r = 0; r < out; ++r) {
-          const float ref = DotRowReference(t, q.packed.data() + r * RowBytes(t, in), act, in) + l.b[r];
-          EXPECT_NEAR(got[j * out + r], ref, 1e-4 * (std::fabs(ref) + 1))
-              << WeightTypeName(t) << " tokens " << tokens << " token " << j << " row " << r;
+  const int64_t out = 99;
+  for (int64_t in : {128, 192}) {
+    Linear l{out, in, std::vector<float>(out * in), std::vector<float>(out), WeightType::kF32, {}};
+    for (float& v : l.w) v = static_cast<float>(rng.Normal());
+    for (float& v : l.b) v = static_cast<float>(rng.Normal());
+    std::vector<float> x(7 * in);
+    for (float& v : x) v = static_cast<float>(rng.Normal());
+    for (WeightType t : {WeightType::kF16, WeightType::kQ8_0, WeightType::kQ4_0}) {
+      PhiWeights pw;
+      pw.lm_head = l;
+      ASSERT_TRUE(QuantizeWeights(pw, t).ok());
+      const Linear& q = pw.lm_head;
+      for (int64_t tokens : {1, 2, 4, 7}) {
+        std::vector<float> got(tokens * out);
+        LinearForward(q, x.data(), tokens, got.data());
+        for (int64_t j = 0; j < tokens; ++j) {
+          std::vector<uint8_t> xq(RowBytes(WeightType::kQ8_0, in));
+          QuantizeRowQ8_0(x.data() + j * in, in, xq.data());
+          const void* act =
+              t == WeightType::kF16 ? static_cast<const void*>(x.data() + j * in) : xq.data();
+          for (int64_t r = 0; r < out; ++r) {
+            const float ref =
+                DotRowReference(t, q.packed.data() + r * RowBytes(t, in), act, in) + l.b[r];
+            EXPECT_NEAR(got[j * out + r], ref, 1e-4 * (std::fabs(ref) + 1))
+                << WeightTypeName(t) << " in " << in << " tokens " << tokens << " token " << j
+                << " row " << r;
+          }
         }
       }
     }

@@ -230,7 +230,6 @@ Status QuantizeWeights(PhiWeights& weights, WeightType type) {
       l->type = type;
       std::vector<float>().swap(l->w);
     }
-    AdviseLinearHugePages(*l);  // new storage; the unchanged matrices were advised already
   }
   return OkStatus();
 }

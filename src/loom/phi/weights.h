@@ -58,8 +58,8 @@ StatusOr<PhiWeights> LoadWeights(const Checkpoint& ckpt, const PhiConfig& config
 Status QuantizeWeights(PhiWeights& weights, WeightType type);
 
 // Asks for 2 MiB pages under every projection and head matrix (loom/base/huge_pages.h): decode
-// streams them once per token, and huge pages read ~10-25 % faster here. PhiModel calls it, and
-// QuantizeWeights advises each matrix it converts; a kernel that refuses leaves them as they are.
+// streams them once per token, and huge pages read ~10-25 % faster here. PhiModel calls it on
+// its first Forward (and again after Quantize); a kernel that refuses leaves them as they are.
 void AdviseWeightHugePages(const PhiWeights& weights);
 
 // Bytes a decode step streams from the projection and head weights.
