@@ -150,6 +150,39 @@ void ReduceInto(DataType t, ReduceOp op, void* dst, const void* src, size_t n) {
   Combine(t, op, dst, dst, src, n);
 }
 
+void StoreElement(DataType t, void* dst, double v) {
+  switch (t) {
+    case DataType::kF32: {
+      const float f = static_cast<float>(v);
+      std::memcpy(dst, &f, 4);
+      break;
+    }
+    case DataType::kF64:
+      std::memcpy(dst, &v, 8);
+      break;
+    case DataType::kF16: {
+      const uint16_t h = FloatToHalf(static_cast<float>(v));
+      std::memcpy(dst, &h, 2);
+      break;
+    }
+    case DataType::kBF16: {
+      const uint16_t h = FloatToBFloat16(static_cast<float>(v));
+      std::memcpy(dst, &h, 2);
+      break;
+    }
+    case DataType::kI32: {
+      const auto k = static_cast<int32_t>(v);
+      std::memcpy(dst, &k, 4);
+      break;
+    }
+    case DataType::kI64: {
+      const auto k = static_cast<int64_t>(v);
+      std::memcpy(dst, &k, 8);
+      break;
+    }
+  }
+}
+
 void FinishAverage(DataType t, ReduceOp op, void* data, size_t n, int ranks) {
   if (op != ReduceOp::kAvg || ranks <= 1) return;
   switch (t) {

@@ -34,6 +34,9 @@ void ReduceInto(DataType t, ReduceOp op, void* dst, const void* src, size_t n);
 // out[i] = a[i] ⊕ b[i]; out may alias a or b.
 void Combine(DataType t, ReduceOp op, void* out, const void* a, const void* b, size_t n);
 // For avg: data[i] /= ranks. No-op for other ops.
+// Writes `v` as one element of type t at dst (floats round to nearest, integers truncate
+// toward zero): how tests and benchmarks fill typed buffers from one formula.
+void StoreElement(DataType t, void* dst, double v);
 void FinishAverage(DataType t, ReduceOp op, void* data, size_t n, int ranks);
 
 // IEEE 754 binary16 and bfloat16, round to nearest even; NaN stays NaN.

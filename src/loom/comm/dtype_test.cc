@@ -76,5 +76,25 @@ TEST(Reduce, AdasumIsNotElementwise) {
   EXPECT_TRUE(CheckElementwise(DataType::kBF16, ReduceOp::kAvg).ok());
 }
 
+TEST(StoreElement, WritesEachTypeItsOwnWay) {
+  float f = 0;
+  double d = 0;
+  uint16_t h = 0, b = 0;
+  int32_t i = 0;
+  int64_t l = 0;
+  StoreElement(DataType::kF32, &f, 0.1);
+  StoreElement(DataType::kF64, &d, 0.1);
+  StoreElement(DataType::kF16, &h, 2.5);
+  StoreElement(DataType::kBF16, &b, -3.0);
+  StoreElement(DataType::kI32, &i, -2.7);  // truncates toward zero
+  StoreElement(DataType::kI64, &l, 4e12);
+  EXPECT_EQ(f, 0.1f);
+  EXPECT_EQ(d, 0.1);
+  EXPECT_EQ(h, FloatToHalf(2.5f));
+  EXPECT_EQ(BFloat16ToFloat(b), -3.0f);
+  EXPECT_EQ(i, -2);
+  EXPECT_EQ(l, int64_t{4000000000000});
+}
+
 }  // namespace
 }  // namespace loom::comm

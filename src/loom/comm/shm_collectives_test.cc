@@ -44,15 +44,7 @@ std::vector<std::byte> Input(DataType dtype, int r, size_t n) {
   std::vector<std::byte> v(n * es);
   for (size_t i = 0; i < n; ++i) {
     const double x = static_cast<double>((r * 7 + static_cast<int>(i % 1000) * 3) % 9) - 3 + (i % 5 == 0 ? 1 : 0);
-    std::byte* d = v.data() + i * es;
-    switch (dtype) {
-      case DataType::kF32: { float f = static_cast<float>(x); std::memcpy(d, &f, 4); break; }
-      case DataType::kF64: std::memcpy(d, &x, 8); break;
-      case DataType::kF16: { uint16_t h = FloatToHalf(static_cast<float>(x)); std::memcpy(d, &h, 2); break; }
-      case DataType::kBF16: { uint16_t h = FloatToBFloat16(static_cast<float>(x)); std::memcpy(d, &h, 2); break; }
-      case DataType::kI32: { int32_t k = static_cast<int32_t>(x); std::memcpy(d, &k, 4); break; }
-      case DataType::kI64: { int64_t k = static_cast<int64_t>(x); std::memcpy(d, &k, 8); break; }
-    }
+    StoreElement(dtype, v.data() + i * es, x);
   }
   return v;
 }
@@ -84,6 +76,18 @@ void RankBlocks(size_t r, size_t pc, size_t block, std::vector<std::byte>& mine,
   for (size_t i = 0; i < block; ++i) mine[i] = ByteOf(r, r, i);
   for (size_t j = 0; j < pc; ++j)
     for (size_t i = 0; i < block; ++i) all[j * block + i] = ByteOf(r, j, i);
+}
+
+// Rank s.rank()'s allgather and alltoall of `block`-byte blocks (inputs from RankBlocks, which
+// it leaves in mine / all) into zeroed ag / a2a.
+Status GatherAndExchange(ShmCollectives& s, size_t pc, size_t block, std::vector<std::byte>& mine,
+                         std::vector<std::byte>& all, std::vector<std::byte>& ag,
+                         std::vector<std::byte>& a2a) {
+  RankBlocks(static_cast<size_t>(s.rank()), pc, block, mine, all);
+  ag.assign(block * pc, std::byte{0});
+  a2a.assign(block * pc, std::byte{0});
+  LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag.data(), block));
+  return s.AllToAll(all.data(), a2a.data(), block);
 }
 
 const DataType kTypes[] = {DataType::kF32, DataType::kF64, DataType::kF16,
@@ -130,11 +134,7 @@ TEST(ShmCollectives, AllGatherAndAllToAllMoveEveryByte) {
         auto st = RunShm(p, size_t{64} << 10, chunk, 20000, [&](ShmCollectives& s) -> Status {
           const size_t r = static_cast<size_t>(s.rank());
           std::vector<std::byte> mine, all;
-          RankBlocks(r, pc, block, mine, all);
-          ag[r].assign(block * pc, std::byte{0});
-          a2a[r].assign(block * pc, std::byte{0});
-          LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
-          return s.AllToAll(all.data(), a2a[r].data(), block);
+          return GatherAndExchange(s, pc, block, mine, all, ag[r], a2a[r]);
         });
         for (size_t r = 0; r < pc; ++r) {
           ASSERT_TRUE(st[r].ok()) << st[r];
@@ -174,11 +174,7 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
               s.set_direct_allgather(true);
               const size_t r = static_cast<size_t>(s.rank());
               std::vector<std::byte> mine, all;
-              RankBlocks(r, pc, block, mine, all);
-              ag[r].assign(block * pc, std::byte{0});
-              a2a[r].assign(block * pc, std::byte{0});
-              LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
-              LOOM_RETURN_IF_ERROR(s.AllToAll(all.data(), a2a[r].data(), block));
+              LOOM_RETURN_IF_ERROR(GatherAndExchange(s, pc, block, mine, all, ag[r], a2a[r]));
               // In place: allgather from the rank's own slot, alltoall over its own input.
               ag_in_place[r].assign(block * pc, std::byte{0});
               std::memcpy(ag_in_place[r].data() + r * block, mine.data(), block);

@@ -23,17 +23,6 @@ constexpr DataType kTypes[] = {DataType::kF32, DataType::kF64, DataType::kF16,
 constexpr ReduceOp kOps[] = {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax,
                              ReduceOp::kAvg};
 
-void Store(DataType t, std::byte* p, double v) {
-  switch (t) {
-    case DataType::kF32: { float f = static_cast<float>(v); std::memcpy(p, &f, 4); break; }
-    case DataType::kF64: std::memcpy(p, &v, 8); break;
-    case DataType::kF16: { uint16_t h = FloatToHalf(static_cast<float>(v)); std::memcpy(p, &h, 2); break; }
-    case DataType::kBF16: { uint16_t h = FloatToBFloat16(static_cast<float>(v)); std::memcpy(p, &h, 2); break; }
-    case DataType::kI32: { int32_t i = static_cast<int32_t>(v); std::memcpy(p, &i, 4); break; }
-    case DataType::kI64: { int64_t i = static_cast<int64_t>(v); std::memcpy(p, &i, 8); break; }
-  }
-}
-
 // Small integers: exact in every type; products stay tiny (at most four 2s per element).
 double Value(ReduceOp op, int rank, size_t i) {
   size_t k = static_cast<size_t>(rank) * 7 + i * 3;
@@ -44,7 +33,7 @@ double Value(ReduceOp op, int rank, size_t i) {
 Bytes Input(DataType t, ReduceOp op, int rank, size_t count, size_t salt = 0) {
   size_t es = DataTypeSize(t);
   Bytes b(count * es);
-  for (size_t i = 0; i < count; ++i) Store(t, b.data() + i * es, Value(op, rank, i + salt));
+  for (size_t i = 0; i < count; ++i) StoreElement(t, b.data() + i * es, Value(op, rank, i + salt));
   return b;
 }
 
@@ -64,7 +53,7 @@ Bytes Reference(DataType t, ReduceOp op, int p, size_t count, size_t salt = 0) {
         default: break;
       }
     }
-    Store(t, out.data() + i * es, acc);
+    StoreElement(t, out.data() + i * es, acc);
   }
   FinishAverage(t, op, out.data(), count, p);  // the division itself is one obvious line
   return out;
