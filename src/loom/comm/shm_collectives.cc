@@ -228,12 +228,17 @@ Status ShmCollectives::AllReduce(const void* send, void* recv, size_t count, Dat
   return OkStatus();
 }
 
+size_t ShmCollectives::DirectMinBytes(bool alltoall) const {
+  if (direct_min_bytes_ > 0) return direct_min_bytes_;
+  for (const DirectMinBytesRow& row : kDirectMinBytesTable)
+    if (size() <= row.max_ranks) return alltoall ? row.alltoall : row.allgather;
+  return kShmDirectBytes;
+}
+
 bool ShmCollectives::DirectAllGather(size_t bytes_per_rank) const {
-  if (!reader_ || bytes_per_rank < kShmDirectBytes) return false;
+  if (!reader_ || bytes_per_rank < DirectMinBytes(/*alltoall=*/false)) return false;
   if (direct_allgather_ >= 0) return direct_allgather_ == 1;
-  for (const DirectAllGatherRow& row : kDirectAllGatherTable)
-    if (size() <= row.max_ranks) return bytes_per_rank >= row.min_bytes_per_rank;
-  return false;
+  return size() <= kDirectAllGatherMaxRanks;
 }
 
 Status ShmCollectives::AllGather(const void* send, void* recv, size_t bytes_per_rank) {
@@ -281,7 +286,7 @@ Status ShmCollectives::ReduceScatter(const void* send, void* recv, size_t count,
 }
 
 Status ShmCollectives::AllToAll(const void* send, void* recv, size_t bytes_per_block) {
-  if (reader_ && bytes_per_block >= kShmDirectBytes)
+  if (reader_ && bytes_per_block >= DirectMinBytes(/*alltoall=*/true))
     return DirectExchange(send, recv, bytes_per_block, /*alltoall=*/true);
   const size_t per_round = PiecePerBlock(chunk_bytes_, size(), 1);
   const auto* in = static_cast<const std::byte*>(send);

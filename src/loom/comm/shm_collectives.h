@@ -44,18 +44,21 @@ inline constexpr size_t kShmControlBytes = 4096;
 // Allreduce chunks up to this size are reduced whole by every rank (one barrier per round).
 inline constexpr size_t kShmSmallBytes = size_t{16} << 10;
 // Allgather/alltoall blocks from this size on are read directly from the peer when a
-// PeerReader is set (one copy instead of two); below it the staged copies' latency wins.
+// PeerReader is set (one copy instead of two); below it the staged copies' latency wins. At 2
+// ranks the direct read (own block copied, barrier, one process_vm_readv, barrier) beats the
+// staged copy-in, barrier, copy-out from smaller blocks on (docs/benchmarks.md, "direct-read
+// threshold at 2 ranks"): the staged copy-out pulls every line from the other core's cache.
 inline constexpr size_t kShmDirectBytes = size_t{64} << 10;
-// Allgather through direct reads, per rank count (the first row whose max_ranks >= P decides;
-// none: staged copies). Each staged piece is copied in once and out by all P ranks, so its
-// extra copy weighs 1/P of the traffic; a direct read pays the kernel's page pinning per
-// reader. Measured on 2 cores (docs/benchmarks.md, "direct allgather by rank count"): at 2
-// ranks the one copy wins from 64 KiB per rank, at 4 and 8 the staged copy.
-struct DirectAllGatherRow {
-  int max_ranks;
-  size_t min_bytes_per_rank;
+struct DirectMinBytesRow {
+  int max_ranks;  // the first row with max_ranks >= P decides; none: kShmDirectBytes
+  size_t allgather, alltoall;  // per rank / per block
 };
-inline constexpr DirectAllGatherRow kDirectAllGatherTable[] = {{2, kShmDirectBytes}};
+inline constexpr DirectMinBytesRow kDirectMinBytesTable[] = {{2, size_t{8} << 10, size_t{16} << 10}};
+// Allgather through direct reads up to this many ranks. Each staged piece is copied in once
+// and out by all P ranks, so its extra copy weighs 1/P of the traffic; a direct read pays the
+// kernel's page pinning per reader. Measured on 2 cores (docs/benchmarks.md, "direct
+// allgather by rank count"): at 2 ranks the one copy wins, at 4 and 8 the staged copy.
+inline constexpr int kDirectAllGatherMaxRanks = 2;
 // Allreduce through direct reads (DirectAllReduce): up to this many ranks, from this many bytes.
 // Each rank reduces its slice window by window, reading the peers' pieces of it into a cache-
 // sized scratch, then reads the peers' reduced slices: at 2 ranks 3.5 bytes of memory traffic
@@ -97,10 +100,14 @@ class ShmCollectives {
   // A PeerReader over Linux process_vm_readv, peer q being process pids[q]; nullptr where the
   // system has no such call.
   static PeerReader CrossMemoryReader(std::vector<int> pids);
-  // Whether allgather takes the reader for blocks of `bytes_per_rank`: by default per
-  // kDirectAllGatherTable; set_direct_allgather(true/false) forces it for every size >=
-  // kShmDirectBytes (tests, A/B runs; LOOM_COMM_DIRECT_ALLGATHER on MPI). Every rank must use
-  // the same value.
+  // The smallest allgather (per rank) / alltoall (per block) block read directly: per
+  // kDirectMinBytesTable; set_direct_min_bytes(n > 0) overrides both (tests, A/B runs;
+  // LOOM_COMM_DIRECT_MIN_BYTES on MPI), 0 restores the table. Every rank must use the same.
+  void set_direct_min_bytes(size_t bytes) { direct_min_bytes_ = bytes; }
+  size_t DirectMinBytes(bool alltoall) const;
+  // Whether allgather takes the reader for blocks of `bytes_per_rank` (>= DirectMinBytes):
+  // by default up to kDirectAllGatherMaxRanks; set_direct_allgather(true/false) forces it
+  // (tests, A/B runs; LOOM_COMM_DIRECT_ALLGATHER on MPI). Every rank must use the same value.
   void set_direct_allgather(bool on) { direct_allgather_ = on ? 1 : 0; }
   bool DirectAllGather(size_t bytes_per_rank) const;
   // The same for allreduce (kDirectAllReduceMaxRanks, kDirectAllReduceBytes; forced: every
@@ -136,6 +143,7 @@ class ShmCollectives {
   PeerReader reader_;
   int direct_allgather_ = -1;  // -1: the table; 0 / 1: forced
   int direct_allreduce_ = -1;
+  size_t direct_min_bytes_ = 0;  // 0: kDirectMinBytesTable
   std::vector<std::byte> staging_;  // a private copy of `send` when it overlaps `recv`
 };
 

@@ -157,13 +157,15 @@ ShmCollectives::PeerReader TestReader(int mode, size_t ranks) {
   };
 }
 
-// Blocks of kShmDirectBytes and more go through the PeerReader in one copy: with a memcpy
-// reader and with the real process_vm_readv (all ranks here are threads of one process, so
-// every pid is ours), in place too, every byte lands where the collective puts it.
+// Blocks from DirectMinBytes on go through the PeerReader in one copy: with a memcpy reader and
+// with the real process_vm_readv (all ranks here are threads of one process, so every pid is
+// ours), in place too, every byte lands where the collective puts it. Blocks below the table's
+// thresholds (1, 7, 3000 bytes) are forced direct with set_direct_min_bytes(1).
 TEST(ShmCollectives, DirectReadsMoveEveryByte) {
   for (int mode = 0; mode < 2; ++mode)
     for (int p : {1, 2, 3, 5})
-      for (size_t block : {kShmDirectBytes, kShmDirectBytes + 3, size_t{100003}}) {
+      for (size_t block : {size_t{1}, size_t{7}, size_t{3000}, kShmDirectBytes,
+                           kShmDirectBytes + 3, size_t{100003}}) {
         const size_t pc = static_cast<size_t>(p);
         ShmCollectives::PeerReader reader = TestReader(mode, pc);
         if (!reader) GTEST_SKIP() << "no process_vm_readv here";
@@ -172,6 +174,7 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
             RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
               s.set_peer_reader(reader);
               s.set_direct_allgather(true);
+              if (block < kShmDirectBytes) s.set_direct_min_bytes(1);
               const size_t r = static_cast<size_t>(s.rank());
               std::vector<std::byte> mine, all;
               LOOM_RETURN_IF_ERROR(GatherAndExchange(s, pc, block, mine, all, ag[r], a2a[r]));
@@ -198,6 +201,57 @@ TEST(ShmCollectives, DirectReadsMoveEveryByte) {
           EXPECT_TRUE(a2a_in_place[r] == want_a2a) << "alltoall in place " << what;
         }
       }
+}
+
+// Which blocks take the PeerReader by default (kDirectMinBytesTable, kDirectAllGatherMaxRanks):
+// a counting reader sees a read exactly where the table says so, and the bytes arrive either way.
+TEST(ShmCollectives, DirectReadThresholdsFollowTheTable) {
+  for (int p : {2, 3}) {
+    const size_t pc = static_cast<size_t>(p);
+    size_t ag_min = kShmDirectBytes, a2a_min = kShmDirectBytes;
+    for (const DirectMinBytesRow& row : kDirectMinBytesTable)
+      if (p <= row.max_ranks) {
+        ag_min = row.allgather;
+        a2a_min = row.alltoall;
+        break;
+      }
+    for (size_t block : {ag_min - 1, ag_min, a2a_min - 1, a2a_min}) {
+      std::vector<int> reads(pc, 0);
+      std::vector<std::vector<std::byte>> ag(pc), a2a(pc);
+      std::vector<int> ag_reads(pc), a2a_reads(pc);
+      auto st = RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
+        const size_t r = static_cast<size_t>(s.rank());
+        s.set_peer_reader([&reads, r](int, const void* remote, void* local, size_t bytes) {
+          ++reads[r];
+          std::memcpy(local, remote, bytes);
+          return OkStatus();
+        });
+        std::vector<std::byte> mine, all;
+        for (size_t i = 0; i < block; ++i) mine.push_back(ByteOf(r, r, i));
+        ag[r].resize(block * pc);
+        LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), ag[r].data(), block));
+        ag_reads[r] = reads[r];
+        for (size_t j = 0; j < pc; ++j)
+          for (size_t i = 0; i < block; ++i) all.push_back(ByteOf(r, j, i));
+        a2a[r].resize(block * pc);
+        LOOM_RETURN_IF_ERROR(s.AllToAll(all.data(), a2a[r].data(), block));
+        a2a_reads[r] = reads[r] - ag_reads[r];
+        return OkStatus();
+      });
+      for (size_t r = 0; r < pc; ++r) {
+        ASSERT_TRUE(st[r].ok()) << st[r];
+        const std::string what = StrCat("p=", p, " block ", block, " r=", r);
+        const bool ag_direct = block >= ag_min && p <= kDirectAllGatherMaxRanks;
+        EXPECT_EQ(ag_reads[r], ag_direct ? p - 1 : 0) << "allgather " << what;
+        EXPECT_EQ(a2a_reads[r], block >= a2a_min ? p - 1 : 0) << "alltoall " << what;
+        for (size_t q = 0; q < pc; ++q)
+          for (size_t i = 0; i < block; ++i) {
+            ASSERT_EQ(ag[r][q * block + i], ByteOf(q, q, i)) << "allgather " << what;
+            ASSERT_EQ(a2a[r][q * block + i], ByteOf(q, r, i)) << "alltoall " << what;
+          }
+      }
+    }
+  }
 }
 
 // Allreduce through the PeerReader (set_direct_allreduce): each rank's slice reduced window by

@@ -289,18 +289,22 @@ TEST(Mpi, SharedMemoryCollectivesMatchReference) {
 // Blocks of kShmDirectBytes and more: where process_vm_readv works between the ranks (it does
 // under mpirun on this host) they are read straight from the peer's send buffer; both paths must
 // move every byte (in place: shm_collectives_test). LOOM_COMM_CMA=0 keeps the staged copies.
-// Run with the per-rank-count choice, direct allgather forced on and off, and no direct reads.
+// Run with the per-rank-count choice, direct allgather forced on and off, no direct reads, and
+// 4004-byte blocks read directly (LOOM_COMM_DIRECT_MIN_BYTES=1KiB, direct allgather forced).
 TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
- for (const char* mode : {"table", "direct", "staged", "no-cma"}) {
+ for (const char* mode : {"table", "direct", "staged", "no-cma", "small"}) {
   SCOPED_TRACE(mode);
-  if (std::strcmp(mode, "direct") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
+  const bool small = std::strcmp(mode, "small") == 0;
+  if (small) setenv("LOOM_COMM_DIRECT_MIN_BYTES", "1KiB", 1);
+  if (std::strcmp(mode, "direct") == 0 || small) setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
   if (std::strcmp(mode, "staged") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "0", 1);
   if (std::strcmp(mode, "no-cma") == 0) setenv("LOOM_COMM_CMA", "0", 1);
   auto c = World();
   unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
+  unsetenv("LOOM_COMM_DIRECT_MIN_BYTES");
   unsetenv("LOOM_COMM_CMA");
   const int p = c->size(), r = c->rank();
-  const size_t pc = static_cast<size_t>(p), block = kShmDirectBytes + 4 * 1000 + 4;
+  const size_t pc = static_cast<size_t>(p), block = (small ? 0 : kShmDirectBytes) + 4 * 1000 + 4;
   auto word = [](size_t from, size_t to, size_t i) {
     return static_cast<int32_t>(from * 1000003 + to * 7919 + i);
   };

@@ -313,6 +313,7 @@ class MpiTransport : public Transport {
     if (reader_) shm_->set_peer_reader(reader_);
     if (direct_allgather_ >= 0) shm_->set_direct_allgather(direct_allgather_ == 1);
     if (direct_allreduce_ >= 0) shm_->set_direct_allreduce(direct_allreduce_ == 1);
+    shm_->set_direct_min_bytes(direct_min_bytes_);
     return OkStatus();
   }
   // Direct reads (one-copy allgather/alltoall through ShmCollectives::set_peer_reader, and
@@ -320,12 +321,17 @@ class MpiTransport : public Transport {
   // rules allow it: same user, no Yama restriction), which each rank probes on its neighbour
   // when the transport is made (collective); all ranks agree, and a refusal anywhere keeps the
   // copying paths everywhere. LOOM_COMM_CMA=0 turns it off; LOOM_COMM_DIRECT_ALLGATHER=0/1 and
-  // LOOM_COMM_DIRECT_ALLREDUCE=0/1 override the per-rank-count choices (A/B runs).
+  // LOOM_COMM_DIRECT_ALLREDUCE=0/1 override the per-rank-count choices and
+  // LOOM_COMM_DIRECT_MIN_BYTES the smallest directly read block (A/B runs).
   void SetUpDirectReads() {
     const char* env = std::getenv("LOOM_COMM_CMA");
     int ok = env != nullptr && std::strcmp(env, "0") == 0 ? 0 : 1;
     direct_allgather_ = ForcedChoice("LOOM_COMM_DIRECT_ALLGATHER");
     direct_allreduce_ = ForcedChoice("LOOM_COMM_DIRECT_ALLREDUCE");
+    if (const char* v = std::getenv("LOOM_COMM_DIRECT_MIN_BYTES"); v != nullptr && *v != 0) {
+      StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_DIRECT_MIN_BYTES");
+      if (b.ok()) direct_min_bytes_ = std::max<size_t>(*b, 1);
+    }
     const int pid = static_cast<int>(getpid());
     const uint64_t probe = 0x10CA1C0FFEEull + static_cast<uint64_t>(rank_);
     const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&probe));
@@ -427,6 +433,7 @@ class MpiTransport : public Transport {
   ShmCollectives::PeerReader reader_;  // set when every rank can read every other's memory
   int direct_allgather_ = -1;          // LOOM_COMM_DIRECT_ALLGATHER: -1 unset, 0 off, 1 on
   int direct_allreduce_ = -1;          // LOOM_COMM_DIRECT_ALLREDUCE: the same
+  size_t direct_min_bytes_ = 0;        // LOOM_COMM_DIRECT_MIN_BYTES; 0: the default
   std::vector<std::pair<int, int>> open_reads_;  // (peer, tag) of ReadPeer calls not unmapped
 };
 
