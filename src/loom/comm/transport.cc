@@ -72,6 +72,14 @@ void Transport::VisitPieces(std::span<const std::byte> data, const PieceVisitor&
     visit(off, data.subspan(off, std::min(kVisitPieceBytes, data.size() - off)));
 }
 
+StatusOr<std::span<std::byte>> Transport::AllocateShared(size_t) {
+  return FailedPreconditionError(StrCat("the ", backend(), " transport has no registered memory"));
+}
+
+Status Transport::FreeShared(std::byte*) {
+  return FailedPreconditionError(StrCat("the ", backend(), " transport has no registered memory"));
+}
+
 StatusOr<ShmCollectives*> Transport::SharedMemory(size_t) {
   return FailedPreconditionError(StrCat("the ", backend(), " transport has no shared-memory collectives"));
 }

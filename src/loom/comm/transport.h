@@ -120,6 +120,17 @@ class Transport {
   virtual bool shared_memory_available() const { return false; }
   virtual StatusOr<ShmCollectives*> SharedMemory(size_t bytes_per_round);
 
+  // Opt-in registered memory (as MPI_Alloc_mem or NCCL's user-buffer registration): collective
+  // (every rank calls it, each with its own size), returns `bytes` of memory that every rank of
+  // this transport has mapped, so collectives whose send buffers lie in it read them with a
+  // plain memcpy instead of a system call per read (MPI on one node: process_vm_readv). Any
+  // memory works as before; only where it comes from changes the cost. Valid until
+  // FreeShared(pointer) (collective, every rank its own pointer) or the transport's end.
+  // Default: FailedPrecondition (the MPI backend has it when all ranks share a node and
+  // direct reads work).
+  virtual StatusOr<std::span<std::byte>> AllocateShared(size_t bytes);
+  virtual Status FreeShared(std::byte* pointer);
+
   // visit(offset, piece) over `data` on the grid above, from piece `first_offset` on.
   static void VisitPieces(std::span<const std::byte> data, const PieceVisitor& visit,
                           size_t first_offset = 0);

@@ -327,6 +327,95 @@ TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
  }
 }
 
+// Registered memory (Transport::AllocateShared): every rank maps every rank's segment, so the
+// direct reads of send buffers inside it are memcpys. Alltoall, allgather (direct forced on,
+// blocks from 4004 bytes) and the direct allreduce move the same bytes as from private memory:
+// every rank's buffers registered (sizes differing per rank), then only the even ranks', and an
+// allgather in place; ReadPeer reads any range of a registered buffer; FreeShared refuses a foreign pointer.
+TEST(Mpi, RegisteredMemoryMovesEveryByte) {
+  setenv("LOOM_COMM_DIRECT_MIN_BYTES", "1KiB", 1);
+  setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
+  setenv("LOOM_COMM_DIRECT_ALLREDUCE", "1", 1);
+  auto c = World();
+  unsetenv("LOOM_COMM_DIRECT_MIN_BYTES");
+  unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
+  unsetenv("LOOM_COMM_DIRECT_ALLREDUCE");
+  Transport& t = c->transport();
+  if (!t.can_read_peer()) GTEST_SKIP() << "process_vm_readv refused between these ranks";
+  const int p = c->size(), r = c->rank();
+  const size_t pc = static_cast<size_t>(p), ur = static_cast<size_t>(r);
+  auto word = [](size_t from, size_t to, size_t i) {
+    return static_cast<int32_t>(from * 1000003 + to * 7919 + i);
+  };
+  const CollectiveOptions o{.algorithm = Algorithm::kShm};
+  for (size_t n : {size_t{1001}, size_t{70001}})
+    for (bool all_ranks : {true, false}) {
+      const bool mine_registered = all_ranks || r % 2 == 0;
+      // Send and receive buffers in one registration, with slack that differs per rank.
+      const size_t slack = 16 * ur + 4;
+      std::span<int32_t> reg;
+      std::vector<int32_t> own;
+      std::span<std::byte> bytes;
+      if (mine_registered || all_ranks) {
+        auto got = t.AllocateShared((3 * n * pc + slack) * 4);
+        ASSERT_TRUE(got.ok()) << got.status();
+        bytes = *got;
+      } else {
+        auto got = t.AllocateShared(0);  // collective: the odd ranks take none
+        ASSERT_TRUE(got.ok()) << got.status();
+        bytes = *got;
+        own.resize(3 * n * pc + slack);
+      }
+      reg = mine_registered ? std::span(reinterpret_cast<int32_t*>(bytes.data()), bytes.size() / 4)
+                            : std::span(own);
+      std::span<int32_t> send = reg.subspan(slack, n * pc), recv = reg.subspan(slack + n * pc, n * pc);
+      const std::string what = StrCat("n ", n, all_ranks ? " all ranks" : " even ranks", " r=", r);
+      // Alltoall, then in place over the send buffer.
+      for (size_t j = 0; j < pc; ++j)
+        for (size_t i = 0; i < n; ++i) send[j * n + i] = word(ur, j, i);
+      ASSERT_TRUE(c->AllToAll(send.data(), recv.data(), n, DataType::kI32, o).ok()) << what;
+      for (size_t q = 0; q < pc; ++q)
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(recv[q * n + i], word(q, ur, i)) << what;
+      // Allgather of the rank's first block.
+      for (size_t i = 0; i < n; ++i) send[i] = word(ur, ur, i);
+      ASSERT_TRUE(c->AllGather(send.data(), recv.data(), n, DataType::kI32, o).ok()) << what;
+      for (size_t q = 0; q < pc; ++q)
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(recv[q * n + i], word(q, q, i)) << what;
+      // In place: from the rank's own slot of the registered recv.
+      std::fill(recv.begin(), recv.end(), -1);
+      for (size_t i = 0; i < n; ++i) recv[ur * n + i] = word(ur, ur, i);
+      Status in_place = c->AllGather(recv.data() + ur * n, recv.data(), n, DataType::kI32, o);
+      ASSERT_TRUE(in_place.ok()) << in_place << " " << what;
+      for (size_t q = 0; q < pc; ++q)
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(recv[q * n + i], word(q, q, i)) << "in place " << what;
+      // Allreduce (direct reads of inputs and reduced slices): exact integer sums.
+      for (size_t i = 0; i < n * pc; ++i) send[i] = word(ur, 0, i) % 1000;
+      ASSERT_TRUE(c->AllReduce(send.data(), recv.data(), n * pc, DataType::kI32, ReduceOp::kSum, o).ok());
+      for (size_t i = 0; i < n * pc; ++i) {
+        int32_t want = 0;
+        for (size_t q = 0; q < pc; ++q) want += word(q, 0, i) % 1000;
+        ASSERT_EQ(recv[i], want) << "allreduce at " << i << " " << what;
+      }
+      // ReadPeer of the registered send buffer, any range.
+      const int peer = r ^ 1;
+      if (peer < p) {
+        for (size_t i = 0; i < n * pc; ++i) send[i] = word(ur, ur, i);
+        auto read = t.ReadPeer(peer, std::as_bytes(send), n * pc * 4, 11);
+        ASSERT_TRUE(read.ok()) << read.status();
+        for (size_t lo : {size_t{0}, size_t{3}, n * pc - 5}) {
+          std::vector<int32_t> got(std::min<size_t>(n, n * pc - lo));
+          ASSERT_TRUE((*read)(lo * 4, std::as_writable_bytes(std::span(got))).ok());
+          for (size_t i = 0; i < got.size(); ++i)
+            ASSERT_EQ(got[i], word(static_cast<size_t>(peer), static_cast<size_t>(peer), lo + i)) << what;
+        }
+        ASSERT_TRUE(t.UnmapPeer(peer, 11).ok());
+      }
+      ASSERT_TRUE(t.FreeShared(bytes.data()).ok()) << what;
+    }
+  int32_t x = 0;
+  EXPECT_EQ(t.FreeShared(reinterpret_cast<std::byte*>(&x)).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Mpi, SharedMemoryCanBeTurnedOff) {
   setenv("LOOM_COMM_SHM", "0", 1);
   auto c = World();

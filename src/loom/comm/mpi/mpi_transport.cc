@@ -85,6 +85,7 @@ class MpiTransport : public Transport {
     MPI_Comm_size(comm_, &size_);
     shm_disabled_ = !ShmEnabled();
     const bool one_node = AllOnOneNode(comm_, size_);
+    one_node_ = one_node;
     shm_possible_ = !shm_disabled_ && one_node;
     shm_max_buffer_ = ShmMaxBuffer();
     if (one_node) SetUpDirectReads();
@@ -92,6 +93,10 @@ class MpiTransport : public Transport {
   ~MpiTransport() override {
     for (auto& [id, op] : ops_) CancelOp(op);
     FreeWindow();
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (!finalised && (shm_ == nullptr || !shm_->broken()))
+      for (Registered& r : *registered_) MPI_Win_free(&r.win);
     MPI_Comm_free(&comm_);
   }
 
@@ -121,6 +126,54 @@ class MpiTransport : public Transport {
   }
 
   bool can_read_peer() const override { return static_cast<bool>(reader_); }
+
+  // One MPI-3 shared window per allocation (MPI_Win_allocate_shared, each rank's segment on its
+  // own pages); every rank learns where each peer's segment starts in the peer's address space
+  // and in its own, so the reader turns a peer's address inside it into a memcpy.
+  StatusOr<std::span<std::byte>> AllocateShared(size_t bytes) override {
+    if (!one_node_)
+      return FailedPreconditionError(StrCat("rank ", rank_, ": registered memory needs every rank "
+                                            "on one node"));
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "alloc_shared_noncontig", "true");
+    Registered reg;
+    void* base = nullptr;
+    int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(bytes), 1, info, comm_, &base, &reg.win);
+    MPI_Info_free(&info);
+    int ok = rc == MPI_SUCCESS ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
+    if (!ok) {
+      if (rc == MPI_SUCCESS) MPI_Win_free(&reg.win);
+      return ResourceExhaustedError(StrCat("rank ", rank_, ": registered memory of ", bytes,
+                                           " bytes could not be allocated (MPI_Win_allocate_shared)"));
+    }
+    const uint64_t mine[2] = {static_cast<uint64_t>(reinterpret_cast<uintptr_t>(base)), bytes};
+    std::vector<uint64_t> all(2 * static_cast<size_t>(size_));
+    MPI_Allgather(mine, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, comm_);
+    for (int q = 0; q < size_; ++q) {
+      MPI_Aint got = 0;
+      int disp = 0;
+      void* p = nullptr;
+      MPI_Win_shared_query(reg.win, q, &got, &disp, &p);
+      reg.peers.push_back({all[2 * static_cast<size_t>(q)], all[2 * static_cast<size_t>(q) + 1],
+                           static_cast<const std::byte*>(p)});
+    }
+    reg.mine = static_cast<std::byte*>(base);
+    registered_->push_back(std::move(reg));
+    return std::span<std::byte>(static_cast<std::byte*>(base), bytes);
+  }
+
+  Status FreeShared(std::byte* pointer) override {
+    auto it = std::find_if(registered_->begin(), registered_->end(),
+                           [&](const Registered& r) { return r.mine == pointer; });
+    if (it == registered_->end())
+      return InvalidArgumentError(StrCat("rank ", rank_, ": FreeShared of memory that "
+                                         "AllocateShared did not return"));
+    MPI_Win_free(&it->win);
+    registered_->erase(it);
+    return OkStatus();
+  }
 
   // The (address, size) of each side's `mine` travel in one small message; the reads then go
   // straight to the peer's memory (process_vm_readv). UnmapPeer is a zero-byte exchange.
@@ -314,6 +367,8 @@ class MpiTransport : public Transport {
     if (direct_allgather_ >= 0) shm_->set_direct_allgather(direct_allgather_ == 1);
     if (direct_allreduce_ >= 0) shm_->set_direct_allreduce(direct_allreduce_ == 1);
     shm_->set_direct_min_bytes(direct_min_bytes_);
+    if (const char* v = std::getenv("LOOM_COMM_SHM_SLEEP_US"); v != nullptr && *v != 0)
+      shm_->set_sleep_after_ns(std::atoll(v) * 1000);
     return OkStatus();
   }
   // Direct reads (one-copy allgather/alltoall through ShmCollectives::set_peer_reader, and
@@ -350,7 +405,21 @@ class MpiTransport : public Transport {
     }
     // Also keeps `probe` alive until every neighbour has read it.
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
-    if (ok) reader_ = std::move(reader);
+    if (!ok) return;
+    // A peer's address inside registered memory (AllocateShared) is read with memcpy from this
+    // rank's mapping of it; anything else with process_vm_readv.
+    reader_ = [cma = std::move(reader), reg = registered_](int peer, const void* remote, void* local,
+                                                           size_t bytes) -> Status {
+      const auto at = reinterpret_cast<uintptr_t>(remote);
+      for (const Registered& r : *reg) {
+        const Registered::Peer& q = r.peers[static_cast<size_t>(peer)];
+        if (at >= q.base && at - q.base <= q.bytes && bytes <= q.bytes - (at - q.base)) {
+          std::memcpy(local, q.mapped + (at - q.base), bytes);
+          return OkStatus();
+        }
+      }
+      return cma(peer, remote, local, bytes);
+    };
   }
   // MPI_Win_free synchronises all ranks; after a timed-out barrier some rank may never come.
   // So the ranks first agree, within the timeout, that nobody's window is broken; otherwise
@@ -435,6 +504,18 @@ class MpiTransport : public Transport {
   int direct_allreduce_ = -1;          // LOOM_COMM_DIRECT_ALLREDUCE: the same
   size_t direct_min_bytes_ = 0;        // LOOM_COMM_DIRECT_MIN_BYTES; 0: the default
   std::vector<std::pair<int, int>> open_reads_;  // (peer, tag) of ReadPeer calls not unmapped
+  bool one_node_ = false;
+  // AllocateShared's windows; shared with reader_ (copies of it live in shm_ and PeerReadFns).
+  struct Registered {
+    struct Peer {
+      uint64_t base, bytes;        // the peer's segment in the peer's address space
+      const std::byte* mapped;     // the same bytes in this rank's
+    };
+    MPI_Win win = MPI_WIN_NULL;
+    std::byte* mine = nullptr;
+    std::vector<Peer> peers;
+  };
+  std::shared_ptr<std::vector<Registered>> registered_ = std::make_shared<std::vector<Registered>>();
 };
 
 }  // namespace

@@ -106,5 +106,18 @@ TEST(ThreadTransport, MapPeerReadsThePeersBufferInPlaceUntilBothUnmap) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
+// Registered memory is an MPI-backend feature; threads share all memory anyway.
+TEST(ThreadTransport, RegisteredMemoryIsFailedPrecondition) {
+  Status s = thread::RunRanks(2, [](Communicator& c) -> Status {
+    auto got = c.transport().AllocateShared(64);
+    if (got.status().code() != StatusCode::kFailedPrecondition)
+      return InternalError(StrCat("AllocateShared: ", got.status().ToString()));
+    if (c.transport().FreeShared(nullptr).code() != StatusCode::kFailedPrecondition)
+      return InternalError("FreeShared did not refuse");
+    return OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 }  // namespace
 }  // namespace loom::comm
