@@ -10,10 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
-#include <unistd.h>
 #endif
 
 #include "loom/base/check.h"
@@ -179,70 +176,25 @@ Status ShmCollectives::DirectExchange(const void* send, void* recv, size_t block
   return first;
 }
 
-uint32_t* ShmCollectives::Sleepers(int q) const {
-  return reinterpret_cast<uint32_t*>(segments_[static_cast<size_t>(q)] + 192);
-}
-
-namespace {
-// The low 32 bits of a rank's arrival counter (little-endian), the word sleepers wait on.
-uint32_t* FutexWord(uint64_t* counter) { return reinterpret_cast<uint32_t*>(counter); }
-
-// Sleeps while *word == seen, for at most `ns` (spurious returns are fine: the caller re-checks).
-// The word lives in memory shared between processes, so the futex is not private.
-void FutexWait(uint32_t* word, uint32_t seen, int64_t ns) {
-#if defined(__linux__)
-  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-  syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, nullptr, 0);
-#else
-  (void)word, (void)seen, (void)ns;
-  std::this_thread::yield();
-#endif
-}
-
-void FutexWakeAll(uint32_t* word) {
-#if defined(__linux__)
-  syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
-#else
-  (void)word;
-#endif
-}
-}  // namespace
-
 Status ShmCollectives::Barrier() {
   if (broken_)
     return FailedPreconditionError(StrCat("rank ", rank_, ": an earlier shared-memory barrier "
                                           "timed out; this communicator can no longer be used"));
   const uint64_t target = ++arrivals_;
-  std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_seq_cst);
-  // A peer that went to sleep on this counter (it checks the counter after announcing itself,
-  // this rank checks for sleepers after storing it: one of the two sees the other).
-  if (std::atomic_ref<uint32_t>(*Sleepers(rank_)).load(std::memory_order_seq_cst) != 0)
-    FutexWakeAll(FutexWord(Counter(rank_)));
-  const int64_t start = sleep_after_ns_ >= 0 ? NowNanos() : 0;
+  std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_release);
   const int64_t deadline = timeout_ms_ > 0 ? NowNanos() + timeout_ms_ * 1000000 : 0;
   for (int q = 0; q < size(); ++q) {
     std::atomic_ref<uint64_t> counter(*Counter(q));
     for (uint32_t spins = 0; counter.load(std::memory_order_acquire) < target; ++spins) {
       if (spins < 64) continue;
+      // Ranks may outnumber cores: let the rank we wait for run.
+      std::this_thread::yield();
       if (deadline != 0 && (spins & 63) == 0 && NowNanos() > deadline) {
         broken_ = true;
         return UnavailableError(StrCat("rank ", rank_, ": rank ", q, " did not reach shared-memory "
                                        "barrier ", target, " within ", timeout_ms_,
                                        " ms: the peer is dead, stuck or in another call"));
       }
-      if (sleep_after_ns_ >= 0 && NowNanos() - start >= sleep_after_ns_) {
-        // Give the core away until q arrives: a yielding waiter keeps its core's run queue
-        // busy, so the scheduler never moves a rank that has work (sharing a core with another
-        // rank or process) onto it.
-        std::atomic_ref<uint32_t> sleepers(*Sleepers(q));
-        sleepers.fetch_add(1, std::memory_order_seq_cst);
-        const uint64_t now = counter.load(std::memory_order_seq_cst);
-        if (now < target) FutexWait(FutexWord(Counter(q)), static_cast<uint32_t>(now), 2000000);
-        sleepers.fetch_sub(1, std::memory_order_seq_cst);
-        continue;
-      }
-      // Ranks may outnumber cores: let the rank we wait for run.
-      std::this_thread::yield();
     }
   }
   return OkStatus();

@@ -87,9 +87,6 @@ class ShmCollectives {
   size_t MinChunk() const { return std::max<size_t>(64, 8 * segments_.size()); }
   // How long one barrier waits before Unavailable; <= 0: forever.
   void set_timeout_ms(int64_t ms) { timeout_ms_ = ms; }
-  // A barrier wait longer than this sleeps (futex on the awaited rank's counter) instead of
-  // yielding; < 0: never sleeps.
-  void set_sleep_after_ns(int64_t ns) { sleep_after_ns_ = ns; }
 
   // Direct reads from a peer's private memory (on Linux: cross-memory attach,
   // process_vm_readv), given an address the peer published. With a reader set, allgather and
@@ -128,7 +125,6 @@ class ShmCollectives {
  private:
   std::byte* Buffer(int q) const;  // rank q's data buffer of the current round
   uint64_t* Counter(int q) const;
-  uint32_t* Sleepers(int q) const;  // how many ranks sleep on q's counter
   uint64_t* Published(int q) const;  // the address rank q published for direct reads
   // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
   // block: this rank's block of every peer's `send`) through the PeerReader.
@@ -141,7 +137,6 @@ class ShmCollectives {
   std::vector<std::byte*> segments_;
   size_t buffer_bytes_, chunk_bytes_;
   int64_t timeout_ms_ = 60000;
-  int64_t sleep_after_ns_ = -1;
   uint64_t arrivals_ = 0;  // barriers this rank has entered
   uint64_t round_ = 0;     // selects the buffer
   bool broken_ = false;

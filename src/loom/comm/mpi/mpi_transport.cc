@@ -367,8 +367,6 @@ class MpiTransport : public Transport {
     if (direct_allgather_ >= 0) shm_->set_direct_allgather(direct_allgather_ == 1);
     if (direct_allreduce_ >= 0) shm_->set_direct_allreduce(direct_allreduce_ == 1);
     shm_->set_direct_min_bytes(direct_min_bytes_);
-    if (const char* v = std::getenv("LOOM_COMM_SHM_SLEEP_US"); v != nullptr && *v != 0)
-      shm_->set_sleep_after_ns(std::atoll(v) * 1000);
     return OkStatus();
   }
   // Direct reads (one-copy allgather/alltoall through ShmCollectives::set_peer_reader, and
