@@ -104,6 +104,45 @@ bool SwitchRelayTree(const Topology& t, const Segment& seg, const RouteOptions& 
   return true;
 }
 
+// Spread trees for chunks landed from the network (RouteOptions::landed_depth), Prim-style:
+// repeatedly attach the unreached destination whose cheapest in-link from the tree (that link's
+// load from the landed chunks routed so far, plus this chunk's cost) is least, at depth <=
+// max_depth; not restricted to BFS levels. BFS levels make the landing GPU send every landed chunk
+// over each of its links (2xNDv2: both single NVLinks at 46 us/MiB), so a network message that
+// lands late takes long to spread; here the landing GPU sends each chunk about once and its
+// neighbours forward it, which balances the spread over the node's links (2xNDv2 AllGather 1 MiB
+// with a 3-message network plan: 64.3 us against 68.5 for the best BFS-level schedule).
+bool LandedSpreadTree(const Topology& t, const Segment& seg, double bytes, int max_depth, std::vector<double>* load,
+                      std::vector<int>* depth, std::vector<int>* parent) {
+  const int N = t.num_ranks();
+  std::vector<int> tmp;
+  std::fill(depth->begin(), depth->end(), -1);
+  (*depth)[seg.root] = 0;
+  std::vector<bool> need(N, false);
+  for (int d : seg.dsts) need[d] = true;
+  for (size_t n = 0; n < seg.dsts.size(); ++n) {
+    int best = -1;
+    double best_key = 0;
+    for (int v = 0; v < N; ++v) {
+      if (!need[v] || (*depth)[v] >= 0) continue;
+      for (int li : t.in_links[v]) {
+        const Link& l = t.links[li];
+        if (l.kind == LinkKind::kNetwork || (*depth)[l.src] < 0 || (*depth)[l.src] >= max_depth) continue;
+        double key = LinkLoadAfter(t, li, l.Cost(bytes), *load, &tmp) + 1e-6 * (*depth)[l.src];
+        if (best < 0 || key < best_key - 1e-12) {
+          best = li;
+          best_key = key;
+        }
+      }
+    }
+    if (best < 0) return false;
+    (*parent)[t.links[best].dst] = best;
+    (*depth)[t.links[best].dst] = (*depth)[t.links[best].src] + 1;
+    AddLoad(t, best, t.links[best].Cost(bytes), load, &tmp);
+  }
+  return true;
+}
+
 // Local search after the greedy relay trees: the greedy fixes each segment before seeing the
 // later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
 // tree (within the depth limit) while that lowers the sender's load. Every move keeps each
@@ -168,10 +207,17 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   std::vector<std::vector<int>> parent(segs.size());  // per segment, per rank: link id or -1
   std::vector<double> gload = *load;
   std::vector<bool> is_tree(segs.size(), false);
+  std::vector<double> landed_load(t.num_resources(), 0);  // landed_depth: the landed chunks' load
   for (size_t s = 0; s < segs.size(); ++s) {
     const Segment& seg = segs[s];
     levels[s] = IntraLevels(t, seg.root);
     parent[s].assign(t.num_ranks(), -1);
+    if (opt.landed_depth > 0 && !seg.home &&
+        LandedSpreadTree(t, seg, bytes, opt.landed_depth, &landed_load, &levels[s], &parent[s])) {
+      for (int v = 0; v < t.num_ranks(); ++v)
+        if (parent[s][v] >= 0) AddLoad(t, parent[s][v], t.links[parent[s][v]].Cost(bytes), &gload, &tmp);
+      continue;
+    }
     if (opt.switch_relay && !(opt.switch_direct_home && seg.home) &&
         SwitchRelayTree(t, seg, opt, &gload, &levels[s], &parent[s])) {
       is_tree[s] = true;
@@ -219,7 +265,7 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   for (size_t s = 0; s < segs.size(); ++s)
     for (int v = 0; v < t.num_ranks(); ++v)
       if (levels[s][v] > 0) binaries += static_cast<int>(ParentLinks(t, levels[s], v).size()) + 1;
-  bool milp = opt.use_milp && !opt.switch_relay && binaries <= opt.max_milp_binaries && !segs.empty();
+  bool milp = opt.use_milp && !opt.switch_relay && opt.landed_depth == 0 && binaries <= opt.max_milp_binaries && !segs.empty();
   if (milp) {
     Milp m;
     std::vector<double> start;
