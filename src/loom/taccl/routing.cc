@@ -143,6 +143,58 @@ bool LandedSpreadTree(const Topology& t, const Segment& seg, double bytes, int m
   return true;
 }
 
+// Local search after the landed-spread trees (Prim fixes each chunk's tree before seeing the
+// later ones): move a leaf to another tree member (depth < max_depth, with a link to it) while
+// that lowers the heaviest resource of the link it leaves; loads are the landed chunks' only.
+// Every move keeps each destination's single parent, so the trees stay trees.
+void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const std::vector<bool>& spread,
+                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
+                          std::vector<double>* load) {
+  const int N = t.num_ranks();
+  std::vector<int> tmp;
+  auto heaviest = [&](int li, double extra) {
+    t.ResourcesOf(li, &tmp);
+    double m = 0;
+    for (int r : tmp) m = std::max(m, (*load)[r] + extra);
+    return m;
+  };
+  for (int pass = 0; pass < 20; ++pass) {
+    bool moved = false;
+    for (size_t s = 0; s < parent->size(); ++s) {
+      if (!spread[s]) continue;
+      std::vector<int>& par = (*parent)[s];
+      std::vector<int>& dep = (*depth)[s];
+      std::vector<int> children(N, 0);
+      for (int v = 0; v < N; ++v)
+        if (par[v] >= 0) ++children[t.links[par[v]].src];
+      for (int v = 0; v < N; ++v) {
+        if (par[v] < 0 || children[v] > 0) continue;
+        const int cur = par[v];
+        int best = -1;
+        double best_after = heaviest(cur, 0) - 1e-9;  // must end strictly below the link it leaves
+        for (int li : t.in_links[v]) {
+          const Link& l = t.links[li];
+          if (li == cur || l.kind == LinkKind::kNetwork || dep[l.src] < 0 || dep[l.src] >= max_depth) continue;
+          double after = heaviest(li, l.Cost(bytes));
+          if (after < best_after) {
+            best = li;
+            best_after = after;
+          }
+        }
+        if (best < 0) continue;
+        AddLoad(t, cur, -t.links[cur].Cost(bytes), load, &tmp);
+        AddLoad(t, best, t.links[best].Cost(bytes), load, &tmp);
+        --children[t.links[cur].src];
+        ++children[t.links[best].src];
+        par[v] = best;
+        dep[v] = dep[t.links[best].src] + 1;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+}
+
 // Local search after the greedy relay trees: the greedy fixes each segment before seeing the
 // later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
 // tree (within the depth limit) while that lowers the sender's load. Every move keeps each
@@ -208,14 +260,14 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   std::vector<double> gload = *load;
   std::vector<bool> is_tree(segs.size(), false);
   std::vector<double> landed_load(t.num_resources(), 0);  // landed_depth: the landed chunks' load
+  std::vector<bool> spread(segs.size(), false);           // landed_depth: segments with spread trees
   for (size_t s = 0; s < segs.size(); ++s) {
     const Segment& seg = segs[s];
     levels[s] = IntraLevels(t, seg.root);
     parent[s].assign(t.num_ranks(), -1);
     if (opt.landed_depth > 0 && !seg.home &&
         LandedSpreadTree(t, seg, bytes, opt.landed_depth, &landed_load, &levels[s], &parent[s])) {
-      for (int v = 0; v < t.num_ranks(); ++v)
-        if (parent[s][v] >= 0) AddLoad(t, parent[s][v], t.links[parent[s][v]].Cost(bytes), &gload, &tmp);
+      spread[s] = true;
       continue;
     }
     if (opt.switch_relay && !(opt.switch_direct_home && seg.home) &&
@@ -260,6 +312,10 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
     }
   }
   RebalanceSwitchTrees(t, opt, is_tree, &levels, &parent, &gload);
+  if (opt.landed_depth > 0 && opt.landed_rebalance) RebalanceLandedTrees(t, bytes, opt.landed_depth, spread, &levels, &parent, &landed_load);
+  for (size_t s = 0; s < segs.size(); ++s)
+    for (int v = 0; spread[s] && v < t.num_ranks(); ++v)
+      if (parent[s][v] >= 0) AddLoad(t, parent[s][v], t.links[parent[s][v]].Cost(bytes), &gload, &tmp);
   // MILP over the same choices.
   int binaries = 0;
   for (size_t s = 0; s < segs.size(); ++s)

@@ -29,6 +29,8 @@ struct RouteOptions {
   int landed_depth = 0;  // > 0: chunks landed from the network get load-balanced trees of at most
                          // this depth over every intra-node link (routing.cc LandedSpreadTree)
                          // instead of BFS-level trees; 0: BFS levels (greedy / MILP)
+  bool landed_rebalance = false;  // then move leaves off the heaviest links (load, not time: the
+                                  // simulator decides whether it pays)
 };
 
 struct Routing {

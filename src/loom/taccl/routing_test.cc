@@ -172,7 +172,8 @@ TEST(TacclRouting, SwitchRelayTreesBalanceOutPortsOnTwoDgx2) {
 
 // Landed-spread trees (RouteOptions::landed_depth) on 2xNDv2 with TACCL's sk1 (GPU 0 of each node
 // relays to GPU 1 of the other): still trees from the chunk's source reaching every GPU, of depth
-// <= the limit below the landing GPU; against BFS levels (which make the landing GPU send every
+// <= the limit below the landing GPU (also after the leaf-moving rebalance, which never raises
+// the heaviest load); against BFS levels (which make the landing GPU send every
 // landed chunk to all 4 of its neighbours) the landing GPU sends fewer copies and the heaviest
 // link load of the landed chunks is no higher.
 TEST(TacclRouting, LandedSpreadTreesAreShallowTreesThatOffloadTheLandingGpu) {
@@ -184,8 +185,9 @@ TEST(TacclRouting, LandedSpreadTreesAreShallowTreesThatOffloadTheLandingGpu) {
   ASSERT_TRUE(t.ok()) << t.status();
   const int k = 4, N = 16;
   struct Stats { double copies_per_landed = 0, landed_max_load = 0; };
-  auto measure = [&](int depth_limit) {
+  auto measure = [&](int depth_limit, bool rebalance = false) {
     RouteOptions ro;
+    ro.landed_rebalance = rebalance;
     ro.use_milp = false;
     ro.chunk_bytes = 16 << 10;
     ro.landed_depth = depth_limit;
@@ -236,9 +238,13 @@ TEST(TacclRouting, LandedSpreadTreesAreShallowTreesThatOffloadTheLandingGpu) {
     EXPECT_GE(spread.copies_per_landed, 1.0);
     EXPECT_LT(spread.copies_per_landed, bfs.copies_per_landed);
     EXPECT_LE(spread.landed_max_load, bfs.landed_max_load + 1e-9);
+    // The leaf-moving rebalance only makes moves that lower the link a leaf leaves below where
+    // it was, onto a link that stays below that too: the heaviest load cannot grow.
+    const Stats rebalanced = measure(depth, true);
+    EXPECT_LE(rebalanced.landed_max_load, spread.landed_max_load + 1e-9);
     std::printf("landed depth %d: %.2f copies per landed chunk from the landing GPU, max landed load %.1f us "
-                "(BFS: %.2f, %.1f us)\n", depth, spread.copies_per_landed, spread.landed_max_load,
-                bfs.copies_per_landed, bfs.landed_max_load);
+                "(rebalanced %.1f; BFS: %.2f, %.1f us)\n", depth, spread.copies_per_landed, spread.landed_max_load,
+                rebalanced.landed_max_load, bfs.copies_per_landed, bfs.landed_max_load);
   }
 }
 

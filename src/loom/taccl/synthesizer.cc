@@ -41,7 +41,8 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
                                                double cb, bool use_milp, Routing* stats, int relay_depth = 0,
                                                int landed_depth = 0) {
   RouteOptions ro;
-  ro.landed_depth = landed_depth;
+  ro.landed_depth = std::abs(landed_depth);
+  ro.landed_rebalance = landed_depth < 0;
   ro.switch_relay = relay_depth != 0;
   if (relay_depth != 0) ro.switch_depth = std::abs(relay_depth);
   ro.switch_direct_home = relay_depth < 0;
@@ -257,14 +258,15 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     // AllGather 64 MiB at chunkup 8: 508.0 us against 516.5 for groups of 2 and 555.9 for 4 untapered).
     if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}, {4, kTaperLast, true}});
     // Explicit network plans, the only variants of the landed-spread routings (NVLink nodes):
-    // the first message of the sender's own chunks or half of them, one middle message (or
-    // groups of 4k / 5k chunks), the last one or two chunks alone: the shape of the alpha-aware
-    // floor (taccl README). Merging NVLink sends too (all_links) won no 2xNDv2 size.
+    // a first message of half, all or twice the sender's own chunks (twice: a reduce-scatter
+    // reversed from a transposed sketch, whose relay's own chunks are the run's second block),
+    // one middle message or groups of 4k / 5k chunks, the last two chunks: the shape of the
+    // alpha-aware floor (taccl README). A last message of one chunk, or merging NVLink sends too
+    // (all_links), won no 2xNDv2 size.
     std::vector<Variant> plan_variants;
     if (t.num_nodes > 1 && t.switches.empty())
       for (int f : {std::max(1, k / 2), k, 2 * k})
-        for (int l : {1, 2})
-          for (int c : {1 << 20, 4 * k, 5 * k}) plan_variants.push_back({c, 0, false, f, l});
+        for (int c : {1 << 20, 4 * k, 5 * k}) plan_variants.push_back({c, 0, false, f, 2});
     auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
                          const Routing* stats, const std::vector<Variant>* vs = nullptr) -> Status {
       for (const Variant& v : vs ? *vs : variants) {
@@ -312,15 +314,19 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
     if (o.coll == Collective::kReduceScatter && t.num_nodes > 1)
       LOOM_RETURN_IF_ERROR(reversed("taccl-greedy", false, 0, variants));
-    // Landed chunks spread by load-balanced trees of depth <= 4 and <= 3 (routing.h landed_depth)
-    // on NVLink nodes, with the explicit network plans.
-    if (t.switches.empty() && t.num_nodes > 1 &&
-        (o.coll == Collective::kAllGather || o.coll == Collective::kReduceScatter)) {
-      for (int depth : {4, 3}) {
-        const std::string base = StrCat("taccl-spread-d", depth);
-        Routing spread_stats;
-        LOOM_RETURN_IF_ERROR(scheduled(base, RouteEdges(t, sk, o, k, cb, false, &spread_stats, 0, depth), &spread_stats,
-                                       &plan_variants));
+    // Landed chunks spread by load-balanced trees of depth <= 4 and <= 3 (routing.h landed_depth;
+    // negative: with the leaf-moving rebalance) on NVLink nodes, with the explicit network plans;
+    // reduce-scatter as the time reversal only (no forward spread schedule won a 2xNDv2 size).
+    // 2xNDv2 1 MiB: AllGather wins with d4 (64.3 us; rebalanced 64.5), ReduceScatter with d3
+    // rebalanced (66.7 us; plain 67.4).
+    if (t.switches.empty() && t.num_nodes > 1) {
+      for (int depth : {4, 3, -3}) {
+        const std::string base = StrCat("taccl-spread-d", std::abs(depth), depth < 0 ? "b" : "");
+        if (o.coll == Collective::kAllGather && depth > 0) {
+          Routing spread_stats;
+          LOOM_RETURN_IF_ERROR(scheduled(base, RouteEdges(t, sk, o, k, cb, false, &spread_stats, 0, depth),
+                                         &spread_stats, &plan_variants));
+        }
         if (o.coll == Collective::kReduceScatter) LOOM_RETURN_IF_ERROR(reversed(base, false, depth, plan_variants));
       }
     }
