@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -143,25 +144,19 @@ bool LandedSpreadTree(const Topology& t, const Segment& seg, double bytes, int m
   return true;
 }
 
-// Local search after the landed-spread trees (Prim fixes each chunk's tree before seeing the
-// later ones): move a leaf to another tree member (depth < max_depth, with a link to it) while
-// that lowers the heaviest resource of the link it leaves; loads are the landed chunks' only.
-// Every move keeps each destination's single parent, so the trees stay trees.
-void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const std::vector<bool>& spread,
-                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
-                          std::vector<double>* load) {
+// Leaf moves shared by the two local searches below: in every tree marked `active`, each leaf v
+// (no children) may move to the parent link `better(v, its link, depths)` returns (-1: stay);
+// `apply(from, to)` moves its load. Passes repeat until nothing moves (at most 50). Every move
+// keeps each destination's single parent, so the trees stay trees.
+void MoveLeaves(const Topology& t, const std::vector<bool>& active, std::vector<std::vector<int>>* depth,
+                std::vector<std::vector<int>>* parent,
+                const std::function<int(int, int, const std::vector<int>&)>& better,
+                const std::function<void(int, int)>& apply) {
   const int N = t.num_ranks();
-  std::vector<int> tmp;
-  auto heaviest = [&](int li, double extra) {
-    t.ResourcesOf(li, &tmp);
-    double m = 0;
-    for (int r : tmp) m = std::max(m, (*load)[r] + extra);
-    return m;
-  };
-  for (int pass = 0; pass < 20; ++pass) {
+  for (int pass = 0; pass < 50; ++pass) {
     bool moved = false;
     for (size_t s = 0; s < parent->size(); ++s) {
-      if (!spread[s]) continue;
+      if (!active[s]) continue;
       std::vector<int>& par = (*parent)[s];
       std::vector<int>& dep = (*depth)[s];
       std::vector<int> children(N, 0);
@@ -170,24 +165,13 @@ void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const 
       for (int v = 0; v < N; ++v) {
         if (par[v] < 0 || children[v] > 0) continue;
         const int cur = par[v];
-        int best = -1;
-        double best_after = heaviest(cur, 0) - 1e-9;  // must end strictly below the link it leaves
-        for (int li : t.in_links[v]) {
-          const Link& l = t.links[li];
-          if (li == cur || l.kind == LinkKind::kNetwork || dep[l.src] < 0 || dep[l.src] >= max_depth) continue;
-          double after = heaviest(li, l.Cost(bytes));
-          if (after < best_after) {
-            best = li;
-            best_after = after;
-          }
-        }
-        if (best < 0) continue;
-        AddLoad(t, cur, -t.links[cur].Cost(bytes), load, &tmp);
-        AddLoad(t, best, t.links[best].Cost(bytes), load, &tmp);
+        const int li = better(v, cur, dep);
+        if (li < 0) continue;
+        apply(cur, li);
         --children[t.links[cur].src];
-        ++children[t.links[best].src];
-        par[v] = best;
-        dep[v] = dep[t.links[best].src] + 1;
+        ++children[t.links[li].src];
+        par[v] = li;
+        dep[v] = dep[t.links[li].src] + 1;
         moved = true;
       }
     }
@@ -195,56 +179,69 @@ void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const 
   }
 }
 
+// Local search after the landed-spread trees (Prim fixes each chunk's tree before seeing the
+// later ones): move a leaf to another tree member (depth < max_depth, with a link to it) while
+// that lowers the heaviest resource of the link it leaves; loads are the landed chunks' only.
+void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const std::vector<bool>& spread,
+                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
+                          std::vector<double>* load) {
+  std::vector<int> tmp;
+  auto heaviest = [&](int li, double extra) {
+    t.ResourcesOf(li, &tmp);
+    double m = 0;
+    for (int r : tmp) m = std::max(m, (*load)[r] + extra);
+    return m;
+  };
+  auto better = [&](int v, int cur, const std::vector<int>& dep) {
+    int best = -1;
+    double best_after = heaviest(cur, 0) - 1e-9;  // must end strictly below the link it leaves
+    for (int li : t.in_links[v]) {
+      const Link& l = t.links[li];
+      if (li == cur || l.kind == LinkKind::kNetwork || dep[l.src] < 0 || dep[l.src] >= max_depth) continue;
+      double after = heaviest(li, l.Cost(bytes));
+      if (after < best_after) {
+        best = li;
+        best_after = after;
+      }
+    }
+    return best;
+  };
+  MoveLeaves(t, spread, depth, parent, better, [&](int from, int to) {
+    AddLoad(t, from, -t.links[from].Cost(bytes), load, &tmp);
+    AddLoad(t, to, t.links[to].Cost(bytes), load, &tmp);
+  });
+}
+
 // Local search after the greedy relay trees: the greedy fixes each segment before seeing the
 // later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
-// tree (within the depth limit) while that lowers the sender's load. Every move keeps each
-// destination's single parent, so the trees stay valid; only out-port loads change.
+// tree (within the depth limit) while that lowers the sender's load; only out-port loads change.
 void RebalanceSwitchTrees(const Topology& t, const RouteOptions& opt, const std::vector<bool>& is_tree,
                           std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
                           std::vector<double>* load) {
   std::vector<int> tmp;
   const int N = t.num_ranks();
-  auto out_port = [&](int u, int v) {
-    t.ResourcesOf(t.FindLink(u, v), &tmp);
+  auto out_port = [&](int li) {
+    t.ResourcesOf(li, &tmp);
     return tmp[0];
   };
-  for (int pass = 0; pass < 50; ++pass) {
-    bool moved = false;
-    for (size_t s = 0; s < parent->size(); ++s) {
-      if (!is_tree[s]) continue;
-      std::vector<int>& par = (*parent)[s];
-      std::vector<int>& dep = (*depth)[s];
-      std::vector<int> children(N, 0);
-      for (int v = 0; v < N; ++v)
-        if (par[v] >= 0) ++children[t.links[par[v]].src];
-      for (int v = 0; v < N; ++v) {
-        if (par[v] < 0 || children[v] > 0) continue;
-        const int u = t.links[par[v]].src;
-        const double c = t.links[par[v]].Cost(opt.chunk_bytes);
-        const int ru = out_port(u, v);
-        int best = -1;
-        double best_load = (*load)[ru] - c - 1e-9;  // must end strictly below u's current load
-        for (int w = 0; w < N; ++w) {
-          if (w == u || w == v || dep[w] < 0 || dep[w] >= opt.switch_depth || t.FindLink(w, v) < 0) continue;
-          double lw = (*load)[out_port(w, v)];
-          if (lw < best_load) {
-            best = w;
-            best_load = lw;
-          }
-        }
-        if (best < 0) continue;
-        const int li = t.FindLink(best, v);
-        (*load)[ru] -= c;
-        (*load)[out_port(best, v)] += t.links[li].Cost(opt.chunk_bytes);
-        par[v] = li;
-        dep[v] = dep[best] + 1;
-        --children[u];
-        ++children[best];
-        moved = true;
+  auto better = [&](int v, int cur, const std::vector<int>& dep) {
+    const int u = t.links[cur].src;
+    int best = -1;
+    double best_load = (*load)[out_port(cur)] - t.links[cur].Cost(opt.chunk_bytes) - 1e-9;  // strictly below u's
+    for (int w = 0; w < N; ++w) {
+      if (w == u || w == v || dep[w] < 0 || dep[w] >= opt.switch_depth || t.FindLink(w, v) < 0) continue;
+      double lw = (*load)[out_port(t.FindLink(w, v))];
+      if (lw < best_load) {
+        best = w;
+        best_load = lw;
       }
     }
-    if (!moved) break;
-  }
+    return best < 0 ? -1 : t.FindLink(best, v);
+  };
+  MoveLeaves(t, is_tree, depth, parent, better, [&](int from, int to) {
+    (*load)[out_port(from)] -= t.links[from].Cost(opt.chunk_bytes);
+    (*load)[out_port(to)] += t.links[to].Cost(opt.chunk_bytes);
+  });
 }
 
 // Routes the segments of one node: greedy, then (if small enough) the MILP warm-started from it.
