@@ -1,5 +1,5 @@
 // Stage 3 contiguity variants: tapered network groups, groups on every link (NVLink, switch) and
-// explicit network plans, on BFS-level and landed-spread routings.
+// explicit network plans, on BFS-level, landed-spread and two-level switch routings.
 // Each merge must cover every routed chunk transfer exactly once with consecutive chunks, honour
 // the group shape asked for, and, scheduled and lowered, pass the schedule oracle, the reference
 // interpreter (every destination element checked) and comm's validator in both dialects.
@@ -23,13 +23,15 @@ struct Case {
   NodeProfile profile;
   int nodes;
   Collective coll;
-  int landed_depth;  // RouteOptions::landed_depth
+  int landed_depth;      // RouteOptions::landed_depth
+  int switch_group = 0;  // RouteOptions::switch_group
 };
 
 // Routed edges of an AllGather (trees) or a reduce-scatter (reduction trees on the transpose).
 std::vector<ScheduleEdge> RoutedEdges(const Topology& t, const Sketch& sk, Collective coll, int k,
-                                      int landed_depth = 0) {
+                                      int landed_depth = 0, int switch_group = 0) {
   RouteOptions ro;
+  ro.switch_group = switch_group;
   ro.use_milp = false;
   ro.landed_depth = landed_depth;
   std::vector<ScheduleEdge> edges;
@@ -52,7 +54,8 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
                                    {Ndv2Profile(), 2, Collective::kReduceScatter, 0},
                                    {Ndv2Profile(), 2, Collective::kAllGather, 4},
                                    {Ndv2Profile(), 2, Collective::kReduceScatter, 3},
-                                   {Dgx2Profile(), 1, Collective::kAllGather, 0}};
+                                   {Dgx2Profile(), 1, Collective::kAllGather, 0},
+                                   {Dgx2Profile(), 1, Collective::kAllGather, 0, 4}};
   struct Variant { int contig, taper; bool all_links; int first_n = 0, last_n = 0; };
   const int both = kTaperFirst | kTaperLast;
   const std::vector<Variant> variants = {{3, both, false}, {1 << 20, both, false}, {1 << 20, kTaperFirst, false},
@@ -75,12 +78,12 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
     auto t = BuildTopology(cs.profile, sk);
     ASSERT_TRUE(t.ok()) << t.status();
     const int k = 2;
-    std::vector<ScheduleEdge> routed = RoutedEdges(*t, sk, cs.coll, k, cs.landed_depth);
+    std::vector<ScheduleEdge> routed = RoutedEdges(*t, sk, cs.coll, k, cs.landed_depth, cs.switch_group);
     std::multiset<std::tuple<int, int, bool>> want;  // (link, chunk, reduce)
     for (const ScheduleEdge& e : routed) want.insert({e.link, e.chunk, e.reduce});
     for (const Variant& v : variants) {
       SCOPED_TRACE(testing::Message() << cs.profile.name << " x" << cs.nodes << " " << CollectiveName(cs.coll)
-                                      << " landed depth " << cs.landed_depth << " contig " << v.contig << " taper "
+                                      << " landed depth " << cs.landed_depth << " switch group " << cs.switch_group << " contig " << v.contig << " taper "
                                       << v.taper << " all " << v.all_links << " plan " << v.first_n << "/" << v.last_n);
       std::vector<ScheduleEdge> m =
           MergeContiguous(*t, routed, v.contig, v.taper, v.all_links, v.first_n, v.last_n);

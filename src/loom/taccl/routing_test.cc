@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "loom/taccl/ordering.h"
 #include "loom/taccl/routing.h"
 #include "loom/taccl/sketch.h"
 #include "loom/taccl/taccl_files.h"
@@ -246,6 +247,64 @@ TEST(TacclRouting, LandedSpreadTreesAreShallowTreesThatOffloadTheLandingGpu) {
                 "(rebalanced %.1f; BFS: %.2f, %.1f us)\n", depth, spread.copies_per_landed, spread.landed_max_load,
                 rebalanced.landed_max_load, bfs.copies_per_landed, bfs.landed_max_load);
   }
+}
+
+// Two-level switch trees (RouteOptions::switch_group = 4) on 2xDGX-2 with the default sketch:
+// trees of depth <= 2 inside each node reaching every GPU, with exactly the per-port load of
+// direct sends (every GPU still receives each chunk once and sends as much as it would alone),
+// while the all-link contiguity merge leaves each switch in-port far fewer messages (BFS trees
+// are direct sends: one message per chunk).
+TEST(TacclRouting, SwitchGroupTreesKeepThePortLoadAndCutTheInPortMessages) {
+  Sketch sk = DefaultSketch(Dgx2Profile(), 2);
+  auto t = BuildTopology(Dgx2Profile(), sk);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const int N = 32, G = 16;
+  auto route = [&](int group) {
+    RouteOptions ro;
+    ro.use_milp = false;
+    ro.chunk_bytes = 32 << 10;
+    ro.switch_group = group;
+    auto r = RouteChunks(*t, sk, Collective::kAllGather, 1, 0, ro);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return *r;
+  };
+  const Routing direct = route(0), grouped = route(4);
+  std::vector<int> src(N);
+  for (int c = 0; c < N; ++c) src[c] = c;
+  auto in_port_messages = [&](const Routing& r) {
+    std::vector<ScheduleEdge> edges;
+    AppendTreeEdges(*t, r.trees, src, 0, nullptr, &edges);
+    std::vector<int> per_gpu(N, 0);
+    for (const ScheduleEdge& e : MergeContiguous(*t, edges, 1 << 20, 0, true))
+      if (t->links[e.link].kind == LinkKind::kSwitch) ++per_gpu[t->links[e.link].dst];
+    return *std::max_element(per_gpu.begin(), per_gpu.end());
+  };
+  std::vector<double> load_direct(t->num_resources(), 0), load_grouped(t->num_resources(), 0);
+  std::vector<int> res;
+  for (int c = 0; c < N; ++c) {
+    std::vector<int> depth(N, -1);
+    depth[c] = 0;
+    for (int li : grouped.trees[c]) {
+      const Link& l = t->links[li];
+      ASSERT_GE(depth[l.src], 0) << "chunk " << c;
+      ASSERT_EQ(depth[l.dst], -1) << "chunk " << c;
+      depth[l.dst] = l.kind == LinkKind::kNetwork ? 0 : depth[l.src] + 1;
+      EXPECT_LE(depth[l.dst], 2) << "chunk " << c;
+      t->ResourcesOf(li, &res);
+      for (int x : res) load_grouped[x] += l.Cost(32 << 10);
+    }
+    EXPECT_EQ(std::count(depth.begin(), depth.end(), -1), 0) << "chunk " << c;
+    for (int li : direct.trees[c]) {
+      t->ResourcesOf(li, &res);
+      for (int x : res) load_direct[x] += t->links[li].Cost(32 << 10);
+    }
+  }
+  for (int x = 0; x < t->num_resources(); ++x)
+    if (t->ResourceName(x).find("switch") != std::string::npos) {
+      EXPECT_NEAR(load_grouped[x], load_direct[x], 1e-9) << t->ResourceName(x);
+    }
+  EXPECT_GE(in_port_messages(direct), G - 1);
+  EXPECT_LE(in_port_messages(grouped), 2 * (G / 4 + 4));
 }
 
 }  // namespace

@@ -39,8 +39,9 @@ void SetMakespan(Algorithm* a) {
 // Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
                                                double cb, bool use_milp, Routing* stats, int relay_depth = 0,
-                                               int landed_depth = 0) {
+                                               int landed_depth = 0, int switch_group = 0) {
   RouteOptions ro;
+  ro.switch_group = switch_group;
   ro.landed_depth = std::abs(landed_depth);
   ro.landed_rebalance = landed_depth < 0;
   ro.switch_relay = relay_depth != 0;
@@ -284,13 +285,13 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     // quick first message (own chunks) becomes a last message with no tail and its tapered last
     // chunk a first message with a short head.
     auto reversed = [&](const std::string& base, bool use_milp, int landed_depth,
-                        const std::vector<Variant>& vs) -> Status {
+                        const std::vector<Variant>& vs, int switch_group = 0) -> Status {
       SynthOptions ag = o;
       ag.coll = Collective::kAllGather;
       const Topology tt = Transposed(t);
       const Sketch rsk = TransposedSketch(sk, t.gpus_per_node);
       Routing stats;
-      auto routed = RouteEdges(tt, rsk, ag, k, cb, use_milp, &stats, 0, landed_depth);
+      auto routed = RouteEdges(tt, rsk, ag, k, cb, use_milp, &stats, 0, landed_depth, switch_group);
       for (const Variant& v : vs) {
         // The winners at 1-64 MiB (own groups on 2xNDv2, tapered all-link groups on 2xDGX-2);
         // each variant costs a schedule.
@@ -329,6 +330,16 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
         }
         if (o.coll == Collective::kReduceScatter) LOOM_RETURN_IF_ERROR(reversed(base, false, depth, plan_variants));
       }
+    }
+    // AllGather on switch nodes also over two-level trees in blocks of 4 GPUs (routing.h
+    // switch_group), every link merged: each switch in-port takes a few multi-origin messages
+    // instead of one 0.3 us alpha per chunk (2xDGX-2 sk2 1 MiB: 17.4 us against 20.0 for the
+    // best per-chunk schedule). Blocks of 2 or 8, and reduce-scatter as their time reversal
+    // (23.4 against 21.0 us), won no 2xDGX-2 size.
+    if (!t.switches.empty() && t.num_nodes > 1 && o.coll == Collective::kAllGather) {
+      const std::vector<Variant> group_variants = {{1 << 20, 0, true}, {1 << 20, kTaperLast, true}};
+      Routing gs;
+      LOOM_RETURN_IF_ERROR(scheduled("taccl-2d-g4", RouteEdges(t, sk, o, k, cb, false, &gs, 0, 0, 4), &gs, &group_variants));
     }
     if (!t.switches.empty() && k == k0) {  // relay trees at the sketch's chunkup only (cost)
       for (int depth : o.relay_depths) {
