@@ -318,8 +318,8 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     // Landed chunks spread by load-balanced trees of depth <= 4 and <= 3 (routing.h landed_depth;
     // negative: with the leaf-moving rebalance) on NVLink nodes, with the explicit network plans;
     // reduce-scatter as the time reversal only (no forward spread schedule won a 2xNDv2 size).
-    // 2xNDv2 1 MiB: AllGather wins with d4 (64.3 us; rebalanced 64.5), ReduceScatter with d3
-    // rebalanced (66.7 us; plain 67.4).
+    // 2xNDv2 1 MiB: AllGather wins with d3 (64.1 us; d4 64.3), ReduceScatter with d3
+    // rebalanced (66.5 us); AllGather skips the rebalance (1 MiB: 64.5 against 64.3 us for d4).
     if (t.switches.empty() && t.num_nodes > 1) {
       for (int depth : {4, 3, -3}) {
         const std::string base = StrCat("taccl-spread-d", std::abs(depth), depth < 0 ? "b" : "");
