@@ -1,4 +1,5 @@
-// Stage 3 contiguity variants: tapered network groups and groups on every link (NVLink, switch).
+// Stage 3 contiguity variants: tapered network groups, groups on every link (NVLink, switch) and
+// explicit network plans, on BFS-level, landed-spread and two-level switch routings.
 // Each merge must cover every routed chunk transfer exactly once with consecutive chunks, honour
 // the group shape asked for, and, scheduled and lowered, pass the schedule oracle, the reference
 // interpreter (every destination element checked) and comm's validator in both dialects.
@@ -22,12 +23,17 @@ struct Case {
   NodeProfile profile;
   int nodes;
   Collective coll;
+  int landed_depth;      // RouteOptions::landed_depth
+  int switch_group = 0;  // RouteOptions::switch_group
 };
 
 // Routed edges of an AllGather (trees) or a reduce-scatter (reduction trees on the transpose).
-std::vector<ScheduleEdge> RoutedEdges(const Topology& t, const Sketch& sk, Collective coll, int k) {
+std::vector<ScheduleEdge> RoutedEdges(const Topology& t, const Sketch& sk, Collective coll, int k,
+                                      int landed_depth = 0, int switch_group = 0) {
   RouteOptions ro;
+  ro.switch_group = switch_group;
   ro.use_milp = false;
+  ro.landed_depth = landed_depth;
   std::vector<ScheduleEdge> edges;
   if (coll == Collective::kAllGather) {
     auto r = RouteChunks(t, sk, coll, k, 0, ro);
@@ -44,16 +50,20 @@ std::vector<ScheduleEdge> RoutedEdges(const Topology& t, const Sketch& sk, Colle
 }
 
 TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
-  const std::vector<Case> cases = {{Ndv2Profile(), 2, Collective::kAllGather},
-                                   {Ndv2Profile(), 2, Collective::kReduceScatter},
-                                   {Dgx2Profile(), 1, Collective::kAllGather}};
-  struct Variant { int contig, taper; bool all_links; };
+  const std::vector<Case> cases = {{Ndv2Profile(), 2, Collective::kAllGather, 0},
+                                   {Ndv2Profile(), 2, Collective::kReduceScatter, 0},
+                                   {Ndv2Profile(), 2, Collective::kAllGather, 4},
+                                   {Ndv2Profile(), 2, Collective::kReduceScatter, 3},
+                                   {Dgx2Profile(), 1, Collective::kAllGather, 0},
+                                   {Dgx2Profile(), 1, Collective::kAllGather, 0, 4}};
+  struct Variant { int contig, taper; bool all_links; int first_n = 0, last_n = 0; };
   const int both = kTaperFirst | kTaperLast;
   const std::vector<Variant> variants = {{3, both, false}, {1 << 20, both, false}, {1 << 20, kTaperFirst, false},
                                          {1 << 20, kTaperLast, false}, {2, 0, true}, {1 << 20, 0, true},
                                          {6, kTaperOwn | kTaperLast, false}, {6, kTaperOwn | both, false},
-                                         {4, kTaperLast, true}};
-  int merged_intra = 0, tapered = 0, own_groups = 0;
+                                         {4, kTaperLast, true}, {1 << 20, 0, false, 2, 1},
+                                         {3, 0, false, 1, 2}, {1 << 20, 0, true, 2, 2}};
+  int merged_intra = 0, tapered = 0, own_groups = 0, planned = 0;
   for (const Case& cs : cases) {
     // TACCL's sk1-ndv2-n2 (GPU 0 of each node relays to GPU 1 of the other: long runs of
     // consecutive chunks on one network link); one DGX-2 node has no network.
@@ -68,20 +78,24 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
     auto t = BuildTopology(cs.profile, sk);
     ASSERT_TRUE(t.ok()) << t.status();
     const int k = 2;
-    std::vector<ScheduleEdge> routed = RoutedEdges(*t, sk, cs.coll, k);
+    std::vector<ScheduleEdge> routed = RoutedEdges(*t, sk, cs.coll, k, cs.landed_depth, cs.switch_group);
     std::multiset<std::tuple<int, int, bool>> want;  // (link, chunk, reduce)
     for (const ScheduleEdge& e : routed) want.insert({e.link, e.chunk, e.reduce});
     for (const Variant& v : variants) {
       SCOPED_TRACE(testing::Message() << cs.profile.name << " x" << cs.nodes << " " << CollectiveName(cs.coll)
-                                      << " contig " << v.contig << " taper " << v.taper << " all " << v.all_links);
-      std::vector<ScheduleEdge> m = MergeContiguous(*t, routed, v.contig, v.taper, v.all_links);
+                                      << " landed depth " << cs.landed_depth << " switch group " << cs.switch_group << " contig " << v.contig << " taper "
+                                      << v.taper << " all " << v.all_links << " plan " << v.first_n << "/" << v.last_n);
+      std::vector<ScheduleEdge> m =
+          MergeContiguous(*t, routed, v.contig, v.taper, v.all_links, v.first_n, v.last_n);
       // Exact cover by groups of consecutive chunks, each within the size asked for; merges
       // only on network links unless all_links.
       std::multiset<std::tuple<int, int, bool>> got;
       std::map<int, std::vector<const ScheduleEdge*>> by_link;
       for (const ScheduleEdge& e : m) {
         ASSERT_GE(e.count, 1);
-        ASSERT_LE(e.count, v.contig);
+        if (v.first_n == 0 || t->links[e.link].kind != LinkKind::kNetwork) {
+          ASSERT_LE(e.count, v.contig);
+        }
         if (e.count > 1 && t->links[e.link].kind != LinkKind::kNetwork) {
           ASSERT_TRUE(v.all_links);
           ++merged_intra;
@@ -121,6 +135,25 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
       oo.chunk_bytes = 32 << 10;
       auto trs = ScheduleEdges(*t, m, oo);
       ASSERT_TRUE(trs.ok()) << trs.status();
+      // Plan: on a network link (its chunks are one run here: one relay per node), the lowest
+      // first_n chunks are the first message, the highest last_n the last one, the middle is cut
+      // into groups of <= contig, and the messages are sent in chunk order.
+      if (v.first_n > 0)
+        for (auto& [li, es] : by_link) {
+          if (t->links[li].kind != LinkKind::kNetwork) continue;
+          std::vector<const ScheduleEdge*> g = es;
+          std::sort(g.begin(), g.end(), [](auto* x, auto* y) { return x->chunk < y->chunk; });
+          ASSERT_GE(g.size(), 3u);
+          EXPECT_EQ(g.front()->count, v.first_n);
+          EXPECT_EQ(g.back()->count, v.last_n);
+          for (size_t i = 1; i + 1 < g.size(); ++i) EXPECT_LE(g[i]->count, v.contig);
+          std::vector<std::pair<double, int>> sent;  // (start, first chunk) of the link's sends
+          for (const Transfer& tr : *trs)
+            if (tr.link == li) sent.push_back({tr.start_us, tr.chunk});
+          std::sort(sent.begin(), sent.end());
+          for (size_t i = 1; i < sent.size(); ++i) EXPECT_LE(sent[i - 1].second, sent[i].second) << "link " << li;
+          ++planned;
+        }
       Algorithm a;
       a.coll = cs.coll;
       a.nranks = t->num_ranks();
@@ -144,6 +177,7 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   EXPECT_GT(merged_intra, 0);
   EXPECT_GT(tapered, 0);
   EXPECT_GT(own_groups, 0);
+  EXPECT_GT(planned, 0);
 }
 
 }  // namespace

@@ -62,10 +62,11 @@ std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
 }
 
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
-                                          int max_contig, int taper, bool all_links) {
+                                          int max_contig, int taper, bool all_links, int first_n, int last_n) {
   const int E = static_cast<int>(edges.size());
   std::vector<int> leader(E);
   for (int i = 0; i < E; ++i) leader[i] = i;
+  std::vector<std::vector<int>> plan_chains;  // planned runs: their groups go in this order
   if (max_contig > 1) {
     std::map<int, std::vector<int>> by_link;
     for (int i = 0; i < E; ++i)
@@ -106,7 +107,21 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
       cut(ids, b, ob, taper & kTaperFirst);
       cut(ids, oe, e, taper & kTaperLast);
     };
+    // An explicit network plan: the run's first first_n and last last_n chunks each one group, the
+    // middle cut as above; the groups are sent in run order (chained below), or list scheduling
+    // would send whichever is gathered first and the small first message would not lead.
+    auto plan = [&](const std::vector<int>& ids, size_t b, size_t e) {
+      if (e - b <= static_cast<size_t>(first_n + last_n)) {
+        cut(ids, b, e, 0);
+      } else {
+        for (size_t x = b; x < b + first_n; ++x) leader[ids[x]] = ids[b];
+        for (size_t x = e - last_n; x < e; ++x) leader[ids[x]] = ids[e - last_n];
+        cut(ids, b + first_n, e - last_n, 0);
+      }
+      plan_chains.emplace_back(ids.begin() + static_cast<long>(b), ids.begin() + static_cast<long>(e));
+    };
     for (auto& [li, ids] : by_link) {
+      const bool planned = first_n > 0 && last_n > 0 && topo.links[li].kind == LinkKind::kNetwork;
       std::sort(ids.begin(), ids.end(), [&](int a, int b) {
         return std::make_tuple(edges[a].phase, edges[a].reduce, edges[a].chunk) <
                std::make_tuple(edges[b].phase, edges[b].reduce, edges[b].chunk);
@@ -117,7 +132,8 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
         bool extend = x < ids.size() && edges[ids[x]].phase == r.phase && edges[ids[x]].reduce == r.reduce &&
                       edges[ids[x]].chunk == r.chunk + static_cast<int>(x - run);
         if (!extend) {
-          group(ids, run, x);
+          if (planned) plan(ids, run, x);
+          else group(ids, run, x);
           run = x;
         }
       }
@@ -137,6 +153,15 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
     for (int p : edges[i].preds) {
       int q = index[leader[p]];
       if (q != index[leader[i]] && std::find(m.preds.begin(), m.preds.end(), q) == m.preds.end()) m.preds.push_back(q);
+    }
+  }
+  for (const auto& run : plan_chains) {
+    int prev = -1;
+    for (int i : run) {
+      const int g = index[leader[i]];
+      if (prev >= 0 && g != prev && std::find(out[g].preds.begin(), out[g].preds.end(), prev) == out[g].preds.end())
+        out[g].preds.push_back(prev);
+      prev = g;
     }
   }
   return out;

@@ -44,9 +44,14 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
 // reductions: the receiver's, which need no further hop) go as one group, the rest as above: the
 // sender's own data leaves at once while the relayed chunks are gathered, and a reduction's last
 // message has no tail (2xNDv2 AllGather 4 MiB: 0.894 -> 0.91 of the cut bound).
+// `first_n`, `last_n` (both > 0): an explicit plan on network links instead of `taper`: each run's
+// first first_n chunks and its last last_n chunks are one message each, the middle is cut into
+// groups of max_contig (the alpha-aware floor's shape, taccl README: a small first message starts
+// the NIC early, a small last one keeps the spreading tail short).
 constexpr int kTaperFirst = 1, kTaperLast = 2, kTaperOwn = 4;
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
-                                          int max_contig, int taper = 0, bool all_links = false);
+                                          int max_contig, int taper = 0, bool all_links = false, int first_n = 0,
+                                          int last_n = 0);
 
 // Edges of broadcast-style trees (each link's source holds the chunk once its in-edge ends).
 // `trees[c]` are link ids, parents first; `root_ready[c]` (optional) are edge ids every edge

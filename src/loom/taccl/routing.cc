@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -104,23 +105,88 @@ bool SwitchRelayTree(const Topology& t, const Segment& seg, const RouteOptions& 
   return true;
 }
 
-// Local search after the greedy relay trees: the greedy fixes each segment before seeing the
-// later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
-// tree (within the depth limit) while that lowers the sender's load. Every move keeps each
-// destination's single parent, so the trees stay valid; only out-port loads change.
-void RebalanceSwitchTrees(const Topology& t, const RouteOptions& opt, const std::vector<bool>& is_tree,
-                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
-                          std::vector<double>* load) {
-  std::vector<int> tmp;
+// Spread trees for chunks landed from the network (RouteOptions::landed_depth), Prim-style:
+// repeatedly attach the unreached destination whose cheapest in-link from the tree (that link's
+// load from the landed chunks routed so far, plus this chunk's cost) is least, at depth <=
+// max_depth; not restricted to BFS levels. BFS levels make the landing GPU send every landed chunk
+// over each of its links (2xNDv2: both single NVLinks at 46 us/MiB), so a network message that
+// lands late takes long to spread; here the landing GPU sends each chunk about once and its
+// neighbours forward it, which balances the spread over the node's links (2xNDv2 AllGather 1 MiB
+// with a 3-message network plan: 64.1 us against 68.5 for the best BFS-level schedule).
+bool LandedSpreadTree(const Topology& t, const Segment& seg, double bytes, int max_depth, std::vector<double>* load,
+                      std::vector<int>* depth, std::vector<int>* parent) {
   const int N = t.num_ranks();
-  auto out_port = [&](int u, int v) {
-    t.ResourcesOf(t.FindLink(u, v), &tmp);
-    return tmp[0];
-  };
+  std::vector<int> tmp;
+  std::fill(depth->begin(), depth->end(), -1);
+  (*depth)[seg.root] = 0;
+  std::vector<bool> need(N, false);
+  for (int d : seg.dsts) need[d] = true;
+  for (size_t n = 0; n < seg.dsts.size(); ++n) {
+    int best = -1;
+    double best_key = 0;
+    for (int v = 0; v < N; ++v) {
+      if (!need[v] || (*depth)[v] >= 0) continue;
+      for (int li : t.in_links[v]) {
+        const Link& l = t.links[li];
+        if (l.kind == LinkKind::kNetwork || (*depth)[l.src] < 0 || (*depth)[l.src] >= max_depth) continue;
+        double key = LinkLoadAfter(t, li, l.Cost(bytes), *load, &tmp) + 1e-6 * (*depth)[l.src];
+        if (best < 0 || key < best_key - 1e-12) {
+          best = li;
+          best_key = key;
+        }
+      }
+    }
+    if (best < 0) return false;
+    (*parent)[t.links[best].dst] = best;
+    (*depth)[t.links[best].dst] = (*depth)[t.links[best].src] + 1;
+    AddLoad(t, best, t.links[best].Cost(bytes), load, &tmp);
+  }
+  return true;
+}
+
+// Two-level trees on a switch (RouteOptions::switch_group = g): the node's GPUs form blocks of g
+// consecutive local ids; the root sends to its own block, and the block member at position p
+// forwards to the GPUs at position p of every other block. All g blocks' chunks from one member
+// to one GPU are then consecutive chunk ids on one link, which the all-link contiguity merge
+// sends as one message: each switch in-port takes about 2 (G / g + g) messages per AllGather
+// instead of one per chunk (0.3 us alpha each), at the same port load as direct sends. False when
+// the segment is not on one switch or a forwarding member is not a destination.
+bool SwitchGroupTree(const Topology& t, const Segment& seg, int g, std::vector<int>* depth, std::vector<int>* parent) {
+  const int sw = t.SwitchOf(seg.root), G = t.gpus_per_node;
+  if (sw < 0 || g < 2 || G % g != 0) return false;
+  std::vector<bool> is_dst(t.num_ranks(), false);
+  for (int d : seg.dsts) {
+    if (t.SwitchOf(d) != sw || t.NodeOf(d) != t.NodeOf(seg.root)) return false;
+    is_dst[d] = true;
+  }
+  const int base = t.NodeOf(seg.root) * G, block = t.LocalOf(seg.root) / g;
+  std::fill(depth->begin(), depth->end(), -1);
+  (*depth)[seg.root] = 0;
+  for (int d : seg.dsts) {
+    const int m = base + block * g + t.LocalOf(d) % g;  // the forwarding member for d
+    const int from = t.LocalOf(d) / g == block || m == seg.root ? seg.root : m;
+    if (from != seg.root && !is_dst[m]) return false;
+    const int li = t.FindLink(from, d);
+    if (li < 0) return false;
+    (*parent)[d] = li;
+    (*depth)[d] = from == seg.root ? 1 : 2;
+  }
+  return true;
+}
+
+// Leaf moves shared by the two local searches below: in every tree marked `active`, each leaf v
+// (no children) may move to the parent link `better(v, its link, depths)` returns (-1: stay);
+// `apply(from, to)` moves its load. Passes repeat until nothing moves (at most 50). Every move
+// keeps each destination's single parent, so the trees stay trees.
+void MoveLeaves(const Topology& t, const std::vector<bool>& active, std::vector<std::vector<int>>* depth,
+                std::vector<std::vector<int>>* parent,
+                const std::function<int(int, int, const std::vector<int>&)>& better,
+                const std::function<void(int, int)>& apply) {
+  const int N = t.num_ranks();
   for (int pass = 0; pass < 50; ++pass) {
     bool moved = false;
     for (size_t s = 0; s < parent->size(); ++s) {
-      if (!is_tree[s]) continue;
+      if (!active[s]) continue;
       std::vector<int>& par = (*parent)[s];
       std::vector<int>& dep = (*depth)[s];
       std::vector<int> children(N, 0);
@@ -128,32 +194,84 @@ void RebalanceSwitchTrees(const Topology& t, const RouteOptions& opt, const std:
         if (par[v] >= 0) ++children[t.links[par[v]].src];
       for (int v = 0; v < N; ++v) {
         if (par[v] < 0 || children[v] > 0) continue;
-        const int u = t.links[par[v]].src;
-        const double c = t.links[par[v]].Cost(opt.chunk_bytes);
-        const int ru = out_port(u, v);
-        int best = -1;
-        double best_load = (*load)[ru] - c - 1e-9;  // must end strictly below u's current load
-        for (int w = 0; w < N; ++w) {
-          if (w == u || w == v || dep[w] < 0 || dep[w] >= opt.switch_depth || t.FindLink(w, v) < 0) continue;
-          double lw = (*load)[out_port(w, v)];
-          if (lw < best_load) {
-            best = w;
-            best_load = lw;
-          }
-        }
-        if (best < 0) continue;
-        const int li = t.FindLink(best, v);
-        (*load)[ru] -= c;
-        (*load)[out_port(best, v)] += t.links[li].Cost(opt.chunk_bytes);
+        const int cur = par[v];
+        const int li = better(v, cur, dep);
+        if (li < 0) continue;
+        apply(cur, li);
+        --children[t.links[cur].src];
+        ++children[t.links[li].src];
         par[v] = li;
-        dep[v] = dep[best] + 1;
-        --children[u];
-        ++children[best];
+        dep[v] = dep[t.links[li].src] + 1;
         moved = true;
       }
     }
     if (!moved) break;
   }
+}
+
+// Local search after the landed-spread trees (Prim fixes each chunk's tree before seeing the
+// later ones): move a leaf to another tree member (depth < max_depth, with a link to it) while
+// that lowers the heaviest resource of the link it leaves; loads are the landed chunks' only.
+void RebalanceLandedTrees(const Topology& t, double bytes, int max_depth, const std::vector<bool>& spread,
+                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
+                          std::vector<double>* load) {
+  std::vector<int> tmp;
+  auto heaviest = [&](int li, double extra) {
+    t.ResourcesOf(li, &tmp);
+    double m = 0;
+    for (int r : tmp) m = std::max(m, (*load)[r] + extra);
+    return m;
+  };
+  auto better = [&](int v, int cur, const std::vector<int>& dep) {
+    int best = -1;
+    double best_after = heaviest(cur, 0) - 1e-9;  // must end strictly below the link it leaves
+    for (int li : t.in_links[v]) {
+      const Link& l = t.links[li];
+      if (li == cur || l.kind == LinkKind::kNetwork || dep[l.src] < 0 || dep[l.src] >= max_depth) continue;
+      double after = heaviest(li, l.Cost(bytes));
+      if (after < best_after) {
+        best = li;
+        best_after = after;
+      }
+    }
+    return best;
+  };
+  MoveLeaves(t, spread, depth, parent, better, [&](int from, int to) {
+    AddLoad(t, from, -t.links[from].Cost(bytes), load, &tmp);
+    AddLoad(t, to, t.links[to].Cost(bytes), load, &tmp);
+  });
+}
+
+// Local search after the greedy relay trees: the greedy fixes each segment before seeing the
+// later ones, so move leaves from the busiest out-ports to the least-loaded member of the same
+// tree (within the depth limit) while that lowers the sender's load; only out-port loads change.
+void RebalanceSwitchTrees(const Topology& t, const RouteOptions& opt, const std::vector<bool>& is_tree,
+                          std::vector<std::vector<int>>* depth, std::vector<std::vector<int>>* parent,
+                          std::vector<double>* load) {
+  std::vector<int> tmp;
+  const int N = t.num_ranks();
+  auto out_port = [&](int li) {
+    t.ResourcesOf(li, &tmp);
+    return tmp[0];
+  };
+  auto better = [&](int v, int cur, const std::vector<int>& dep) {
+    const int u = t.links[cur].src;
+    int best = -1;
+    double best_load = (*load)[out_port(cur)] - t.links[cur].Cost(opt.chunk_bytes) - 1e-9;  // strictly below u's
+    for (int w = 0; w < N; ++w) {
+      if (w == u || w == v || dep[w] < 0 || dep[w] >= opt.switch_depth || t.FindLink(w, v) < 0) continue;
+      double lw = (*load)[out_port(t.FindLink(w, v))];
+      if (lw < best_load) {
+        best = w;
+        best_load = lw;
+      }
+    }
+    return best < 0 ? -1 : t.FindLink(best, v);
+  };
+  MoveLeaves(t, is_tree, depth, parent, better, [&](int from, int to) {
+    (*load)[out_port(from)] -= t.links[from].Cost(opt.chunk_bytes);
+    (*load)[out_port(to)] += t.links[to].Cost(opt.chunk_bytes);
+  });
 }
 
 // Routes the segments of one node: greedy, then (if small enough) the MILP warm-started from it.
@@ -168,10 +286,28 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
   std::vector<std::vector<int>> parent(segs.size());  // per segment, per rank: link id or -1
   std::vector<double> gload = *load;
   std::vector<bool> is_tree(segs.size(), false);
+  std::vector<double> landed_load(t.num_resources(), 0);  // landed_depth: the landed chunks' load
+  std::vector<bool> spread(segs.size(), false);           // landed_depth: segments with spread trees
+  // Landed-spread trees first, the highest chunks first: a run's last chunks travel in the
+  // network's last message, whose spread is the schedule's tail, so they get the least-loaded
+  // links (2xNDv2 1 MiB AllGather 64.3 -> 64.1 us, ReduceScatter 4 MiB 232.0 -> 230.1 us).
+  if (opt.landed_depth > 0)
+    for (size_t s = segs.size(); s-- > 0;) {
+      if (segs[s].home) continue;
+      levels[s] = IntraLevels(t, segs[s].root);
+      parent[s].assign(t.num_ranks(), -1);
+      spread[s] = LandedSpreadTree(t, segs[s], bytes, opt.landed_depth, &landed_load, &levels[s], &parent[s]);
+    }
   for (size_t s = 0; s < segs.size(); ++s) {
     const Segment& seg = segs[s];
+    if (spread[s]) continue;
     levels[s] = IntraLevels(t, seg.root);
     parent[s].assign(t.num_ranks(), -1);
+    if (opt.switch_group > 1 && SwitchGroupTree(t, seg, opt.switch_group, &levels[s], &parent[s])) {
+      for (int v = 0; v < t.num_ranks(); ++v)
+        if (parent[s][v] >= 0) AddLoad(t, parent[s][v], t.links[parent[s][v]].Cost(bytes), &gload, &tmp);
+      continue;
+    }
     if (opt.switch_relay && !(opt.switch_direct_home && seg.home) &&
         SwitchRelayTree(t, seg, opt, &gload, &levels[s], &parent[s])) {
       is_tree[s] = true;
@@ -214,12 +350,16 @@ StatusOr<std::vector<std::vector<int>>> RouteNode(const Topology& t, const std::
     }
   }
   RebalanceSwitchTrees(t, opt, is_tree, &levels, &parent, &gload);
+  if (opt.landed_depth > 0 && opt.landed_rebalance) RebalanceLandedTrees(t, bytes, opt.landed_depth, spread, &levels, &parent, &landed_load);
+  for (size_t s = 0; s < segs.size(); ++s)
+    for (int v = 0; spread[s] && v < t.num_ranks(); ++v)
+      if (parent[s][v] >= 0) AddLoad(t, parent[s][v], t.links[parent[s][v]].Cost(bytes), &gload, &tmp);
   // MILP over the same choices.
   int binaries = 0;
   for (size_t s = 0; s < segs.size(); ++s)
     for (int v = 0; v < t.num_ranks(); ++v)
       if (levels[s][v] > 0) binaries += static_cast<int>(ParentLinks(t, levels[s], v).size()) + 1;
-  bool milp = opt.use_milp && !opt.switch_relay && binaries <= opt.max_milp_binaries && !segs.empty();
+  bool milp = opt.use_milp && !opt.switch_relay && opt.landed_depth == 0 && opt.switch_group == 0 && binaries <= opt.max_milp_binaries && !segs.empty();
   if (milp) {
     Milp m;
     std::vector<double> start;

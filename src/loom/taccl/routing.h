@@ -26,6 +26,13 @@ struct RouteOptions {
   int switch_depth = 3;
   bool switch_direct_home = false;  // with switch_relay: the origin sends its own chunk to every
                                     // local GPU itself; only relayed (landed) chunks get trees
+  int landed_depth = 0;  // > 0: chunks landed from the network get load-balanced trees of at most
+                         // this depth over every intra-node link (routing.cc LandedSpreadTree)
+                         // instead of BFS-level trees; 0: BFS levels (greedy / MILP)
+  int switch_group = 0;  // > 1: two-level trees in blocks of this many GPUs on a switch
+                         // (routing.cc SwitchGroupTree), merged per link by all-link contiguity
+  bool landed_rebalance = false;  // then move leaves off the heaviest links (load, not time: the
+                                  // simulator decides whether it pays)
 };
 
 struct Routing {

@@ -38,8 +38,12 @@ void SetMakespan(Algorithm* a) {
 
 // Routing for one collective (stage 1) as schedule edges; `use_milp` selects MILP or greedy.
 StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& sk, const SynthOptions& o, int k,
-                                               double cb, bool use_milp, Routing* stats, int relay_depth = 0) {
+                                               double cb, bool use_milp, Routing* stats, int relay_depth = 0,
+                                               int landed_depth = 0, int switch_group = 0) {
   RouteOptions ro;
+  ro.switch_group = switch_group;
+  ro.landed_depth = std::abs(landed_depth);
+  ro.landed_rebalance = landed_depth < 0;
   ro.switch_relay = relay_depth != 0;
   if (relay_depth != 0) ro.switch_depth = std::abs(relay_depth);
   ro.switch_direct_home = relay_depth < 0;
@@ -77,12 +81,12 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
 // Stages 2 and 3: contiguity merge on network links, then list scheduling.
 StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
                              const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name,
-                             int taper = 0, bool all_links = false) {
+                             int taper = 0, bool all_links = false, int first_n = 0, int last_n = 0) {
   Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
   oo.enforce_ordering = sk.enforce_ordering;
-  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig, taper, all_links), oo));
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig, taper, all_links, first_n, last_n), oo));
   SetMakespan(&a);
   return a;
 }
@@ -143,6 +147,7 @@ StatusOr<Algorithm> Inversion(const Topology& t, const Sketch& sk, const SynthOp
 struct Variant {
   int contig, taper;
   bool all_links;
+  int first_n = 0, last_n = 0;  // an explicit network plan (MergeContiguous), 0: none
 };
 
 std::string VariantName(const Variant& v) {
@@ -150,6 +155,7 @@ std::string VariantName(const Variant& v) {
   if (v.taper & kTaperOwn) name += "+own";
   if ((v.taper & kTaperFirst) && (v.taper & kTaperLast)) name += "+taper";
   else if (v.taper & kTaperLast) name += "+last";
+  if (v.first_n > 0) name += StrCat("+plan", v.first_n, "-", v.last_n);
   if (v.all_links) name += "+alllinks";
   return name;
 }
@@ -252,11 +258,22 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     // alpha per 4 chunks while the last chunk keeps the forwarding tail short (2xDGX-2 sk2
     // AllGather 64 MiB at chunkup 8: 508.0 us against 516.5 for groups of 2 and 555.9 for 4 untapered).
     if (alpha_heavy) variants.insert(variants.end(), {{2, 0, true}, {1 << 20, 0, true}, {4, kTaperLast, true}});
+    // Explicit network plans, the only variants of the landed-spread routings (NVLink nodes):
+    // a first message of half, all or twice the sender's own chunks (twice: a reduce-scatter
+    // reversed from a transposed sketch, whose relay's own chunks are the run's second block),
+    // one middle message or groups of 4k / 5k chunks, the last two chunks: the shape of the
+    // alpha-aware floor (taccl README). A last message of one chunk, or merging NVLink sends too
+    // (all_links), won no 2xNDv2 size.
+    std::vector<Variant> plan_variants;
+    if (t.num_nodes > 1 && t.switches.empty())
+      for (int f : {std::max(1, k / 2), k, 2 * k})
+        for (int c : {1 << 20, 4 * k, 5 * k}) plan_variants.push_back({c, 0, false, f, 2});
     auto scheduled = [&](const std::string& base, const StatusOr<std::vector<ScheduleEdge>>& routed,
-                         const Routing* stats) -> Status {
-      for (const Variant& v : variants) {
+                         const Routing* stats, const std::vector<Variant>* vs = nullptr) -> Status {
+      for (const Variant& v : vs ? *vs : variants) {
         const std::string name = base + VariantName(v);
-        StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, v.contig, name, v.taper, v.all_links)
+        StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, v.contig, name, v.taper, v.all_links,
+                                                                 v.first_n, v.last_n)
                                             : StatusOr<Algorithm>(routed.status());
         LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
       }
@@ -267,19 +284,20 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     // reduction's first message waits for many in-node reductions; reversed, the AllGather's
     // quick first message (own chunks) becomes a last message with no tail and its tapered last
     // chunk a first message with a short head.
-    auto reversed = [&](const std::string& base, bool use_milp) -> Status {
+    auto reversed = [&](const std::string& base, bool use_milp, int landed_depth,
+                        const std::vector<Variant>& vs, int switch_group = 0) -> Status {
       SynthOptions ag = o;
       ag.coll = Collective::kAllGather;
       const Topology tt = Transposed(t);
       const Sketch rsk = TransposedSketch(sk, t.gpus_per_node);
       Routing stats;
-      auto routed = RouteEdges(tt, rsk, ag, k, cb, use_milp, &stats);
-      for (const Variant& v : variants) {
+      auto routed = RouteEdges(tt, rsk, ag, k, cb, use_milp, &stats, 0, landed_depth, switch_group);
+      for (const Variant& v : vs) {
         // The winners at 1-64 MiB (own groups on 2xNDv2, tapered all-link groups on 2xDGX-2);
         // each variant costs a schedule.
-        if (!(v.taper & kTaperOwn) && !(v.all_links && (v.taper & kTaperLast))) continue;
+        if (!(v.taper & kTaperOwn) && !(v.all_links && (v.taper & kTaperLast)) && v.first_n == 0) continue;
         const std::string name = base + "+reversed" + VariantName(v);
-        auto fwd = routed.ok() ? Schedule(tt, rsk, ag, k, cb, *routed, v.contig, name, v.taper, v.all_links)
+        auto fwd = routed.ok() ? Schedule(tt, rsk, ag, k, cb, *routed, v.contig, name, v.taper, v.all_links, v.first_n, v.last_n)
                                : StatusOr<Algorithm>(routed.status());
         if (!fwd.ok()) {
           LOOM_RETURN_IF_ERROR(consider(name, fwd.status(), &stats));
@@ -295,7 +313,34 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     if (o.use_milp && k == k0) LOOM_RETURN_IF_ERROR(scheduled("taccl-milp", RouteEdges(t, sk, o, k, cb, true, &milp_stats), &milp_stats));
     Routing greedy_stats;
     LOOM_RETURN_IF_ERROR(scheduled("taccl-greedy", RouteEdges(t, sk, o, k, cb, false, &greedy_stats), &greedy_stats));
-    if (o.coll == Collective::kReduceScatter && t.num_nodes > 1) LOOM_RETURN_IF_ERROR(reversed("taccl-greedy", false));
+    if (o.coll == Collective::kReduceScatter && t.num_nodes > 1)
+      LOOM_RETURN_IF_ERROR(reversed("taccl-greedy", false, 0, variants));
+    // Landed chunks spread by load-balanced trees of depth <= 4 and <= 3 (routing.h landed_depth;
+    // negative: with the leaf-moving rebalance) on NVLink nodes, with the explicit network plans;
+    // reduce-scatter as the time reversal only (no forward spread schedule won a 2xNDv2 size).
+    // 2xNDv2 1 MiB: AllGather wins with d3 (64.1 us; d4 64.3), ReduceScatter with d3
+    // rebalanced (66.5 us); AllGather skips the rebalance (1 MiB: 64.5 against 64.3 us for d4).
+    if (t.switches.empty() && t.num_nodes > 1) {
+      for (int depth : {4, 3, -3}) {
+        const std::string base = StrCat("taccl-spread-d", std::abs(depth), depth < 0 ? "b" : "");
+        if (o.coll == Collective::kAllGather && depth > 0) {
+          Routing spread_stats;
+          LOOM_RETURN_IF_ERROR(scheduled(base, RouteEdges(t, sk, o, k, cb, false, &spread_stats, 0, depth),
+                                         &spread_stats, &plan_variants));
+        }
+        if (o.coll == Collective::kReduceScatter) LOOM_RETURN_IF_ERROR(reversed(base, false, depth, plan_variants));
+      }
+    }
+    // AllGather on switch nodes also over two-level trees in blocks of 4 GPUs (routing.h
+    // switch_group), every link merged: each switch in-port takes a few multi-origin messages
+    // instead of one 0.3 us alpha per chunk (2xDGX-2 sk2 1 MiB: 17.4 us against 20.0 for the
+    // best per-chunk schedule). Blocks of 2 or 8, and reduce-scatter as their time reversal
+    // (23.4 against 21.0 us), won no 2xDGX-2 size.
+    if (!t.switches.empty() && t.num_nodes > 1 && o.coll == Collective::kAllGather) {
+      const std::vector<Variant> group_variants = {{1 << 20, 0, true}, {1 << 20, kTaperLast, true}};
+      Routing gs;
+      LOOM_RETURN_IF_ERROR(scheduled("taccl-2d-g4", RouteEdges(t, sk, o, k, cb, false, &gs, 0, 0, 4), &gs, &group_variants));
+    }
     if (!t.switches.empty() && k == k0) {  // relay trees at the sketch's chunkup only (cost)
       for (int depth : o.relay_depths) {
         Routing relay_stats;
