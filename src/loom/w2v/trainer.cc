@@ -145,8 +145,10 @@ inline void PrefetchNextPosition(const int64_t* sen, int64_t p, int64_t length, 
 
 // kMark: record updated output rows in job.touched_out (the distributed trainer's rounds); a
 // compile-time switch so the single-process loop carries no per-row test.
+// always_inline: the body (and its output_step lambda) must be compiled inside each ISA clone
+// of the entry points below, not once for the baseline.
 template <class Ops, bool kMark>
-void ExactEpoch(const ThreadJob& job) {
+[[gnu::always_inline]] inline void ExactEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
   const TrainOptions& o = ctx.options;
   const int64_t d = job.model->dim;
@@ -168,7 +170,7 @@ void ExactEpoch(const ThreadJob& job) {
 
   // last: no other output step follows in this position (the next one starts after the next
   // position's window draw).
-  auto output_step = [&](int64_t word, const float* h, float* e, bool last) {
+  auto output_step = [&](int64_t word, const float* h, float* e, bool last) [[gnu::always_inline]] {
     if (o.hs) {
       const auto& code = ctx.huffman.code[static_cast<size_t>(word)];
       const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
@@ -263,6 +265,9 @@ void ExactEpoch(const ThreadJob& job) {
   }
   FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
+
+LOOM_W2V_ISA_CLONES void ExactEpochFast(const ThreadJob& job) { ExactEpoch<FastOps, false>(job); }
+LOOM_W2V_ISA_CLONES void ExactEpochFastMarked(const ThreadJob& job) { ExactEpoch<FastOps, true>(job); }
 
 void BatchedEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
@@ -372,8 +377,8 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
     else if (kernels == Kernels::kSequential && job.touched_out) ExactEpoch<SequentialOps, true>(job);
     else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps, false>(job);
-    else if (job.touched_out) ExactEpoch<FastOps, true>(job);
-    else ExactEpoch<FastOps, false>(job);
+    else if (job.touched_out) ExactEpochFastMarked(job);
+    else ExactEpochFast(job);
   };
   if (threads == 1) {
     run(jobs[0]);
