@@ -6,7 +6,7 @@
 
 namespace loom::w2v {
 
-void HogBatchUpdate(const int32_t* inputs, int b, const int32_t* outputs, const float* mult,
+LOOM_W2V_ISA_CLONES void HogBatchUpdate(const int32_t* inputs, int b, const int32_t* outputs, const float* mult,
                     int o, float alpha, int64_t dim, const SigmoidTable& sigmoid, float* syn0,
                     float* syn1neg, HogBatchScratch* s) {
   const size_t d = static_cast<size_t>(dim);

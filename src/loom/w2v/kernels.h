@@ -7,6 +7,18 @@
 
 #include <cstdint>
 
+// Runtime ISA dispatch for the hot loops (GCC function multiversioning: the loader picks the
+// AVX-512, AVX2 or baseline clone once, by CPUID). The release build targets baseline x86-64,
+// where a 100-float dot is 25 SSE steps. Clones must compute the same float operations in the
+// same order: every file using this builds with -ffp-contract=off (AVX-512 implies FMA, which
+// would otherwise fuse a*b+c) and the kernels' summation order is fixed in source, so the
+// vectors are bit-identical whichever clone runs.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define LOOM_W2V_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LOOM_W2V_ISA_CLONES
+#endif
+
 namespace loom::w2v {
 
 struct SequentialOps {
@@ -43,5 +55,14 @@ struct FastOps {
     for (int64_t k = 0; k < n; k++) y[k] += x[k];
   }
 };
+
+// Asks for every cache line of a model row ahead of its use (for writing: the trainers update
+// the rows they read). A hint only: it changes no value.
+inline void PrefetchRow(const float* row, int64_t n) {
+  const char* p = reinterpret_cast<const char*>(row);
+  const int64_t bytes = n * static_cast<int64_t>(sizeof(float));
+  for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 1, 3);
+  __builtin_prefetch(p + bytes - 1, 1, 3);
+}
 
 }  // namespace loom::w2v

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <optional>
 #include <thread>
 
 #include "loom/base/logging.h"
@@ -79,15 +80,79 @@ class SentenceReader {
   size_t pos_ = 0;
 };
 
+// Negative samples drawn one output step early. A step's noise targets are a pure function of
+// the LCG state before its first draw, so the trainer draws the next step's targets from the
+// state it predicts that step starts at and prefetches their syn1neg rows (random rows of a
+// model larger than L2: ~150 ns each from memory on this host), and uses them only when the
+// step really starts at that state. word2vec.c's random stream and update order stay exact; a
+// wrong prediction (a new sentence's subsampling draws, an empty CBOW window) only redraws.
+class NegativeAhead {
+ public:
+  NegativeAhead(const TrainContext& ctx, const float* syn1neg, int64_t dim)
+      : noise_(*ctx.noise), vm1_(static_cast<uint64_t>(ctx.vocab->size() - 1)), syn1neg_(syn1neg),
+        dim_(dim) {
+    for (Step& b : bufs_) b.target.resize(static_cast<size_t>(ctx.options.negative));
+  }
+  // The targets of the step starting at LCG state `start`, before the caller skips the
+  // positive word (one per draw); *end = the state after the step's draws.
+  const int64_t* Take(uint64_t start, uint64_t* end) {
+    if (ready_ < 0 || bufs_[ready_].start != start) {
+      ready_ = 1 - cur_;
+      Fill(start, &bufs_[ready_]);
+    }
+    cur_ = ready_;
+    ready_ = -1;
+    *end = bufs_[cur_].end;
+    return bufs_[cur_].target.data();
+  }
+  // Draws the step predicted to start at `start` (keeping the taken one) and prefetches its rows.
+  void Prepare(uint64_t start) {
+    ready_ = 1 - cur_;
+    Fill(start, &bufs_[ready_]);
+    for (int64_t t : bufs_[ready_].target) PrefetchRow(syn1neg_ + t * dim_, dim_);
+  }
+
+ private:
+  struct Step {
+    uint64_t start = 0, end = 0;
+    std::vector<int64_t> target;
+  };
+  void Fill(uint64_t start, Step* s) const {
+    s->start = start;
+    uint64_t r = start;
+    for (int64_t& t : s->target) {
+      r = NextRandom(r);
+      t = noise_.Draw(r);
+      if (t == 0) t = static_cast<int64_t>(r % vm1_) + 1;
+    }
+    s->end = r;
+  }
+  const NoiseSampler& noise_;
+  const uint64_t vm1_;
+  const float* syn1neg_;
+  const int64_t dim_;
+  Step bufs_[2];
+  int cur_ = 0, ready_ = -1;
+};
+
+// Prefetches the rows position p + 1 will read first: its word's output row and the input
+// row entering the window on the right (it stays in the window for the next positions).
+inline void PrefetchNextPosition(const int64_t* sen, int64_t p, int64_t length, int64_t window,
+                                 const float* syn0, const float* syn1neg, int64_t d) {
+  if (p + 1 < length && syn1neg != nullptr) PrefetchRow(syn1neg + sen[p + 1] * d, d);
+  if (p + 1 + window < length) PrefetchRow(syn0 + sen[p + 1 + window] * d, d);
+}
+
 // kMark: record updated output rows in job.touched_out (the distributed trainer's rounds); a
 // compile-time switch so the single-process loop carries no per-row test.
+// always_inline: the body (and its output_step lambda) must be compiled inside each ISA clone
+// of the entry points below, not once for the baseline.
 template <class Ops, bool kMark>
-void ExactEpoch(const ThreadJob& job) {
+[[gnu::always_inline]] inline void ExactEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
   const TrainOptions& o = ctx.options;
   const int64_t d = job.model->dim;
   const int64_t window = o.window;
-  const uint64_t vm1 = static_cast<uint64_t>(ctx.vocab->size() - 1);
   float* syn0 = job.model->syn0.data();
   float* syn1 = job.model->syn1.data();
   float* syn1neg = job.model->syn1neg.data();
@@ -100,7 +165,12 @@ void ExactEpoch(const ThreadJob& job) {
   SentenceReader reader(ctx, job.tokens);
   const int64_t cpu_start = ThreadCpuNanos();
 
-  auto output_step = [&](int64_t word, const float* h, float* e) {
+  std::optional<NegativeAhead> ahead;
+  if (o.negative > 0) ahead.emplace(ctx, syn1neg, d);
+
+  // last: no other output step follows in this position (the next one starts after the next
+  // position's window draw).
+  auto output_step = [&](int64_t word, const float* h, float* e, bool last) [[gnu::always_inline]] {
     if (o.hs) {
       const auto& code = ctx.huffman.code[static_cast<size_t>(word)];
       const auto& point = ctx.huffman.point[static_cast<size_t>(word)];
@@ -115,6 +185,10 @@ void ExactEpoch(const ThreadJob& job) {
       }
     }
     if (o.negative > 0) {
+      uint64_t end;
+      const int64_t* negatives = ahead->Take(next_random, &end);
+      next_random = end;
+      ahead->Prepare(last ? NextRandom(end) : end);
       for (int64_t j = 0; j < o.negative + 1; j++) {
         int64_t target;
         float label;
@@ -122,9 +196,7 @@ void ExactEpoch(const ThreadJob& job) {
           target = word;
           label = 1;
         } else {
-          next_random = NextRandom(next_random);
-          target = ctx.noise->Draw(next_random);
-          if (target == 0) target = static_cast<int64_t>(next_random % vm1) + 1;
+          target = negatives[j - 1];
           if (target == word) continue;
           label = 0;
         }
@@ -155,6 +227,8 @@ void ExactEpoch(const ThreadJob& job) {
     }
     if (!more) break;
     int64_t word = sen[sentence_position];
+    PrefetchNextPosition(sen, sentence_position, sentence_length, window, syn0,
+                         o.negative > 0 ? syn1neg : nullptr, d);
     next_random = NextRandom(next_random);
     int64_t b = static_cast<int64_t>(next_random % static_cast<uint64_t>(window));
     int64_t lo = std::max<int64_t>(b, window - sentence_position);
@@ -170,18 +244,19 @@ void ExactEpoch(const ThreadJob& job) {
       }
       if (cw) {
         for (int64_t k = 0; k < d; k++) neu1[k] /= cw;
-        output_step(word, neu1.data(), neu1e.data());
+        output_step(word, neu1.data(), neu1e.data(), true);
         for (int64_t a = lo; a < hi; a++) {
           if (a == window) continue;
           Ops::Add(neu1e.data(), syn0 + sen[sentence_position - window + a] * d, d);
         }
       }
     } else {
+      const int64_t last_a = hi - 1 == window ? hi - 2 : hi - 1;
       for (int64_t a = lo; a < hi; a++) {
         if (a == window) continue;
         float* l1 = syn0 + sen[sentence_position - window + a] * d;
         std::fill(neu1e.begin(), neu1e.end(), 0.0f);
-        output_step(word, l1, neu1e.data());
+        output_step(word, l1, neu1e.data(), a == last_a);
         Ops::Add(neu1e.data(), l1, d);
       }
     }
@@ -191,12 +266,14 @@ void ExactEpoch(const ThreadJob& job) {
   FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
 }
 
+LOOM_W2V_ISA_CLONES void ExactEpochFast(const ThreadJob& job) { ExactEpoch<FastOps, false>(job); }
+LOOM_W2V_ISA_CLONES void ExactEpochFastMarked(const ThreadJob& job) { ExactEpoch<FastOps, true>(job); }
+
 void BatchedEpoch(const ThreadJob& job) {
   const TrainContext& ctx = *job.ctx;
   const TrainOptions& o = ctx.options;
   const int64_t d = job.model->dim;
   const int64_t window = o.window;
-  const uint64_t vm1 = static_cast<uint64_t>(ctx.vocab->size() - 1);
   int64_t sen[kMaxSentenceLength + 1] = {0};
   int64_t sentence_length = 0, word_count = 0, last_word_count = 0;
   uint64_t next_random = *job.next_random;
@@ -206,6 +283,7 @@ void BatchedEpoch(const ThreadJob& job) {
   HogBatchScratch scratch;
   std::vector<int32_t> inputs(static_cast<size_t>(2 * window)), outputs(static_cast<size_t>(o.negative + 1));
   std::vector<float> mult(static_cast<size_t>(o.negative + 1));
+  NegativeAhead ahead(ctx, job.model->syn1neg.data(), d);
   while (reader.Read(sen, &sentence_length, &word_count, &next_random)) {
     if (word_count - last_word_count > 10000) {
       int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
@@ -215,6 +293,8 @@ void BatchedEpoch(const ThreadJob& job) {
     }
     for (int64_t p = 0; p < sentence_length; ++p) {
       const int64_t word = sen[p];
+      PrefetchNextPosition(sen, p, sentence_length, window, job.model->syn0.data(),
+                           job.model->syn1neg.data(), d);
       next_random = NextRandom(next_random);
       int64_t b = static_cast<int64_t>(next_random % static_cast<uint64_t>(window));
       int n_in = 0;
@@ -229,10 +309,12 @@ void BatchedEpoch(const ThreadJob& job) {
         int n_out = 1;
         outputs[0] = static_cast<int32_t>(word);
         mult[0] = 1;
+        uint64_t end;
+        const int64_t* negatives = ahead.Take(next_random, &end);
+        next_random = end;
+        ahead.Prepare(start + o.batch_size < n_in ? end : NextRandom(end));
         for (int j = 0; j < o.negative; ++j) {
-          next_random = NextRandom(next_random);
-          int64_t t = ctx.noise->Draw(next_random);
-          if (t == 0) t = static_cast<int64_t>(next_random % vm1) + 1;
+          const int64_t t = negatives[j];
           if (t == word) continue;
           int k = 1;
           while (k < n_out && outputs[static_cast<size_t>(k)] != t) ++k;
@@ -295,8 +377,8 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
     else if (kernels == Kernels::kSequential && job.touched_out) ExactEpoch<SequentialOps, true>(job);
     else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps, false>(job);
-    else if (job.touched_out) ExactEpoch<FastOps, true>(job);
-    else ExactEpoch<FastOps, false>(job);
+    else if (job.touched_out) ExactEpochFastMarked(job);
+    else ExactEpochFast(job);
   };
   if (threads == 1) {
     run(jobs[0]);
