@@ -1,14 +1,15 @@
 #include "loom/w2v/trainer.h"
 
-#include <time.h>
-
 #include <optional>
 #include <thread>
+
+#include <time.h>
 
 #include "loom/base/logging.h"
 #include "loom/base/strings.h"
 #include "loom/w2v/hogbatch.h"
 #include "loom/w2v/kernels.h"
+#include "loom/w2v/token_chunks.h"
 
 namespace loom::w2v {
 namespace {
@@ -24,32 +25,25 @@ int64_t ThreadCpuNanos() {
 struct ThreadJob {
   int id;
   const TrainContext* ctx;
-  std::span<const uint32_t> tokens;  // this thread's range
+  std::span<const uint32_t> tokens;  // the chunk this call trains
   Model* model;
   uint64_t* next_random;
   float* alpha;
   std::atomic<int64_t>* word_count_actual;
-  double* cpu_seconds;  // this thread's slot
+  double* cpu_seconds;   // this thread's slot (summed over its chunks)
+  int64_t* words;        // this thread's slot: words trained (summed over its chunks)
   uint8_t* touched_out;  // this thread's marks of updated output rows (syn1neg / syn1), or null
 };
 
-// The end of a thread's range: publishes its last words to the shared clock and saves its LCG
-// and learning rate. The debug line says how far the shared clock had gone when this thread
-// finished: with balanced threads every thread ends near 100% of the pass; a thread that ends
-// early left its partner to train the rest of its range at a smaller alpha.
+// The end of a chunk: publishes its last words to the shared clock and saves the thread's LCG
+// and learning rate, which its next chunk continues from.
 void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_count,
                  uint64_t next_random, float alpha, int64_t cpu_start) {
-  const double cpu_ns = static_cast<double>(ThreadCpuNanos() - cpu_start);
-  *job.cpu_seconds = cpu_ns * 1e-9;
-  int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
-                  (word_count - last_word_count);
+  *job.cpu_seconds += static_cast<double>(ThreadCpuNanos() - cpu_start) * 1e-9;
+  *job.words += word_count;
+  job.word_count_actual->fetch_add(word_count - last_word_count);
   *job.next_random = next_random;
   *job.alpha = alpha;
-  const TrainContext& ctx = *job.ctx;
-  LOOM_LOG(kDebug) << "w2v thread " << job.id << " finished its " << word_count << " words at global word "
-                   << total << " (" << 100.0 * total / (ctx.options.iter * ctx.vocab->train_words())
-                   << "% of training), alpha " << alpha << ", " << cpu_ns * 1e-9 << " CPU-s, "
-                   << cpu_ns / static_cast<double>(std::max<int64_t>(word_count, 1)) << " CPU-ns/word";
 }
 
 // Reads the next sentence as word2vec.c does; returns false at the end of the range with an
@@ -363,22 +357,38 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   std::atomic<int64_t> wca(state->words_done);
   std::vector<ThreadJob> jobs;
   std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
+  std::vector<int64_t> words(static_cast<size_t>(threads), 0);
   // One mark array per thread (no cache line written by two threads), merged after the join.
   std::vector<std::vector<uint8_t>> marks(touched_out != nullptr ? static_cast<size_t>(threads) : 0);
   for (auto& m : marks) m.assign(static_cast<size_t>(model->vocab_size), 0);
   for (int t = 0; t < threads; ++t) {
-    size_t begin = tokens.size() * static_cast<size_t>(t) / static_cast<size_t>(threads);
-    size_t end = tokens.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
-    jobs.push_back({t, &ctx, tokens.subspan(begin, end - begin), model, &state->rng[static_cast<size_t>(t)],
-                    &state->alpha[static_cast<size_t>(t)], &wca, &cpu[static_cast<size_t>(t)],
-                    marks.empty() ? nullptr : marks[static_cast<size_t>(t)].data()});
+    const auto i = static_cast<size_t>(t);
+    jobs.push_back({t,
+                    &ctx,
+                    {},
+                    model,
+                    &state->rng[i],
+                    &state->alpha[i],
+                    &wca,
+                    &cpu[i],
+                    &words[i],
+                    marks.empty() ? nullptr : marks[i].data()});
   }
-  auto run = [&](const ThreadJob& job) {
-    if (ctx.options.mode == Mode::kBatched) BatchedEpoch(job);
-    else if (kernels == Kernels::kSequential && job.touched_out) ExactEpoch<SequentialOps, true>(job);
-    else if (kernels == Kernels::kSequential) ExactEpoch<SequentialOps, false>(job);
-    else if (job.touched_out) ExactEpochFastMarked(job);
-    else ExactEpochFast(job);
+  TokenChunks chunks(tokens.size(), threads);
+  auto run = [&](ThreadJob job) {
+    for (TokenChunks::Range r = chunks.Next(); r.begin < r.end; r = chunks.Next()) {
+      job.tokens = tokens.subspan(r.begin, r.end - r.begin);
+      if (ctx.options.mode == Mode::kBatched)
+        BatchedEpoch(job);
+      else if (kernels == Kernels::kSequential && job.touched_out)
+        ExactEpoch<SequentialOps, true>(job);
+      else if (kernels == Kernels::kSequential)
+        ExactEpoch<SequentialOps, false>(job);
+      else if (job.touched_out)
+        ExactEpochFastMarked(job);
+      else
+        ExactEpochFast(job);
+    }
   };
   if (threads == 1) {
     run(jobs[0]);
@@ -390,6 +400,12 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   }
   state->words_done = wca.load();
   for (double c : cpu) state->cpu_seconds += c;
+  for (int t = 0; t < threads; ++t) {
+    const auto i = static_cast<size_t>(t);
+    LOOM_LOG(kDebug) << "w2v thread " << t << ": " << words[i] << " words, " << cpu[i] << " CPU-s, "
+                     << cpu[i] * 1e9 / static_cast<double>(std::max<int64_t>(words[i], 1))
+                     << " CPU-ns/word";
+  }
   if (touched_out != nullptr) {
     touched_out->resize(static_cast<size_t>(model->vocab_size), 0);
     for (const auto& m : marks)

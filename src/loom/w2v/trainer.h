@@ -40,8 +40,8 @@ enum class Kernels { kFast, kSequential };
 
 using EpochCallback = std::function<Status(const TrainState&)>;
 
-// One pass over `tokens` (split into exact ranges, one per thread of `state`), advancing the
-// threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
+// One pass over `tokens` (handed to the threads of `state` in chunks: token_chunks.h), advancing
+// the threads' LCGs and learning rates and state->words_done; epochs_done is left alone. The
 // building block of Train and of the distributed trainer's rounds. When `touched_out` is set,
 // it is sized to the vocabulary and row w is set to 1 for every output row (syn1neg target or
 // negative, syn1 inner node) the pass updated; rows already marked stay marked.

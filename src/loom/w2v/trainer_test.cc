@@ -1,17 +1,21 @@
 // The trainers against their oracles: the reference trainer against word2vec.c's own output
 // (goldens made by scripts/w2v-make-goldens.sh), the fast trainer against the reference.
-#include <gtest/gtest.h>
+#include "loom/w2v/trainer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
 
 #include "loom/base/file_io.h"
 #include "loom/testing/temp_dir.h"
 #include "loom/w2v/corpus.h"
 #include "loom/w2v/reference_trainer.h"
-#include "loom/w2v/trainer.h"
+#include "loom/w2v/token_chunks.h"
 #include "loom/w2v/vectors_io.h"
 
 namespace loom::w2v {
@@ -106,6 +110,37 @@ TEST(Trainer, FastKernelsTrackTheReferenceOverSeveralEpochs) {
       EXPECT_LT(MaxAbsDiff(fast.syn0, ref.syn0), 1e-4) << "cbow " << cbow << " hs " << hs;
       EXPECT_GT(MaxAbsDiff(fast.syn0, InitModel(f.vocab.size(), o.dim, false, false, 1).syn0), 1e-2);
       EXPECT_EQ(s2.words_done, 3 * f.vocab.train_words());
+    }
+  }
+}
+
+// Threads racing for chunks get every token exactly once, in chunks of the stated size; one
+// thread gets the whole range as one chunk (its run must stay word2vec.c's).
+TEST(TokenChunks, ConcurrentTakersCoverEveryTokenOnce) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{8191}, size_t{100003}, size_t{1} << 20}) {
+    for (int threads : {1, 2, 3, 8}) {
+      TokenChunks chunks(n, threads);
+      std::vector<std::atomic<int>> seen(n);
+      std::vector<std::thread> pool;
+      std::atomic<int> calls{0};
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+          for (auto r = chunks.Next(); r.begin < r.end; r = chunks.Next()) {
+            ++calls;
+            EXPECT_LE(r.end - r.begin, chunks.chunk_size());
+            for (size_t i = r.begin; i < r.end; ++i) seen[i].fetch_add(1);
+          }
+        });
+      for (auto& th : pool) th.join();
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(seen[i].load(), 1) << "token " << i << " of " << n;
+      if (threads == 1) {
+        EXPECT_EQ(calls.load(), n > 0 ? 1 : 0) << n;
+      }
+      if (threads > 1 && n >= (size_t{1} << 20)) {
+        EXPECT_GE(static_cast<size_t>(calls.load()),
+                  TokenChunks::kChunksPerThread * static_cast<size_t>(threads))
+            << n;
+      }
     }
   }
 }
