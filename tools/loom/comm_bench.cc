@@ -135,7 +135,6 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
     pt.chosen = comm::AlgorithmName(c.Choose(kind, std::max(in_n, out_n) * 4, {.algorithm = algo}));
   }
   // --registered: every buffer, OpenMPI's included, lies in registered memory.
-  if (a.registered && coll == "adasum") return InvalidArgumentError("--registered: not for adasum");
   RegisteredBuffers reg{a.registered ? &c.transport() : nullptr, {}};
   std::vector<float> in_v, out_v, check_v;
   LOOM_ASSIGN_OR_RETURN(std::span<float> in, reg.Floats(in_v, in_n));
@@ -266,6 +265,8 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   LOOM_ASSIGN_OR_RETURN(comm::Algorithm algo, comm::ParseAlgorithm(a.algorithm));
   if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
   if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
+  if (a.registered && a.collective == "adasum")
+    return InvalidArgumentError("--registered: not for adasum");
   const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
   auto body = [&](Communicator& c, void* native_comm) -> Status {
     size_t last_bytes = 0;

@@ -23,7 +23,6 @@ int64_t ThreadCpuNanos() {
 }
 
 struct ThreadJob {
-  int id;
   const TrainContext* ctx;
   std::span<const uint32_t> tokens;  // the chunk this call trains
   Model* model;
@@ -363,8 +362,7 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
   for (auto& m : marks) m.assign(static_cast<size_t>(model->vocab_size), 0);
   for (int t = 0; t < threads; ++t) {
     const auto i = static_cast<size_t>(t);
-    jobs.push_back({t,
-                    &ctx,
+    jobs.push_back({&ctx,
                     {},
                     model,
                     &state->rng[i],
