@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # G3: loom w2v thread scaling (words per wall-second of training, 2 threads vs 1). Same corpus,
-# vocabulary file and hyper-parameters per run; each thread count runs --repeat times and the
-# best (least disturbed) rate counts, since the machines are shared. The 1-minute load average
+# vocabulary file and hyper-parameters per run; each thread count runs --repeat times (the counts
+# alternating) and the best (least disturbed) rate counts, since the machines are shared. The 1-minute load average
 # before each run is printed beside it: on a loaded machine the ratio is a lower bound.
 # The output vectors are checked (they load and have the vocabulary's size) before a rate counts.
 # Beside the wall rate each run reports the training threads' CPU time per word and the cores
@@ -33,10 +33,12 @@ trap 'rm -rf "$work"' EXIT
 cbow=$([[ $model == cbow ]] && echo 1 || echo 0)
 "$loom" --log-level warning w2v train -train "$corpus" -save-vocab "$work/vocab" -min-count 5 >/dev/null
 words=$(wc -l < "$work/vocab")
-base= base_cpu= base_t=
-for t in $threads; do
-  best=0 best_cpu=0
-  for ((i = 0; i < repeat; ++i)); do
+# Thread counts alternate within each repetition (1 2 1 2 ...), so a quiet or a loaded stretch
+# of the shared host falls on both sides of the ratio instead of on one block of runs.
+declare -A best best_cpu
+for t in $threads; do best[$t]=0 best_cpu[$t]=0; done
+for ((i = 0; i < repeat; ++i)); do
+  for t in $threads; do
     load=$(cut -d' ' -f1 /proc/loadavg)
     rec=$("$loom" --json --log-level warning w2v train -train "$corpus" -read-vocab "$work/vocab" \
       -output "$work/v.bin" -binary 1 -min-count 5 -size "$size" -cbow "$cbow" -iter 1 -threads "$t" --mode "$mode")
@@ -45,10 +47,13 @@ for t in $threads; do
     read -r rate cpu_ns cores < <(python3 -c 'import json,sys; r = json.loads(sys.argv[1])
 print("%.0f %.1f %.2f" % (r["words_per_second"], 1e9 * r["train_cpu_seconds"] / r["words_trained"], r["train_cpu_seconds"] / r["train_seconds"]))' "$rec")
     echo "{\"bench\":\"w2v_scaling\",\"threads\":$t,\"model\":\"$model\",\"mode\":\"$mode\",\"size\":$size,\"run\":$i,\"load_1min\":$load,\"words_per_wall_s\":$rate,\"cpu_ns_per_word\":$cpu_ns,\"cores_used\":$cores}"
-    (( rate > best )) && best=$rate
-    best_cpu=$(python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(b if a == 0 or b < a else a)' "$best_cpu" "$cpu_ns")
+    (( rate > best[$t] )) && best[$t]=$rate
+    best_cpu[$t]=$(python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(b if a == 0 or b < a else a)' "${best_cpu[$t]}" "$cpu_ns")
   done
-  [[ -z "$base" ]] && base=$best base_cpu=$best_cpu base_t=$t
+done
+base_t=${threads%% *}
+for t in $threads; do
   python3 -c 'import sys; t, best, base, cpu, base_cpu, base_t = sys.argv[1:]
-print("{\"bench\":\"w2v_scaling\",\"threads\":%s,\"best_words_per_wall_s\":%s,\"speedup_vs_first\":%.2f,\"min_cpu_ns_per_word\":%s,\"cpu_speedup_vs_first\":%.2f}" % (t, best, int(best) / int(base), cpu, int(t) / int(base_t) * float(base_cpu) / float(cpu)))' "$t" "$best" "$base" "$best_cpu" "$base_cpu" "$base_t"
+print("{\"bench\":\"w2v_scaling\",\"threads\":%s,\"best_words_per_wall_s\":%s,\"speedup_vs_first\":%.2f,\"min_cpu_ns_per_word\":%s,\"cpu_speedup_vs_first\":%.2f}" % (t, best, int(best) / int(base), cpu, int(t) / int(base_t) * float(base_cpu) / float(cpu)))' \
+    "$t" "${best[$t]}" "${best[$base_t]}" "${best_cpu[$t]}" "${best_cpu[$base_t]}" "$base_t"
 done
