@@ -29,18 +29,22 @@ struct ThreadJob {
   uint64_t* next_random;
   float* alpha;
   std::atomic<int64_t>* word_count_actual;
+  int64_t* since_alpha;  // this thread's words since its last alpha refresh, carried across chunks
   double* cpu_seconds;   // this thread's slot (summed over its chunks)
   int64_t* words;        // this thread's slot: words trained (summed over its chunks)
   uint8_t* touched_out;  // this thread's marks of updated output rows (syn1neg / syn1), or null
 };
 
 // The end of a chunk: publishes its last words to the shared clock and saves the thread's LCG
-// and learning rate, which its next chunk continues from.
+// and learning rate, which its next chunk continues from, and the words since the thread last
+// refreshed alpha (word2vec.c refreshes every 10,000 of a thread's words; counted per chunk, a
+// pass cut into chunks shorter than that would never decay alpha).
 void FinishRange(const ThreadJob& job, int64_t word_count, int64_t last_word_count,
-                 uint64_t next_random, float alpha, int64_t cpu_start) {
+                 int64_t since_alpha, uint64_t next_random, float alpha, int64_t cpu_start) {
   *job.cpu_seconds += static_cast<double>(ThreadCpuNanos() - cpu_start) * 1e-9;
   *job.words += word_count;
   job.word_count_actual->fetch_add(word_count - last_word_count);
+  *job.since_alpha = since_alpha + (word_count - last_word_count);
   *job.next_random = next_random;
   *job.alpha = alpha;
 }
@@ -155,6 +159,7 @@ template <class Ops, bool kMark>
   int64_t sentence_length = 0, sentence_position = 0, word_count = 0, last_word_count = 0;
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
+  int64_t since_alpha = *job.since_alpha;  // words before this chunk since the last refresh
   SentenceReader reader(ctx, job.tokens);
   const int64_t cpu_start = ThreadCpuNanos();
 
@@ -208,10 +213,11 @@ template <class Ops, bool kMark>
 
   bool more = true;
   while (true) {
-    if (word_count - last_word_count > 10000) {
+    if (word_count - last_word_count + since_alpha > 10000) {
       int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
                       (word_count - last_word_count);
       last_word_count = word_count;
+      since_alpha = 0;
       alpha = DecayedAlpha(ctx, total);
     }
     if (sentence_length == 0) {
@@ -256,7 +262,7 @@ template <class Ops, bool kMark>
     sentence_position++;
     if (sentence_position >= sentence_length) sentence_length = 0;
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
+  FinishRange(job, word_count, last_word_count, since_alpha, next_random, alpha, cpu_start);
 }
 
 LOOM_W2V_ISA_CLONES void ExactEpochFast(const ThreadJob& job) { ExactEpoch<FastOps, false>(job); }
@@ -271,6 +277,7 @@ void BatchedEpoch(const ThreadJob& job) {
   int64_t sentence_length = 0, word_count = 0, last_word_count = 0;
   uint64_t next_random = *job.next_random;
   float alpha = *job.alpha;
+  int64_t since_alpha = *job.since_alpha;  // words before this chunk since the last refresh
   SentenceReader reader(ctx, job.tokens);
   const int64_t cpu_start = ThreadCpuNanos();
   HogBatchScratch scratch;
@@ -278,10 +285,11 @@ void BatchedEpoch(const ThreadJob& job) {
   std::vector<float> mult(static_cast<size_t>(o.negative + 1));
   NegativeAhead ahead(ctx, job.model->syn1neg.data(), d);
   while (reader.Read(sen, &sentence_length, &word_count, &next_random)) {
-    if (word_count - last_word_count > 10000) {
+    if (word_count - last_word_count + since_alpha > 10000) {
       int64_t total = job.word_count_actual->fetch_add(word_count - last_word_count) +
                       (word_count - last_word_count);
       last_word_count = word_count;
+      since_alpha = 0;
       alpha = DecayedAlpha(ctx, total);
     }
     for (int64_t p = 0; p < sentence_length; ++p) {
@@ -325,7 +333,7 @@ void BatchedEpoch(const ThreadJob& job) {
       }
     }
   }
-  FinishRange(job, word_count, last_word_count, next_random, alpha, cpu_start);
+  FinishRange(job, word_count, last_word_count, since_alpha, next_random, alpha, cpu_start);
 }
 
 }  // namespace
@@ -355,6 +363,9 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
     return FailedPreconditionError("model shape does not match vocabulary and -size");
   std::atomic<int64_t> wca(state->words_done);
   std::vector<ThreadJob> jobs;
+  // A pass starts the refresh count afresh (word2vec.c: every epoch; the distributed trainer
+  // refreshes alpha itself at a round start).
+  std::vector<int64_t> since_alpha(static_cast<size_t>(threads), 0);
   std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
   std::vector<int64_t> words(static_cast<size_t>(threads), 0);
   // One mark array per thread (no cache line written by two threads), merged after the join.
@@ -368,6 +379,7 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
                     &state->rng[i],
                     &state->alpha[i],
                     &wca,
+                    &since_alpha[i],
                     &cpu[i],
                     &words[i],
                     marks.empty() ? nullptr : marks[i].data()});

@@ -171,6 +171,34 @@ TEST(Trainer, MultiThreadedRunCoversEveryWordAndLearns) {
   }
 }
 
+// A thread refreshes alpha every 10,000 of its own words (word2vec.c). Several threads take
+// the pass in chunks (token_chunks.h) that are shorter than that on a small corpus, so the
+// count must carry from a thread's chunk to its next: without it alpha never decayed.
+TEST(Trainer, AlphaDecaysWhenChunksAreShorterThanTheRefreshInterval) {
+  Fixture f;
+  // The tiny corpus five times over: 70K tokens, chunks of ~2.2K, ~35K words per thread.
+  std::vector<uint32_t> tokens;
+  for (int k = 0; k < 5; ++k)
+    tokens.insert(tokens.end(), f.tokens->tokens().begin(), f.tokens->tokens().end());
+  ASSERT_LT(tokens.size() / (TokenChunks::kChunksPerThread * 2), 10000u);
+  ASSERT_GT(tokens.size() / 2, 25000u);
+  for (Mode mode : {Mode::kExact, Mode::kBatched}) {
+    TrainOptions o = GoldenOptions(false, false, 5);
+    o.threads = 2;
+    o.iter = 10;  // the decay's horizon: 10 x the vocabulary's train words
+    o.mode = mode;
+    auto ctx = TrainContext::Create(f.vocab, o);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    Model m = InitModel(f.vocab.size(), o.dim, false, true, 1);
+    TrainState s = InitialTrainState(o);
+    ASSERT_TRUE(TrainSlice(**ctx, tokens, &m, &s).ok());
+    // Each thread refreshed at least twice, the last time past 2 x 10,000 words of the pass
+    // (both threads'), so its alpha is at most the decay at that clock.
+    ASSERT_LT(DecayedAlpha(**ctx, 20000), 0.9f * o.starting_alpha());
+    for (float a : s.alpha) EXPECT_LE(a, DecayedAlpha(**ctx, 20000)) << static_cast<int>(mode);
+  }
+}
+
 // The distributed trainer compares only the output rows TrainSlice marks: every syn1neg / syn1
 // row the pass changed must be marked, in every mode and with several threads. The tiny
 // corpus's vocabulary is small enough that most rows are drawn, so also check that the marks

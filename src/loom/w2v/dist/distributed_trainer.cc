@@ -196,10 +196,12 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     size_t b = mine.size() * static_cast<size_t>(round) / static_cast<size_t>(r_count);
     size_t e = mine.size() * static_cast<size_t>(round + 1) / static_cast<size_t>(r_count);
     int64_t before = state.words_done;
-    // A thread refreshes its alpha only every 10,000 of its own words; a round can be shorter
-    // than that (many rounds per epoch, many ranks), so every round starts from the global
-    // clock. (P = 1 keeps the single-process trainer's schedule, bit for bit.)
-    if (p > 1)
+    // A thread refreshes its alpha only every 10,000 of its own words, counted within a
+    // TrainSlice call; a round can be shorter than that (many rounds per epoch, many ranks), so
+    // every round starts from the global clock. An epoch's first round at P = 1 keeps the
+    // single-process trainer's schedule (one round per epoch is Train bit for bit); without the
+    // refresh, P = 1 at 2,434 rounds of 8K words on the full corpus never decayed alpha.
+    if (p > 1 || round > 0)
       for (float& a : state.alpha) a = DecayedAlpha(ctx, state.words_done);
     out_touched.assign(static_cast<size_t>(model->vocab_size), 0);
     if (e > b)

@@ -136,34 +136,46 @@ TEST(Distributed, OnlyTouchedRowsTravelAndReplicasAgree) {
 // thread refreshes its learning rate, so without the round-start refresh alpha would never
 // decay. Every round must start at word2vec.c's decay of the global clock as it stood after
 // the previous round (the threads keep that alpha through a round this short).
+// P = 1 too: there only an epoch's first round keeps the single-process schedule.
 TEST(Distributed, EveryRoundStartsAtTheGlobalClocksAlpha) {
   Data data;
   TrainOptions o = SmallOptions(false);
   o.threads = 2;
   auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
-  const int p = 3, rounds = 8;
-  ASSERT_LT(static_cast<int64_t>(data.tokens->tokens().size()) / (p * rounds * o.threads), 10000);
-  std::vector<Model> models(p, InitialModel(data, o));
-  std::vector<std::vector<float>> first_alpha(p), last_alpha(p);
-  const Status st = comm::thread::RunRanks(p, [&](comm::Communicator& comm) -> Status {
-    const size_t r = static_cast<size_t>(comm.rank());
-    int64_t clock = 0;  // words_done after the previous round, the same on every rank
-    auto after = [&](const DistributedProgress& pr) -> Status {
-      for (float a : pr.state.alpha)
-        if (a != DecayedAlpha(*ctx, clock))
-          return InternalError(StrCat("rank ", r, " round ", pr.rounds_done, " alpha ", a, " want ", DecayedAlpha(*ctx, clock)));
-      if (pr.rounds_done == 1) first_alpha[r] = pr.state.alpha;
-      last_alpha[r] = pr.state.alpha;
-      clock = pr.state.words_done;
-      return OkStatus();
-    };
-    return DistributedTrain(comm, *ctx, data.tokens->tokens(), &models[r],
-                            {.combiner = Combiner::kAdasum, .rounds_per_epoch = rounds}, nullptr, nullptr, after);
-  });
-  ASSERT_TRUE(st.ok()) << st;
-  EXPECT_EQ(first_alpha[0][0], o.starting_alpha());
-  // The last round starts at 1 - 15/16 of the way: alpha has decayed to about a sixteenth.
-  EXPECT_LT(last_alpha[0][0], 0.1f * o.starting_alpha());
+  for (const int p : {1, 3}) {
+    SCOPED_TRACE(::testing::Message() << "P " << p);
+    const int rounds = 8;
+    ASSERT_LT(static_cast<int64_t>(data.tokens->tokens().size()) / (p * rounds * o.threads), 10000);
+    std::vector<Model> models(p, InitialModel(data, o));
+    std::vector<std::vector<float>> first_alpha(p), last_alpha(p);
+    const Status st = comm::thread::RunRanks(p, [&](comm::Communicator& comm) -> Status {
+      const size_t r = static_cast<size_t>(comm.rank());
+      int64_t clock = 0;  // words_done after the previous round, the same on every rank
+      float previous = o.starting_alpha();  // the alpha the previous round ended with
+      auto after = [&](const DistributedProgress& pr) -> Status {
+        // At P = 1 an epoch's first round keeps the alpha the previous round ended with, as the
+        // single-process trainer's next epoch does.
+        const bool keeps = p == 1 && (pr.rounds_done - 1) % rounds == 0;
+        const float want = keeps ? previous : DecayedAlpha(*ctx, clock);
+        for (float a : pr.state.alpha)
+          if (a != want)
+            return InternalError(
+                StrCat("rank ", r, " round ", pr.rounds_done, " alpha ", a, " want ", want));
+        previous = pr.state.alpha[0];
+        if (pr.rounds_done == 1) first_alpha[r] = pr.state.alpha;
+        last_alpha[r] = pr.state.alpha;
+        clock = pr.state.words_done;
+        return OkStatus();
+      };
+      return DistributedTrain(comm, *ctx, data.tokens->tokens(), &models[r],
+                              {.combiner = Combiner::kAdasum, .rounds_per_epoch = rounds}, nullptr,
+                              nullptr, after);
+    });
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(first_alpha[0][0], o.starting_alpha());
+    // The last round starts at 1 - 15/16 of the way: alpha has decayed to about a sixteenth.
+    EXPECT_LT(last_alpha[0][0], 0.1f * o.starting_alpha());
+  }
 }
 
 // Summing at alpha 10 blows the model up: every rank must return the same divergence error
