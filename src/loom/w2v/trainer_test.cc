@@ -192,10 +192,13 @@ TEST(Trainer, AlphaDecaysWhenChunksAreShorterThanTheRefreshInterval) {
     Model m = InitModel(f.vocab.size(), o.dim, false, true, 1);
     TrainState s = InitialTrainState(o);
     ASSERT_TRUE(TrainSlice(**ctx, tokens, &m, &s).ok());
-    // Each thread refreshed at least twice, the last time past 2 x 10,000 words of the pass
-    // (both threads'), so its alpha is at most the decay at that clock.
-    ASSERT_LT(DecayedAlpha(**ctx, 20000), 0.9f * o.starting_alpha());
-    for (float a : s.alpha) EXPECT_LE(a, DecayedAlpha(**ctx, 20000)) << static_cast<int>(mode);
+    // How the chunks split between the threads depends on scheduling, but one thread trained
+    // at least half the pass (35K words) and so refreshed at least three times, the last time
+    // with the clock past 30,000: its alpha is at most the decay there. Counted per chunk
+    // (~2.2K words), no thread ever refreshed.
+    ASSERT_LT(DecayedAlpha(**ctx, 30000), 0.9f * o.starting_alpha());
+    EXPECT_LE(*std::min_element(s.alpha.begin(), s.alpha.end()), DecayedAlpha(**ctx, 30000))
+        << static_cast<int>(mode);
   }
 }
 
