@@ -393,7 +393,7 @@ LOOM_REGISTER_COMMANDS(
           "Train word vectors (word2vec.c flags: -train F -output F ... -classes K; distributed: "
           "--ranks P (thread backend) or --distributed / --backend mpi under mpirun, --combiner "
           "adasum|average|touched-average|sum, --rounds-per-epoch R (default: max(128, corpus "
-          "words / (P x 8000))), --checkpoint P [--checkpoint-rounds K], --resume)");
+          "words / (P x 8000)); 1 at P = 1), --checkpoint P [--checkpoint-rounds K], --resume)");
       train->prefix_command();
       train->fallthrough(false);  // keep the raw flags here, not at the root
       ctx.SetVerb(train, [&ctx, train] { return Train(ctx, train->remaining()); });

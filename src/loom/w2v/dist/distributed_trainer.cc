@@ -153,6 +153,7 @@ Status SyncMatrix(comm::Communicator& comm, Combiner combiner, adasum::AdasumRed
 }  // namespace
 
 int RoundsPerEpochFor(int64_t corpus_words, int ranks) {
+  if (ranks <= 1) return 1;  // nothing to exchange: one round per epoch is Train bit for bit
   const int64_t per_round = kWordsPerRankRound * std::max(1, ranks);
   const int64_t r = (std::max<int64_t>(0, corpus_words) + per_round - 1) / per_round;
   return static_cast<int>(std::clamp<int64_t>(r, 128, int64_t{1} << 20));

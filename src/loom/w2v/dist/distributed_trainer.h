@@ -44,8 +44,9 @@ struct DistributedOptions {
 };
 
 // Rounds per epoch that keep each rank's words per round at or under kWordsPerRankRound, and at
-// least 128: R = max(128, ceil(words / (P * kWordsPerRankRound))). G6 was met at 4.8K-9.6K
-// words per rank and round and missed at 19K (README); 8K leaves a margin.
+// least 128: R = max(128, ceil(words / (P * kWordsPerRankRound))); 1 at P = 1, which exchanges
+// nothing (one round per epoch equals the single-process trainer bit for bit). G6 was met
+// at 4.8K-9.6K words per rank and round and missed at 19K (README); 8K leaves a margin.
 inline constexpr int64_t kWordsPerRankRound = 8000;
 int RoundsPerEpochFor(int64_t corpus_words, int ranks);
 

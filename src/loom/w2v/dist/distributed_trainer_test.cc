@@ -183,6 +183,7 @@ TEST(Distributed, EveryRoundStartsAtTheGlobalClocksAlpha) {
 // The default round count keeps a rank's words per round at or under 8K (G6 met at 4.8K-9.6K,
 // missed at 19K), never below 128 rounds, and rounds up.
 TEST(Distributed, RoundsPerEpochKeepWordsPerRankRoundSmall) {
+  EXPECT_EQ(RoundsPerEpochFor(4'910'000, 1), 1);    // P = 1: the single-process trainer
   EXPECT_EQ(RoundsPerEpochFor(4'910'000, 2), 307);  // 4.91M / 16K = 306.9
   EXPECT_EQ(RoundsPerEpochFor(4'910'000, 4), 154);
   EXPECT_EQ(RoundsPerEpochFor(4'910'000, 8), 128);  // 76.7, raised to the floor
