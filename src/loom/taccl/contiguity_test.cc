@@ -5,9 +5,12 @@
 // interpreter (every destination element checked) and comm's validator in both dialects.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
+#include "loom/comm/program/validate.h"
 #include "loom/taccl/comm_bridge.h"
 #include "loom/taccl/ordering.h"
 #include "loom/taccl/program.h"
@@ -49,6 +52,15 @@ std::vector<ScheduleEdge> RoutedEdges(const Topology& t, const Sketch& sk, Colle
   return edges;
 }
 
+// TACCL's sk1-ndv2-n2: GPU 0 of each node relays to GPU 1 of the other.
+Sketch Sk1Ndv2() {
+  auto parsed = ParseTacclSketch(R"({"nnodes": 2, "intranode_sketch": {"strategy": "none"},
+      "internode_sketch": {"strategy": "relay", "internode_conn": {"0": [1]}},
+      "symmetry_offsets": [[8, 16]]})", "sk1-ndv2-n2");
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  return parsed.ok() ? *parsed : Sketch{};
+}
+
 TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   const std::vector<Case> cases = {{Ndv2Profile(), 2, Collective::kAllGather, 0},
                                    {Ndv2Profile(), 2, Collective::kReduceScatter, 0},
@@ -67,14 +79,7 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   for (const Case& cs : cases) {
     // TACCL's sk1-ndv2-n2 (GPU 0 of each node relays to GPU 1 of the other: long runs of
     // consecutive chunks on one network link); one DGX-2 node has no network.
-    Sketch sk = DefaultSketch(cs.profile, cs.nodes);
-    if (cs.nodes == 2) {
-      auto parsed = ParseTacclSketch(R"({"nnodes": 2, "intranode_sketch": {"strategy": "none"},
-          "internode_sketch": {"strategy": "relay", "internode_conn": {"0": [1]}},
-          "symmetry_offsets": [[8, 16]]})", "sk1-ndv2-n2");
-      ASSERT_TRUE(parsed.ok()) << parsed.status();
-      sk = *parsed;
-    }
+    Sketch sk = cs.nodes == 2 ? Sk1Ndv2() : DefaultSketch(cs.profile, cs.nodes);
     auto t = BuildTopology(cs.profile, sk);
     ASSERT_TRUE(t.ok()) << t.status();
     const int k = 2;
@@ -178,6 +183,38 @@ TEST(TacclContiguity, TaperedAndAllLinkGroupsCoverEveryTransferAndExecute) {
   EXPECT_GT(tapered, 0);
   EXPECT_GT(own_groups, 0);
   EXPECT_GT(planned, 0);
+}
+
+// One group is one MSCCL step, whose cnt must stay below MSCCL_MAX_COUNT: at chunkup 16 a relay
+// sends 128 consecutive chunks over its network link, which unbounded and planned groups used
+// to merge into steps of up to 128 chunks that comm's validator rejects.
+TEST(TacclContiguity, GroupsStayBelowMscclsCountLimit) {
+  const Sketch sk = Sk1Ndv2();
+  auto t = BuildTopology(Ndv2Profile(), sk);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const int k = 16;
+  const std::vector<ScheduleEdge> routed = RoutedEdges(*t, sk, Collective::kAllGather, k, 3);
+  for (auto [first_n, last_n] : {std::pair{0, 0}, std::pair{2, 2}, std::pair{100, 2}}) {
+    std::vector<ScheduleEdge> m = MergeContiguous(*t, routed, 1 << 20, 0, true, first_n, last_n);
+    int widest = 0, chunks = 0;
+    for (const ScheduleEdge& e : m) widest = std::max(widest, e.count), chunks += e.count;
+    EXPECT_EQ(chunks, static_cast<int>(routed.size()));
+    EXPECT_EQ(widest, comm::program::kMaxCount - 1) << first_n;  // capped, not unmerged
+    OrderOptions oo;
+    oo.chunk_bytes = 4 << 10;
+    auto trs = ScheduleEdges(*t, m, oo);
+    ASSERT_TRUE(trs.ok()) << trs.status();
+    Algorithm a;
+    a.nranks = t->num_ranks();
+    a.chunkup = k;
+    a.chunk_bytes = oo.chunk_bytes;
+    a.transfers = *trs;
+    ASSERT_TRUE(CheckAlgorithm(a, *t).ok());
+    auto p = Lower(a, *t, false);
+    ASSERT_TRUE(p.ok()) << p.status();
+    auto xml = EmitXml(*p, Dialect::kExecutor);
+    EXPECT_TRUE(xml.ok()) << xml.status();
+  }
 }
 
 }  // namespace

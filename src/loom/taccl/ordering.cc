@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "loom/base/strings.h"
+#include "loom/comm/program/validate.h"
 
 namespace loom::taccl {
 
@@ -63,6 +64,12 @@ std::vector<std::vector<int>> AppendReduceEdges(const Topology& topo,
 
 std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vector<ScheduleEdge>& edges,
                                           int max_contig, int taper, bool all_links, int first_n, int last_n) {
+  // One group is one MSCCL step, whose cnt must stay below MSCCL_MAX_COUNT (comm's validator
+  // rejects the program otherwise: `--chunkup 16` at 1 MiB on 2xNDv2 made a group of 80).
+  const int max_cnt = comm::program::kMaxCount - 1;
+  max_contig = std::min(max_contig, max_cnt);
+  first_n = std::min(first_n, max_cnt);
+  last_n = std::min(last_n, max_cnt);
   const int E = static_cast<int>(edges.size());
   std::vector<int> leader(E);
   for (int i = 0; i < E; ++i) leader[i] = i;

@@ -34,7 +34,8 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
                                               const OrderOptions& options);
 
 // Stage 3, contiguity (TACCL's scheduler.py, greedy instead of a MILP): on network links, edges
-// of consecutive chunks (same phase and kind) become one send of up to `max_contig` chunks,
+// of consecutive chunks (same phase and kind) become one send of up to `max_contig` chunks (and
+// never more than 71: a send is one MSCCL step, cnt < MSCCL_MAX_COUNT),
 // cost alpha + k * beta, paying the IB alpha once. `taper` (bits): the first (kTaperFirst) and /
 // or the last (kTaperLast) chunk of each run of consecutive chunks goes alone: the first can
 // leave before the rest is gathered, the last has the shortest tail to its destinations.
