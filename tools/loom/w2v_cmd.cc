@@ -88,7 +88,7 @@ Status ParseTrainArgs(const std::vector<std::string>& args, GlobalOptions& g, Pi
     else if (flag == "hs") { LOOM_RETURN_IF_ERROR(num(&n)); o.hs = n != 0; }
     else if (flag == "negative") { LOOM_RETURN_IF_ERROR(num(&n)); o.negative = static_cast<int>(n); }
     else if (flag == "threads") { LOOM_RETURN_IF_ERROR(num(&n)); o.threads = static_cast<int>(n); }
-    else if (flag == "iter") { LOOM_RETURN_IF_ERROR(num(&n)); o.iter = static_cast<int>(n); }
+    else if (flag == "iter") { LOOM_RETURN_IF_ERROR(num(&n)); o.iter = static_cast<int>(n); p->iter_set = true; }
     else if (flag == "min-count") { LOOM_RETURN_IF_ERROR(num(&o.min_count)); }
     else if (flag == "alpha") { LOOM_RETURN_IF_ERROR(real(&o.alpha)); alpha_set = true; }
     else if (flag == "binary") { LOOM_RETURN_IF_ERROR(num(&n)); p->binary = n != 0; }
@@ -163,10 +163,11 @@ Status RunRank(Context& ctx, comm::Communicator& comm, const PipelineOptions& p,
   w2v::dist::DistributedOptions dopt = d.options;
   std::optional<w2v::dist::DistributedProgress> start;
   if (p.resume) {
-    // Options, combiner and round length come from the checkpoint; -iter may extend the run.
+    // Options, combiner and round length come from the checkpoint; an explicit -iter may extend
+    // the run (without one it ends where the uninterrupted run would, not at the default 5).
     LOOM_ASSIGN_OR_RETURN(auto c, w2v::dist::LoadDistributedCheckpoint(p.checkpoint, comm.rank(), comm.size()));
     opts = c.rank.options;
-    opts.iter = std::max(p.train.iter, opts.iter);
+    if (p.iter_set) opts.iter = std::max(p.train.iter, opts.iter);
     *model = std::move(c.rank.model);
     dopt.combiner = c.dist.combiner;
     dopt.rounds_per_epoch = c.dist.rounds_per_epoch;

@@ -28,11 +28,15 @@ class TokenChunks {
     size_t begin, end;
   };
 
+  // kMinChunk yields to the thread count: a range shorter than threads x kMinChunk (a
+  // distributed rank's round slice is <= 8K words at the default rounds) is still cut into at
+  // least `threads` chunks, else one thread trained it all while the others idled.
   TokenChunks(size_t tokens, int threads)
       : tokens_(tokens),
         chunk_(threads <= 1
                    ? std::max<size_t>(tokens, 1)
-                   : std::max(kMinChunk, (tokens + Shares(threads) - 1) / Shares(threads))) {}
+                   : std::max({size_t{1}, (tokens + Shares(threads) - 1) / Shares(threads),
+                               std::min(kMinChunk, tokens / static_cast<size_t>(threads))})) {}
 
   // The next chunk; an empty range once the pass is handed out.
   Range Next() {

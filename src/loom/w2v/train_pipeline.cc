@@ -34,9 +34,9 @@ StatusOr<PipelineResult> RunTraining(const PipelineOptions& p) {
   if (p.resume) {
     if (p.checkpoint.empty()) return InvalidArgumentError("--resume needs --checkpoint PATH");
     LOOM_ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(p.checkpoint));
-    int iter = opts.iter;
+    const int iter = opts.iter;
     opts = c.options;
-    opts.iter = std::max(iter, opts.iter);
+    if (p.iter_set) opts.iter = std::max(iter, opts.iter);  // only an explicit -iter extends
     vocab = std::move(c.vocab);
     model = std::move(c.model);
     state = std::move(c.state);

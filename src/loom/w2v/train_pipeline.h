@@ -21,6 +21,9 @@ struct PipelineOptions {
   int64_t classes = 0;     // -classes K: write K-means word classes instead of vectors
   std::string checkpoint;  // written after every epoch when set
   bool resume = false;     // continue from `checkpoint`
+  // -iter was given: on resume it may extend the checkpoint's run; otherwise the checkpoint's
+  // -iter stands (the run ends where the uninterrupted one would, not at the default 5).
+  bool iter_set = false;
   bool progress = true;
 };
 

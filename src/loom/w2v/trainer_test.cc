@@ -136,6 +136,13 @@ TEST(TokenChunks, ConcurrentTakersCoverEveryTokenOnce) {
       if (threads == 1) {
         EXPECT_EQ(calls.load(), n > 0 ? 1 : 0) << n;
       }
+      // Every thread can get work: a distributed rank's round slice (<= 8K words at the
+      // default rounds) is shorter than TokenChunks::kMinChunk, and one chunk left -threads
+      // T - 1 of a rank's threads idle in every round.
+      if (threads > 1 && n >= static_cast<size_t>(threads)) {
+        EXPECT_GE((n + chunks.chunk_size() - 1) / chunks.chunk_size(), static_cast<size_t>(threads))
+            << n << " tokens, " << threads << " threads";
+      }
       if (threads > 1 && n >= (size_t{1} << 20)) {
         EXPECT_GE(static_cast<size_t>(calls.load()),
                   TokenChunks::kChunksPerThread * static_cast<size_t>(threads))
@@ -176,7 +183,8 @@ TEST(Trainer, MultiThreadedRunCoversEveryWordAndLearns) {
 // count must carry from a thread's chunk to its next: without it alpha never decayed.
 TEST(Trainer, AlphaDecaysWhenChunksAreShorterThanTheRefreshInterval) {
   Fixture f;
-  // The tiny corpus five times over: 70K tokens, chunks of ~2.2K, ~35K words per thread.
+  // The tiny corpus five times over: 70K tokens, chunks of 8,192 (kMinChunk), ~35K words per
+  // thread.
   std::vector<uint32_t> tokens;
   for (int k = 0; k < 5; ++k)
     tokens.insert(tokens.end(), f.tokens->tokens().begin(), f.tokens->tokens().end());
@@ -195,7 +203,7 @@ TEST(Trainer, AlphaDecaysWhenChunksAreShorterThanTheRefreshInterval) {
     // How the chunks split between the threads depends on scheduling, but one thread trained
     // at least half the pass (35K words) and so refreshed at least three times, the last time
     // with the clock past 30,000: its alpha is at most the decay there. Counted per chunk
-    // (~2.2K words), no thread ever refreshed.
+    // (8,192 words), no thread ever refreshed.
     ASSERT_LT(DecayedAlpha(**ctx, 30000), 0.9f * o.starting_alpha());
     EXPECT_LE(*std::min_element(s.alpha.begin(), s.alpha.end()), DecayedAlpha(**ctx, 30000))
         << static_cast<int>(mode);
