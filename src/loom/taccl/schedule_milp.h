@@ -8,8 +8,11 @@
 // Warm-started from the greedy schedule; CBC single-threaded with a fixed seed and a node limit,
 // the wall-clock limit a backstop; whatever CBC returns is re-timed by left-shifting in its
 // start order (so CBC's tolerances never reach the schedule) and kept only if it beats the warm
-// start: a time limit returns the greedy schedule, never nothing. Contiguity is not a variable
-// here (the groups come from MergeContiguous). Thread-compatible.
+// start: a time limit returns the greedy schedule, never nothing. With `contiguity`, also a
+// binary "sent together" variable per pair of edges of consecutive chunks on one link (TACCL's
+// is_together): merged, they start and end together as one message that pays alpha once; each
+// edge joins at most one such pair (groups of <= 2 of the given edges; the given edges may
+// already be MergeContiguous groups). Thread-compatible.
 #pragma once
 
 #include <string>
@@ -27,6 +30,7 @@ struct ScheduleMilpOptions {
   double max_seconds = 2;   // CBC wall-clock backstop
   int max_nodes = 400;      // CBC branch-and-bound nodes (the deterministic stop)
   int max_binaries = 2000;  // larger models are skipped (solved = false)
+  bool contiguity = false;  // also choose which consecutive-chunk pairs go as one message
 };
 
 struct ScheduleMilpResult {
@@ -38,7 +42,8 @@ struct ScheduleMilpResult {
   double bound_us = 0;      // CBC's best bound on the makespan
   bool optimal = false;     // CBC proved makespan_us optimal
   bool improved = false;    // makespan_us < warm_us (else the transfers are the greedy ones)
-  int binaries = 0;
+  int binaries = 0;         // order + merge binaries
+  int merges = 0;           // pairs sent together in the result
   int edges = 0;
   double gap() const { return bound_us > 0 ? makespan_us / bound_us - 1 : 0; }
 };

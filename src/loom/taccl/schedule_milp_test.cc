@@ -73,6 +73,52 @@ double BruteForceMakespan(const Topology& t, const std::vector<ScheduleEdge>& ed
   return best;
 }
 
+// Exhaustive minimum over every set of disjoint pairs of edges of consecutive chunks on one link
+// merged into one send (alpha once), and every send order; merges that close a cycle are
+// infeasible.
+double BruteForceWithMerges(const Topology& t, const std::vector<ScheduleEdge>& edges, double chunk_bytes) {
+  const int E = static_cast<int>(edges.size());
+  std::vector<std::pair<int, int>> cand;
+  for (int a = 0; a < E; ++a)
+    for (int b = 0; b < E; ++b)
+      if (edges[a].link == edges[b].link && edges[a].phase == edges[b].phase && edges[a].reduce == edges[b].reduce &&
+          edges[a].chunk + edges[a].count == edges[b].chunk)
+        cand.push_back({a, b});
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<int> partner(E, -1);
+  std::function<void(size_t)> rec = [&](size_t d) {
+    if (d == cand.size()) {
+      std::vector<int> index(E, -1);
+      std::vector<ScheduleEdge> merged;
+      for (int i = 0; i < E; ++i)
+        if (partner[i] < 0 || edges[i].chunk < edges[partner[i]].chunk) {
+          index[i] = static_cast<int>(merged.size());
+          merged.push_back(edges[i]);
+          merged.back().preds.clear();
+          if (partner[i] >= 0) merged.back().count += edges[partner[i]].count;
+        }
+      for (int i = 0; i < E; ++i)
+        if (index[i] < 0) index[i] = index[partner[i]];
+      for (int i = 0; i < E; ++i)
+        for (int p : edges[i].preds) {
+          if (index[p] == index[i]) return;  // a pair ordered by precedence cannot be one send
+          merged[index[i]].preds.push_back(index[p]);
+        }
+      best = std::min(best, BruteForceMakespan(t, merged, chunk_bytes));
+      return;
+    }
+    rec(d + 1);
+    auto [a, b] = cand[d];
+    if (partner[a] < 0 && partner[b] < 0) {
+      partner[a] = b, partner[b] = a;
+      rec(d + 1);
+      partner[a] = partner[b] = -1;
+    }
+  };
+  rec(0);
+  return best;
+}
+
 Algorithm AsAllGather(const Topology& t, int chunkup, double chunk_bytes, std::vector<Transfer> transfers) {
   Algorithm a;
   a.coll = Collective::kAllGather;
@@ -192,6 +238,57 @@ TEST(ScheduleMilp, BeatsGreedyWhereWaitingPays) {
   EXPECT_TRUE(r->improved);
   EXPECT_TRUE(r->optimal);
   EXPECT_NEAR(r->gap(), 0, 1e-9);
+}
+
+TEST(ScheduleMilp, ContiguityEqualsBruteForceOverMergesAndOrders) {
+  struct Case { int gpus, chunkup; double chunk_bytes; };
+  for (Case c : {Case{3, 1, 4096}, Case{3, 2, 4096}, Case{3, 2, 262144}, Case{4, 1, 8192}}) {
+    Topology t = TinyLine(c.gpus);
+    std::vector<ScheduleEdge> edges = AllGatherEdges(t, c.chunkup, c.chunk_bytes);
+    ScheduleMilpOptions o;
+    o.order.chunk_bytes = c.chunk_bytes;
+    o.max_seconds = 30;
+    o.max_nodes = 100000;
+    auto plain = SolveScheduleMilp(t, edges, o);
+    o.contiguity = true;
+    auto r = SolveScheduleMilp(t, edges, o);
+    ASSERT_TRUE(plain.ok() && r.ok());
+    const std::string what = StrCat(c.gpus, " GPUs, chunkup ", c.chunkup, ", ", c.chunk_bytes, " B");
+    ASSERT_TRUE(r->solved) << what;
+    EXPECT_TRUE(r->optimal) << what;
+    EXPECT_NEAR(r->makespan_us, BruteForceWithMerges(t, edges, c.chunk_bytes), 1e-6) << what;
+    EXPECT_LE(r->makespan_us, plain->makespan_us + 1e-9) << what;
+    // Every case here gains from merging (alpha is a large part of a send at these sizes).
+    EXPECT_LT(r->makespan_us, plain->makespan_us - 1e-6) << what;
+    EXPECT_GT(r->merges, 0) << what;
+    Status ok = CheckAlgorithm(AsAllGather(t, c.chunkup, c.chunk_bytes, r->transfers), t);
+    EXPECT_TRUE(ok.ok()) << what << ": " << ok;
+  }
+}
+
+// Two chunks ready at once on a 10 us alpha link: apart 2 x (10 + beta b); together 10 + 2 beta b.
+TEST(ScheduleMilp, ContiguityMergesWhereAlphaDominates) {
+  NodeProfile p;
+  p.name = "alpha";
+  p.gpus = 2;
+  p.nics = 1;
+  p.links = {{0, 1, 10.0, 1 / kMiB, true}};
+  auto t = BuildTopology(p, DefaultSketch(p, 1));
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<ScheduleEdge> e(2);
+  e[0].chunk = 0, e[0].link = t->FindLink(0, 1);
+  e[1].chunk = 1, e[1].link = e[0].link;
+  ScheduleMilpOptions o;
+  o.order.chunk_bytes = kMiB;
+  o.contiguity = true;
+  auto r = SolveScheduleMilp(*t, e, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NEAR(r->warm_us, 22.0, 1e-6);
+  EXPECT_NEAR(r->makespan_us, 12.0, 1e-6);
+  EXPECT_EQ(r->merges, 1);
+  ASSERT_EQ(r->transfers.size(), 2u);
+  EXPECT_GE(r->transfers[0].group, 0);
+  EXPECT_EQ(r->transfers[0].group, r->transfers[1].group);
 }
 
 TEST(ScheduleMilp, ZeroTimeLimitReturnsAValidScheduleNotNothing) {

@@ -388,13 +388,15 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
     mo.max_seconds = o.order_milp_seconds;
     mo.max_nodes = o.max_nodes;
     mo.max_binaries = o.order_milp_max_binaries;
+    mo.contiguity = true;
     LOOM_ASSIGN_OR_RETURN(ScheduleMilpResult mr, SolveScheduleMilp(t, polish.edges, mo));
     if (mr.improved) {
-      Algorithm a = NewAlgo(polish.name + "+milp-order", t, o.coll, polish.k, o.root, polish.cb);
+      const std::string name = polish.name + (mr.merges > 0 ? "+milp-order-contig" : "+milp-order");
+      Algorithm a = NewAlgo(name, t, o.coll, polish.k, o.root, polish.cb);
       a.transfers = std::move(mr.transfers);
       SetMakespan(&a);
       ksuffix.clear();
-      LOOM_RETURN_IF_ERROR(consider(a.name, std::move(a), nullptr));
+      LOOM_RETURN_IF_ERROR(consider(name, std::move(a), nullptr));
     }
     mr.transfers.clear();
     best.order_milp = std::move(mr);
