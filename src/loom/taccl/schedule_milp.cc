@@ -34,8 +34,8 @@ std::vector<double> LeftShift(const std::vector<ScheduleEdge>& edges, const std:
   return start;
 }
 
-// Edges with their `partner` (-1: none) merged into one edge each, the lower chunk leading;
-// predecessors re-pointed and de-duplicated.
+}  // namespace
+
 std::vector<ScheduleEdge> MergeEdgePairs(const std::vector<ScheduleEdge>& edges, const std::vector<int>& partner) {
   const int E = static_cast<int>(edges.size());
   std::vector<int> index(E, -1);
@@ -57,8 +57,6 @@ std::vector<ScheduleEdge> MergeEdgePairs(const std::vector<ScheduleEdge>& edges,
     }
   return out;
 }
-
-}  // namespace
 
 StatusOr<ScheduleMilpResult> SolveScheduleMilp(const Topology& topo, const std::vector<ScheduleEdge>& edges,
                                                const ScheduleMilpOptions& opt) {

@@ -48,6 +48,11 @@ struct ScheduleMilpResult {
   double gap() const { return bound_us > 0 ? makespan_us / bound_us - 1 : 0; }
 };
 
+// Edges with their `partner` (-1: none; symmetric, partners on one link with consecutive
+// chunks) merged into one edge each, the lower chunk leading; predecessors re-pointed and
+// de-duplicated, a predecessor inside the pair dropped.
+std::vector<ScheduleEdge> MergeEdgePairs(const std::vector<ScheduleEdge>& edges, const std::vector<int>& partner);
+
 StatusOr<ScheduleMilpResult> SolveScheduleMilp(const Topology& topo, const std::vector<ScheduleEdge>& edges,
                                                const ScheduleMilpOptions& options);
 

@@ -88,22 +88,10 @@ double BruteForceWithMerges(const Topology& t, const std::vector<ScheduleEdge>& 
   std::vector<int> partner(E, -1);
   std::function<void(size_t)> rec = [&](size_t d) {
     if (d == cand.size()) {
-      std::vector<int> index(E, -1);
-      std::vector<ScheduleEdge> merged;
       for (int i = 0; i < E; ++i)
-        if (partner[i] < 0 || edges[i].chunk < edges[partner[i]].chunk) {
-          index[i] = static_cast<int>(merged.size());
-          merged.push_back(edges[i]);
-          merged.back().preds.clear();
-          if (partner[i] >= 0) merged.back().count += edges[partner[i]].count;
-        }
-      for (int i = 0; i < E; ++i)
-        if (index[i] < 0) index[i] = index[partner[i]];
-      for (int i = 0; i < E; ++i)
-        for (int p : edges[i].preds) {
-          if (index[p] == index[i]) return;  // a pair ordered by precedence cannot be one send
-          merged[index[i]].preds.push_back(index[p]);
-        }
+        for (int p : edges[i].preds)
+          if (p == partner[i]) return;  // a pair ordered by precedence cannot be one send
+      const std::vector<ScheduleEdge> merged = MergeEdgePairs(edges, partner);
       best = std::min(best, BruteForceMakespan(t, merged, chunk_bytes));
       return;
     }
