@@ -45,6 +45,8 @@ struct SynthArgs {
   bool no_milp = false;
   int max_nodes = 400;
   double time_limit = 60;
+  double order_milp = 2;
+  int order_milp_cap = 2000;
   bool verify = true;
 };
 
@@ -110,6 +112,8 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
   o.use_milp = !a.no_milp;
   o.max_nodes = a.max_nodes;
   o.time_limit_s = a.time_limit;
+  o.order_milp_seconds = a.no_milp ? 0 : a.order_milp;
+  o.order_milp_max_binaries = a.order_milp_cap;
   std::string key;
   if (!a.cache.empty()) {
     Stopwatch sw;
@@ -155,6 +159,13 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
               {"milp_models", res.routing.milp_models},
               {"milp_binaries", res.routing.milp_binaries},
               {"milp_optimal", res.routing.milp_optimal},
+              {"order_milp_on", res.order_milp_on},
+              {"order_milp_skipped", res.order_milp.skipped_why},
+              {"order_milp_binaries", res.order_milp.binaries},
+              {"order_milp_greedy_us", res.order_milp.warm_us},
+              {"order_milp_us", res.order_milp.makespan_us},
+              {"order_milp_bound_us", res.order_milp.bound_us},
+              {"order_milp_gap", res.order_milp.gap()},
               {"verified_reference_exec", verified},
               {"output", a.out}};
   std::string human = StrCat("taccl synth: ", CollectiveName(o.coll), " on ", r.topo.name, " (", r.topo.num_ranks(),
@@ -167,6 +178,13 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
                              Fixed(100 * res.gap, 1), " %\n  pure-bandwidth bound (no alpha) ",
                              Fixed(pure_gbs, 2), " GB/s, ratio ",
                              Fixed(res.bound.pure_bandwidth_us / res.sim.time_us));
+  if (!res.order_milp_on.empty())
+    human += res.order_milp.solved
+                 ? StrCat("\n  schedule MILP on ", res.order_milp_on, ": ", res.order_milp.binaries, " binaries, greedy ",
+                          Fixed(res.order_milp.warm_us, 2), " us, MILP ", Fixed(res.order_milp.makespan_us, 2),
+                          " us, bound ", Fixed(res.order_milp.bound_us, 2), " us (gap ",
+                          Fixed(100 * res.order_milp.gap(), 1), " %)")
+                 : StrCat("\n  schedule MILP on ", res.order_milp_on, " skipped: ", res.order_milp.skipped_why);
   if (ring.ok()) {
     rec["nccl_ring_algbw_gbs"] = ring->algbw_gbs;
     rec["speedup_vs_ring"] = ring->time_us / res.sim.time_us;
@@ -277,6 +295,10 @@ LOOM_REGISTER_COMMANDS(taccl, "Synthesize collective algorithms from a topology 
                          synth->add_flag("--no-milp", sa->no_milp, "Greedy routing only (no CBC)");
                          synth->add_option("--max-nodes", sa->max_nodes, "CBC branch-and-bound nodes per model");
                          synth->add_option("--time-limit", sa->time_limit, "CBC seconds per model (best found is kept)");
+                         synth->add_option("--order-milp", sa->order_milp,
+                                           "CBC seconds for the schedule (ordering) MILP on the winner; 0: off");
+                         synth->add_option("--order-milp-cap", sa->order_milp_cap,
+                                           "Largest schedule MILP (order binaries); larger winners are not re-ordered");
                          ctx.SetVerb(synth, [&ctx, sa] { return RunSynth(ctx, *sa); });
 
                          auto file = std::make_shared<std::string>();

@@ -51,7 +51,7 @@ std::string CacheKey(const Topology& t, const Sketch& s, const SynthOptions& o, 
   }
   for (auto [off, size] : s.symmetry_offsets) d += StrCat("y", off, "/", size);
   d += StrCat("|", CollectiveName(o.coll), "|b", SizeBucket(o.bytes), "|k", o.chunkup, "|r", o.root, "|m",
-              o.use_milp ? 1 : 0, "|n", o.max_nodes, "|", o.include_ring ? 1 : 0, "|", Num(o.sim.chunk_eff_bytes),
+              o.use_milp ? 1 : 0, "|n", o.max_nodes, "|om", Num(o.order_milp_seconds), "/", o.order_milp_max_binaries, "|", o.include_ring ? 1 : 0, "|", Num(o.sim.chunk_eff_bytes),
               "|", extra);
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(Fnv1a(d)));

@@ -14,6 +14,8 @@
 #include "loom/comm/program/xml.h"
 #include "loom/comm/thread/thread_transport.h"
 #include "loom/taccl/comm_bridge.h"
+#include "loom/taccl/schedule_milp.h"
+#include "loom/taccl/synth_test_util.h"
 #include "loom/taccl/synthesizer.h"
 #include "loom/taccl/taccl_files.h"
 
@@ -111,6 +113,37 @@ TEST(TacclComm, SynthesizedProgramsValidateRoundTripAndExecuteOnThreadRanks) {
         EXPECT_TRUE(s.ok()) << what << (in_place ? " in place" : "") << ": " << s;
       }
     }
+  }
+}
+
+// A schedule MILP result (tiny 4-GPU line, AllGather, chunkup 2, pairs merged on every link)
+// lowered, through comm's validator in both dialects, and executed on thread ranks.
+TEST(TacclComm, ScheduleMilpProgramValidatesAndExecutes) {
+  const Topology t = test_util::TinyLine(4);
+  const double cb = 65536;
+  ScheduleMilpOptions mo;
+  mo.order.chunk_bytes = cb;
+  auto r = SolveScheduleMilp(t, MergeContiguous(t, test_util::AllGatherEdges(t, 2, cb), 2, 0, true), mo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->solved) << r->skipped_why;
+  Algorithm a;
+  a.name = "milp-order";
+  a.nranks = 4;
+  a.chunkup = 2;
+  a.chunk_bytes = cb;
+  a.transfers = r->transfers;
+  ASSERT_TRUE(CheckAlgorithm(a, t).ok());
+  for (bool split : {false, true}) {
+    auto p = Lower(a, t, split);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (Dialect d : {Dialect::kOriginal, Dialect::kExecutor}) {
+      auto xml = EmitXml(*p, d);
+      EXPECT_TRUE(xml.ok()) << xml.status();
+    }
+    auto prog = ToCommProgram(*p);
+    ASSERT_TRUE(prog.ok()) << prog.status();
+    Status s = RunAndCheck(*prog, Collective::kAllGather, 4, 10, 8, false);
+    EXPECT_TRUE(s.ok()) << s;
   }
 }
 

@@ -176,7 +176,7 @@ std::vector<ScheduleEdge> MergeContiguous(const Topology& topo, const std::vecto
 
 StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
                                               const std::vector<ScheduleEdge>& edges,
-                                              const OrderOptions& opt) {
+                                              const OrderOptions& opt, std::vector<double>* edge_starts) {
   const int E = static_cast<int>(edges.size());
   std::vector<std::vector<int>> succ(E);
   std::vector<int> pending(E, 0);
@@ -248,9 +248,16 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
     }
   }
   if (static_cast<int>(done_order.size()) != E) return InternalError("ordering: unscheduled edges");
+  if (edge_starts) *edge_starts = start;
+  return EdgeTransfers(topo, edges, done_order, start, end);
+}
+
+std::vector<Transfer> EdgeTransfers(const Topology& topo, const std::vector<ScheduleEdge>& edges,
+                                    const std::vector<int>& order, const std::vector<double>& start,
+                                    const std::vector<double>& end) {
   std::vector<Transfer> out;
-  out.reserve(E);
-  for (int i : done_order) {
+  out.reserve(edges.size());
+  for (int i : order) {
     for (int x = 0; x < edges[i].count; ++x) {
       Transfer tr;
       tr.chunk = edges[i].chunk + x;
@@ -265,7 +272,6 @@ StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
       out.push_back(tr);
     }
   }
-  // done_order is already by start time (each pop is the earliest feasible); keep it stable.
   return out;
 }
 

@@ -28,10 +28,18 @@ struct OrderOptions {
   bool enforce_ordering = false;
 };
 
-// Returns the transfers in schedule order (start, end, id), with times.
+// Returns the transfers in schedule order (start, end, id), with times. `edge_starts`
+// (optional): each edge's start time, by edge id (the schedule MILP's warm start).
 StatusOr<std::vector<Transfer>> ScheduleEdges(const Topology& topo,
                                               const std::vector<ScheduleEdge>& edges,
-                                              const OrderOptions& options);
+                                              const OrderOptions& options,
+                                              std::vector<double>* edge_starts = nullptr);
+
+// The transfers of `edges` taken in `order` (edge ids), edge i timed [start[i], end[i]); a merged
+// edge (count > 1) becomes `count` transfers of one group.
+std::vector<Transfer> EdgeTransfers(const Topology& topo, const std::vector<ScheduleEdge>& edges,
+                                    const std::vector<int>& order, const std::vector<double>& start,
+                                    const std::vector<double>& end);
 
 // Stage 3, contiguity (TACCL's scheduler.py, greedy instead of a MILP): on network links, edges
 // of consecutive chunks (same phase and kind) become one send of up to `max_contig` chunks (and

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "loom/taccl/bounds.h"
+#include "loom/taccl/ordering.h"
+#include "loom/taccl/routing.h"
 #include "loom/taccl/reference_exec.h"
 #include "loom/taccl/simulator.h"
 #include "loom/taccl/synthesizer.h"
@@ -92,6 +94,41 @@ inline int ExpectCutBoundBelowEverySchedule(const NodeProfile& profile, int node
     }
   }
   return checked;
+}
+
+// A tiny single-node topology for exhaustive checks: GPUs 0 - 1 - 2 (- 3) on a line of NVLinks
+// with different costs per hop (and, with 4 GPUs, a slow chord 0 - 3), so the order of the sends
+// on a link matters.
+inline Topology TinyLine(int gpus) {
+  NodeProfile p;
+  p.name = "tiny-line";
+  p.gpus = gpus;
+  p.nics = 1;
+  for (int g = 0; g + 1 < gpus; ++g) p.links.push_back({g, g + 1, 0.5 + 0.4 * g, (1 + g) / kMiB, true});
+  if (gpus == 4) p.links.push_back({0, 3, 2.0, 3 / kMiB, true});
+  auto t = BuildTopology(p, DefaultSketch(p, 1));
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : Topology{};
+}
+
+// The routed AllGather edges (greedy routing, `chunkup` chunks per rank) of `topo`'s default
+// sketch, before contiguity.
+inline std::vector<ScheduleEdge> AllGatherEdges(const Topology& topo, int chunkup, double chunk_bytes) {
+  NodeProfile p;
+  p.gpus = topo.gpus_per_node;
+  p.nics = 1;
+  Sketch sk = DefaultSketch(p, 1);
+  RouteOptions ro;
+  ro.use_milp = false;
+  ro.chunk_bytes = chunk_bytes;
+  std::vector<ScheduleEdge> edges;
+  auto r = RouteChunks(topo, sk, Collective::kAllGather, chunkup, 0, ro);
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return edges;
+  std::vector<int> sources(r->trees.size());
+  for (size_t c = 0; c < sources.size(); ++c) sources[c] = static_cast<int>(c) / chunkup;
+  AppendTreeEdges(topo, r->trees, sources, 0, nullptr, &edges);
+  return edges;
 }
 
 }  // namespace loom::taccl::test_util

@@ -7,6 +7,7 @@
 #include "loom/base/timer.h"
 #include "loom/taccl/baselines.h"
 #include "loom/taccl/ordering.h"
+#include "loom/taccl/schedule_milp.h"
 
 namespace loom::taccl {
 namespace {
@@ -81,12 +82,15 @@ StatusOr<std::vector<ScheduleEdge>> RouteEdges(const Topology& t, const Sketch& 
 // Stages 2 and 3: contiguity merge on network links, then list scheduling.
 StatusOr<Algorithm> Schedule(const Topology& t, const Sketch& sk, const SynthOptions& o, int k, double cb,
                              const std::vector<ScheduleEdge>& routed, int max_contig, const std::string& name,
-                             int taper = 0, bool all_links = false, int first_n = 0, int last_n = 0) {
+                             int taper = 0, bool all_links = false, int first_n = 0, int last_n = 0,
+                             std::vector<ScheduleEdge>* merged_out = nullptr) {
   Algorithm a = NewAlgo(name, t, o.coll, k, o.root, cb);
   OrderOptions oo;
   oo.chunk_bytes = cb;
   oo.enforce_ordering = sk.enforce_ordering;
-  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, MergeContiguous(t, routed, max_contig, taper, all_links, first_n, last_n), oo));
+  std::vector<ScheduleEdge> merged = MergeContiguous(t, routed, max_contig, taper, all_links, first_n, last_n);
+  LOOM_ASSIGN_OR_RETURN(a.transfers, ScheduleEdges(t, merged, oo));
+  if (merged_out) *merged_out = std::move(merged);
   SetMakespan(&a);
   return a;
 }
@@ -193,47 +197,59 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
   SynthResult best;
   bool have = false;
   Routing milp_stats;
+  // The schedule edges of the best list-scheduled candidate so far, for the schedule MILP
+  // (schedule_milp.h) after the search: `version` counts improvements of `best`.
+  struct Polish {
+    std::vector<ScheduleEdge> edges;
+    int k = 0;
+    double cb = 0;
+    std::string name;
+    int version = -1;
+  } polish;
+  int version = 0;
+  std::string ksuffix;
+  auto consider = [&](const std::string& base_name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
+    if (progress) progress->Add(1);
+    const std::string name = base_name + ksuffix;
+    Candidate cand{name, 0, 0, ""};
+    if (!a.ok()) {
+      // An infeasible sketch is the caller's error, reported if nothing else works.
+      cand.error = a.status().ToString();
+      best.candidates.push_back(cand);
+      return OkStatus();
+    }
+    a->name = name;
+    if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
+      cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
+      best.candidates.push_back(cand);
+      return OkStatus();
+    }
+    Status ok = CheckAlgorithm(*a, t);
+    if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
+    // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
+    for (bool split : {false, true}) {
+      LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
+      LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
+      cand.name = split ? name + "+levels" : name;
+      cand.sim_us = s.time_us;
+      cand.busiest_load_us = s.busiest_load_us;
+      best.candidates.push_back(cand);
+      if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
+        have = true;
+        ++version;
+        best.algo = *a;
+        best.algo.name = cand.name;
+        best.program = std::move(p);
+        best.sim = s;
+        best.method = cand.name;
+        if (stats) best.routing = *stats;
+      }
+    }
+    return OkStatus();
+  };
   for (int k : ks) {
     const double cb = std::min(bytes / loop_chunks(k), o.sim.chunk_eff_bytes);
-    const std::string ksuffix = k == k0 ? "" : StrCat("@k", k);
-    auto consider = [&](const std::string& base_name, StatusOr<Algorithm> a, const Routing* stats) -> Status {
-      if (progress) progress->Add(1);
-      const std::string name = base_name + ksuffix;
-      Candidate cand{name, 0, 0, ""};
-      if (!a.ok()) {
-        // An infeasible sketch is the caller's error, reported if nothing else works.
-        cand.error = a.status().ToString();
-        best.candidates.push_back(cand);
-        return OkStatus();
-      }
-      a->name = name;
-      if (Status m = CheckSenderMap(*a, t, sk); !m.ok()) {
-        cand.error = m.ToString();  // e.g. a ring through a relay the sketch reserves for others
-        best.candidates.push_back(cand);
-        return OkStatus();
-      }
-      Status ok = CheckAlgorithm(*a, t);
-      if (!ok.ok()) return InternalError(StrCat("candidate ", name, " failed the schedule oracle: ", ok.ToString()));
-      // Lowered with one channel per (pair) and with hop-level channels; the simulator picks.
-      for (bool split : {false, true}) {
-        LOOM_ASSIGN_OR_RETURN(Program p, Lower(*a, t, split));
-        LOOM_ASSIGN_OR_RETURN(SimResult s, Simulate(p, t, o.bytes, o.sim));
-        cand.name = split ? name + "+levels" : name;
-        cand.sim_us = s.time_us;
-        cand.busiest_load_us = s.busiest_load_us;
-        best.candidates.push_back(cand);
-        if (!have || s.time_us < best.sim.time_us * (1 - 1e-12)) {
-          have = true;
-          best.algo = *a;
-          best.algo.name = cand.name;
-          best.program = std::move(p);
-          best.sim = s;
-          best.method = cand.name;
-          if (stats) best.routing = *stats;
-        }
-      }
-      return OkStatus();
-    };
+    ksuffix = k == k0 ? "" : StrCat("@k", k);
     // Each routing is scheduled without merging and with contiguity groups of 2, 3, 4, 6 (TACCL's
     // max_contig) and any length on network links, each also tapered (first and last chunk of a
     // run alone; tapering one end only won no 2xNDv2 case and is not tried); where an intra-node
@@ -272,10 +288,13 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
                          const Routing* stats, const std::vector<Variant>* vs = nullptr) -> Status {
       for (const Variant& v : vs ? *vs : variants) {
         const std::string name = base + VariantName(v);
+        std::vector<ScheduleEdge> merged;
         StatusOr<Algorithm> a = routed.ok() ? Schedule(t, sk, o, k, cb, *routed, v.contig, name, v.taper, v.all_links,
-                                                                 v.first_n, v.last_n)
+                                                                 v.first_n, v.last_n, &merged)
                                             : StatusOr<Algorithm>(routed.status());
+        const int before = version;
         LOOM_RETURN_IF_ERROR(consider(name, std::move(a), stats));
+        if (version != before) polish = {std::move(merged), k, cb, name + ksuffix, version};
       }
       return OkStatus();
     };
@@ -359,6 +378,29 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
       auto d = DirectAlgorithm(t, o.coll, k, o.root, cb);
       if (d.ok() || d.status().code() != StatusCode::kNotFound) LOOM_RETURN_IF_ERROR(consider("direct", std::move(d), nullptr));
     }
+  }
+  // Stage 2 polished by the schedule MILP when the winner is a list-scheduled candidate and its
+  // model is small; the re-ordered schedule is one more candidate, so the simulator still decides.
+  if (o.order_milp_seconds > 0 && polish.version == version) {
+    ScheduleMilpOptions mo;
+    mo.order.chunk_bytes = polish.cb;
+    mo.order.enforce_ordering = sk.enforce_ordering;
+    mo.max_seconds = o.order_milp_seconds;
+    mo.max_nodes = o.max_nodes;
+    mo.max_binaries = o.order_milp_max_binaries;
+    mo.contiguity = true;
+    LOOM_ASSIGN_OR_RETURN(ScheduleMilpResult mr, SolveScheduleMilp(t, polish.edges, mo));
+    if (mr.improved) {
+      const std::string name = polish.name + (mr.merges > 0 ? "+milp-order-contig" : "+milp-order");
+      Algorithm a = NewAlgo(name, t, o.coll, polish.k, o.root, polish.cb);
+      a.transfers = std::move(mr.transfers);
+      SetMakespan(&a);
+      ksuffix.clear();
+      LOOM_RETURN_IF_ERROR(consider(name, std::move(a), nullptr));
+    }
+    mr.transfers.clear();
+    best.order_milp = std::move(mr);
+    best.order_milp_on = polish.name;
   }
   if (!have) {
     std::string why;

@@ -5,7 +5,9 @@
 // MILPs in CBC, warm-started from greedy, identical nodes solved once); order (ordering.h: list
 // scheduling); then every candidate (MILP routing, greedy routing, ring, direct; for AllReduce
 // RS+AG with per-chunk overlap and TACCL's inversion) is checked by the set-semantics oracle,
-// lowered and simulated at the requested size, and the fastest wins (ties: first listed).
+// lowered and simulated at the requested size, and the fastest wins (ties: first listed). A
+// list-scheduled winner is then re-ordered by the schedule MILP (schedule_milp.h) when its model
+// is small, as one more candidate.
 // Deterministic for a given input. Thread-compatible.
 #pragma once
 
@@ -19,6 +21,7 @@
 #include "loom/taccl/bounds.h"
 #include "loom/taccl/program.h"
 #include "loom/taccl/routing.h"
+#include "loom/taccl/schedule_milp.h"
 #include "loom/taccl/simulator.h"
 #include "loom/taccl/sketch.h"
 
@@ -49,6 +52,11 @@ struct SynthOptions {
   // (all-link groups of 4, the last alone); 2xDGX-2 sk2 AllGather 64 MiB wins at chunkup 8
   // (256 chunks per loop): 0.893 -> 0.908 of the cut bound.
   int max_search_loop_chunks_switch = 256;
+  // The schedule MILP (schedule_milp.h) re-orders the best list-scheduled candidate's edges
+  // (its routing and contiguity groups fixed) within this CBC time (0: off), on models of at most
+  // order_milp_max_binaries order variables; its schedule is one more simulated candidate.
+  double order_milp_seconds = 2;
+  int order_milp_max_binaries = 2000;
   SimOptions sim;
 };
 
@@ -69,6 +77,10 @@ struct SynthResult {
   std::string method;        // winning candidate
   Routing routing;           // stats of the MILP routing
   std::vector<Candidate> candidates;
+  // The schedule MILP on the best list-scheduled candidate (`order_milp_on`; empty: not run):
+  // greedy and MILP makespans in the ordering model, CBC's bound and gap (transfers cleared).
+  ScheduleMilpResult order_milp;
+  std::string order_milp_on;
 };
 
 StatusOr<SynthResult> Synthesize(const Topology& topo, const Sketch& sketch,
