@@ -45,7 +45,7 @@ struct SynthArgs {
   bool no_milp = false;
   int max_nodes = 400;
   double time_limit = 60;
-  double order_milp = 2;
+  double order_milp = 0.5;
   int order_milp_cap = 2000;
   bool verify = true;
 };

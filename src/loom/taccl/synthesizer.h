@@ -55,7 +55,10 @@ struct SynthOptions {
   // The schedule MILP (schedule_milp.h) re-orders the best list-scheduled candidate's edges
   // (its routing and contiguity groups fixed) within this CBC time (0: off), on models of at most
   // order_milp_max_binaries order variables; its schedule is one more simulated candidate.
-  double order_milp_seconds = 2;
+  // 0.5 s: the models that gain solve in milliseconds (1xNDv2, 30 binaries) and 2xNDv2 1 MiB
+  // proves greedy optimal within it (1684 binaries); 2 s only added ~3 s of synthesis at
+  // 64-256 KiB (805 binaries, no gain, the bound not closed). docs/benchmarks.md.
+  double order_milp_seconds = 0.5;
   int order_milp_max_binaries = 2000;
   SimOptions sim;
 };
