@@ -28,7 +28,7 @@ void Milp::AddRow(std::vector<int> cols, std::vector<double> coeffs, double lb, 
 int Milp::num_integers() const { return static_cast<int>(std::count(integer_.begin(), integer_.end(), true)); }
 
 StatusOr<Milp::Result> Milp::Solve(const std::vector<double>& start, int max_nodes,
-                                   double max_seconds) const {
+                                   double max_seconds, bool preprocess) const {
   const int n = num_vars();
   if (!start.empty() && static_cast<int>(start.size()) != n)
     return InternalError(StrCat("MILP warm start has ", start.size(), " values for ", n, " columns"));
@@ -59,6 +59,7 @@ StatusOr<Milp::Result> Milp::Solve(const std::vector<double>& start, int max_nod
   Cbc_setParameter(model.get(), "randomCbcSeed", "1");
   Cbc_setMaximumNodes(model.get(), max_nodes);
   Cbc_setMaximumSeconds(model.get(), max_seconds);
+  if (!preprocess) Cbc_setParameter(model.get(), "preprocess", "off");
   if (!start.empty()) {
     std::vector<int> cols(n);
     for (int c = 0; c < n; ++c) cols[c] = c;

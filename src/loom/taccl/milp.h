@@ -28,7 +28,11 @@ class Milp {
     std::vector<double> x;
   };
   // `start`: a feasible warm start (one value per column) or empty.
-  StatusOr<Result> Solve(const std::vector<double>& start, int max_nodes, double max_seconds) const;
+  // `preprocess` false turns CBC's CglPreProcess off: CBC 2.10 can crash in
+  // CglPreProcess::postProcess when the time limit ends a solve that preprocessing reduced
+  // (seen with the schedule MILP's short limits on a loaded machine).
+  StatusOr<Result> Solve(const std::vector<double>& start, int max_nodes, double max_seconds,
+                         bool preprocess = true) const;
 
  private:
   std::vector<double> lb_, ub_, obj_;

@@ -210,7 +210,10 @@ StatusOr<ScheduleMilpResult> SolveScheduleMilp(const Topology& topo, const std::
     m.AddRow(c2, v2, -1e30, 0);
     start[y] = warm[a] < warm[b] ? 1 : 0;
   }
-  LOOM_ASSIGN_OR_RETURN(Milp::Result r, m.Solve(start, opt.max_nodes, opt.max_seconds));
+  // Preprocessing off: its short time limit can end a solve inside CBC's preprocessing, after
+  // which CBC 2.10 crashed in CglPreProcess::postProcess (taccl_comm_test under load).
+  LOOM_ASSIGN_OR_RETURN(Milp::Result r,
+                        m.Solve(start, opt.max_nodes, opt.max_seconds, /*preprocess=*/false));
   out.solved = true;
   out.bound_us = std::min(std::max(r.bound, lower), H);
   std::vector<double> key = warm;
