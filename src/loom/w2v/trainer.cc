@@ -33,7 +33,15 @@ struct ThreadJob {
   double* cpu_seconds;   // this thread's slot (summed over its chunks)
   int64_t* words;        // this thread's slot: words trained (summed over its chunks)
   uint8_t* touched_out;  // this thread's marks of updated output rows (syn1neg / syn1), or null
+  int64_t clock_base;    // the shared clock at the slice's start
+  int64_t clock_ranks;   // clock words per word trained here (TrainSlice's clock_ranks)
 };
+
+// The learning-rate clock at a refresh: `total` words on the shared counter, the slice's share
+// scaled by the ranks training theirs at the same time (exactly `total` for one rank).
+inline int64_t ClockAt(const ThreadJob& job, int64_t total) {
+  return job.clock_base + (total - job.clock_base) * job.clock_ranks;
+}
 
 // The end of a chunk: publishes its last words to the shared clock and saves the thread's LCG
 // and learning rate, which its next chunk continues from, and the words since the thread last
@@ -218,7 +226,7 @@ template <class Ops, bool kMark>
                       (word_count - last_word_count);
       last_word_count = word_count;
       since_alpha = 0;
-      alpha = DecayedAlpha(ctx, total);
+      alpha = DecayedAlpha(ctx, ClockAt(job, total));
     }
     if (sentence_length == 0) {
       more = reader.Read(sen, &sentence_length, &word_count, &next_random);
@@ -290,7 +298,7 @@ void BatchedEpoch(const ThreadJob& job) {
                       (word_count - last_word_count);
       last_word_count = word_count;
       since_alpha = 0;
-      alpha = DecayedAlpha(ctx, total);
+      alpha = DecayedAlpha(ctx, ClockAt(job, total));
     }
     for (int64_t p = 0; p < sentence_length; ++p) {
       const int64_t word = sen[p];
@@ -355,10 +363,12 @@ TrainState InitialTrainState(const TrainOptions& options) {
 }
 
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
-                  TrainState* state, Kernels kernels, std::vector<uint8_t>* touched_out) {
+                  TrainState* state, Kernels kernels, std::vector<uint8_t>* touched_out,
+                  int clock_ranks) {
   const int threads = static_cast<int>(state->rng.size());
   if (threads < 1 || state->alpha.size() != state->rng.size())
     return FailedPreconditionError("training state has no threads");
+  if (clock_ranks < 1) return InvalidArgumentError(StrCat("clock_ranks ", clock_ranks, " < 1"));
   if (model->vocab_size != ctx.vocab->size() || model->dim != ctx.options.dim)
     return FailedPreconditionError("model shape does not match vocabulary and -size");
   std::atomic<int64_t> wca(state->words_done);
@@ -382,7 +392,9 @@ Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Mod
                     &since_alpha[i],
                     &cpu[i],
                     &words[i],
-                    marks.empty() ? nullptr : marks[i].data()});
+                    marks.empty() ? nullptr : marks[i].data(),
+                    state->words_done,
+                    clock_ranks});
   }
   TokenChunks chunks(tokens.size(), threads);
   auto run = [&](ThreadJob job) {

@@ -45,9 +45,13 @@ using EpochCallback = std::function<Status(const TrainState&)>;
 // building block of Train and of the distributed trainer's rounds. When `touched_out` is set,
 // it is sized to the vocabulary and row w is set to 1 for every output row (syn1neg target or
 // negative, syn1 inner node) the pass updated; rows already marked stay marked.
+//
+// `clock_ranks`: the learning-rate clock advances this many words per word trained here, for
+// P ranks training equal slices of a round at the same time (each sees only its own words
+// until the round's end); 1 is word2vec.c's clock. state->words_done counts this call's words.
 Status TrainSlice(const TrainContext& ctx, std::span<const uint32_t> tokens, Model* model,
                   TrainState* state, Kernels kernels = Kernels::kFast,
-                  std::vector<uint8_t>* touched_out = nullptr);
+                  std::vector<uint8_t>* touched_out = nullptr, int clock_ranks = 1);
 
 // Runs epochs state->epochs_done .. options.iter - 1, calling `after_epoch` (if set) after
 // each. FailedPrecondition if the state's thread count differs from the options'.

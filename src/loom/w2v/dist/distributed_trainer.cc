@@ -205,9 +205,13 @@ Status DistributedTrain(comm::Communicator& comm, const TrainContext& ctx,
     if (p > 1 || round > 0)
       for (float& a : state.alpha) a = DecayedAlpha(ctx, state.words_done);
     out_touched.assign(static_cast<size_t>(model->vocab_size), 0);
+    // Inside a round a thread sees only its own rank's words on the clock, so a refresh there
+    // (a round over 10,000 words per thread) counts P words per own word: the P slices are
+    // equal and trained at the same time. Replicated ranks train the same words: no scaling.
+    const int clock_ranks = options.replicate_data ? 1 : p;
     if (e > b)
       LOOM_RETURN_IF_ERROR(TrainSlice(ctx, mine.subspan(b, e - b), model, &state, Kernels::kFast,
-                                      p > 1 ? &out_touched : nullptr));
+                                      p > 1 ? &out_touched : nullptr, clock_ranks));
     if (p > 1) {
       // The learning-rate clock is global: add the other ranks' words of this round.
       int64_t local = state.words_done - before, global = 0;

@@ -178,6 +178,44 @@ TEST(Distributed, EveryRoundStartsAtTheGlobalClocksAlpha) {
   }
 }
 
+// A round longer than the 10,000 words after which a thread refreshes alpha: the refresh inside
+// the round must read the global clock (P ranks train their equal slices at once), not the
+// rank's own words. Without the scaling, alpha at the end of an epoch-long round at P = 2 sits
+// at the decay of half the words trained.
+TEST(Distributed, InRoundRefreshCountsEveryRanksWords) {
+  Data data(0, 15000);  // ~105K tokens: ~52K per rank, five refreshes in the round
+  TrainOptions o = SmallOptions(false);
+  auto ctx = std::move(TrainContext::Create(data.vocab, o)).value();
+  const int p = 2;
+  const int64_t n = static_cast<int64_t>(data.tokens->tokens().size());
+  ASSERT_GT(n / p, 4 * 10000);
+  std::vector<Model> models(p, InitialModel(data, o));
+  std::vector<float> end_alpha(p);
+  std::vector<int64_t> end_clock(p);
+  const Status st = comm::thread::RunRanks(p, [&](comm::Communicator& comm) -> Status {
+    const size_t r = static_cast<size_t>(comm.rank());
+    auto after = [&](const DistributedProgress& pr) -> Status {
+      if (pr.rounds_done == 1) {
+        end_alpha[r] = pr.state.alpha[0];
+        end_clock[r] = pr.state.words_done;
+      }
+      return OkStatus();
+    };
+    return DistributedTrain(comm, *ctx, data.tokens->tokens(), &models[r],
+                            {.combiner = Combiner::kAdasum, .rounds_per_epoch = 1}, nullptr,
+                            nullptr, after);
+  });
+  ASSERT_TRUE(st.ok()) << st;
+  for (int r = 0; r < p; ++r) {
+    SCOPED_TRACE(::testing::Message() << "rank " << r);
+    ASSERT_EQ(end_clock[r], n);  // one epoch's words over both ranks
+    // The last refresh came at most 10,001 own words (20,002 clock words) before the end.
+    EXPECT_LE(end_alpha[r], DecayedAlpha(*ctx, n - 2 * 10001));
+    EXPECT_GE(end_alpha[r], DecayedAlpha(*ctx, n));
+    EXPECT_LT(end_alpha[r], DecayedAlpha(*ctx, n / 2));  // the unscaled clock's value
+  }
+}
+
 // Summing at alpha 10 blows the model up: every rank must return the same divergence error
 // after the same round (the replicas are identical after a sync), so none waits for a peer.
 // The default round count keeps a rank's words per round at or under 8K (G6 met at 4.8K-9.6K,

@@ -12,14 +12,13 @@
 
 namespace loom::w2v::dist {
 
-Data::Data(int regions) {
+Data::Data(int regions, int lines) {
   std::string text;
   const char* s[] = {"the cat sat on the mat", "a dog ran in the park", "the bird sang in a tree",
                      "my cat saw a bird", "the dog sat on a mat"};
-  constexpr int kLines = 1500;
-  for (int i = 0; i < kLines; ++i) {
+  for (int i = 0; i < lines; ++i) {
     text += s[(i * 7) % 5];
-    if (regions > 0) text += StrCat(" region", i * regions / kLines);
+    if (regions > 0) text += StrCat(" region", i * regions / lines);
     text += "\n";
   }
   LOOM_CHECK_OK(WriteFileAtomically(dir.File("c.txt"), text));

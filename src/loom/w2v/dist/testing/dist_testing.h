@@ -18,11 +18,11 @@ struct Data {
   loom::testing::TempDir dir;
   Vocabulary vocab;
   std::unique_ptr<TokenFile> tokens;
-  Data() : Data(0) {}  // 1500 lines of five short sentences, min-count 1
-  // With regions > 0, line i also ends with the word "region<i * regions / 1500>", so each
+  Data() : Data(0) {}  // 1500 lines of five short sentences (~10K tokens), min-count 1
+  // With regions > 0, line i also ends with the word "region<i * regions / lines>", so each
   // region's word lives in one stretch of the corpus: with regions = 12 and P = 2, 3 or 4 most
   // of them occur in one rank's slice only (rows that a single rank touches).
-  explicit Data(int regions);
+  explicit Data(int regions, int lines = 1500);
 };
 
 TrainOptions SmallOptions(bool hs);  // d = 16, 2 epochs, skip-gram, 1 thread
