@@ -16,7 +16,7 @@
 namespace loom::w2v {
 
 struct HogBatchScratch {
-  std::vector<float> in, out, grad, d_in, d_out;
+  std::vector<float> in, out, grad;
 };
 
 // inputs[0..b), outputs[0..o) with outputs[0] the positive; mult[j] the count of negative j

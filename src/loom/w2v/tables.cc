@@ -37,21 +37,33 @@ NoiseSampler::NoiseSampler(const Vocabulary& vocab, int64_t table_size)
   }
   // Words after a break keep last_ = T-1 but start after T-1: Entry never returns them.
   bucket_shift_ = 0;
-  while ((table_size >> bucket_shift_) > (1 << 20)) ++bucket_shift_;
+  while ((table_size >> bucket_shift_) > (1 << 16)) ++bucket_shift_;
   int64_t buckets = (table_size >> bucket_shift_) + 1;
-  bucket_first_.resize(static_cast<size_t>(buckets));
+  bucket_first_.resize(static_cast<size_t>(buckets) + 1);
   int32_t k = 0;
   for (int64_t b = 0; b < buckets; ++b) {
     int64_t start = b << bucket_shift_;
     while (k < vocab_size_ - 1 && last_[static_cast<size_t>(k)] < start) ++k;
     bucket_first_[static_cast<size_t>(b)] = k;
   }
+  bucket_first_[static_cast<size_t>(buckets)] = vocab_size_ - 1;
 }
 
 int32_t NoiseSampler::Entry(int64_t i) const {
-  int32_t k = bucket_first_[static_cast<size_t>(i >> bucket_shift_)];
-  while (k < vocab_size_ - 1 && last_[static_cast<size_t>(k)] < i) ++k;
-  return k;
+  // The answer lies in [lo, hi]: lo holds the bucket's first index, hi the next bucket's first
+  // (or is the last word, whose range ends the table), and last_ is non-decreasing over k.
+  const size_t b = static_cast<size_t>(i >> bucket_shift_);
+  const int32_t lo = bucket_first_[b];
+  const int32_t hi = bucket_first_[b + 1];
+  if (lo == hi) return lo;
+  const int64_t* first = last_.data() + lo;
+  size_t len = static_cast<size_t>(hi - lo) + 1;
+  while (len > 1) {  // invariant: the answer is in first[0 .. len)
+    const size_t half = len / 2;
+    first = first[half - 1] < i ? first + half : first;
+    len -= half;
+  }
+  return static_cast<int32_t>(first - last_.data());
 }
 
 std::vector<int32_t> NoiseSampler::Materialize(const Vocabulary& vocab, int64_t table_size) {

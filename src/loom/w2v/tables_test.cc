@@ -21,12 +21,17 @@ Vocabulary RandomVocab(int n, uint64_t seed) {
 }
 
 TEST(NoiseSampler, EqualsTheMaterialisedUnigramTable) {
-  for (uint64_t seed : {1, 2, 3}) {
-    Vocabulary v = RandomVocab(seed == 3 ? 5000 : 300, seed);  // 5000 words > 1 per entry region
-    const int64_t size = 100000;
-    NoiseSampler s(v, size);
-    std::vector<int32_t> table = NoiseSampler::Materialize(v, size);
-    for (int64_t i = 0; i < size; ++i) ASSERT_EQ(s.Entry(i), table[static_cast<size_t>(i)]) << i;
+  // Table sizes from 1 entry per bucket to ~150 (2^16 buckets), so buckets hold one word, a
+  // few, or many rare ones (5000 words: several per bucket).
+  for (int64_t size : {int64_t{1000}, int64_t{100000}, int64_t{1000003}, int64_t{10000019}}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      Vocabulary v = RandomVocab(seed == 3 ? 5000 : 300, seed);
+      NoiseSampler s(v, size);
+      std::vector<int32_t> table = NoiseSampler::Materialize(v, size);
+      for (int64_t i = 0; i < size; ++i)
+        ASSERT_EQ(s.Entry(i), table[static_cast<size_t>(i)])
+            << i << " of " << size << ", seed " << seed;
+    }
   }
 }
 
