@@ -6,7 +6,8 @@
 # Environment: MAX (largest size, default 256MiB), FACTOR (size step, 4), ITERS (20),
 # NO_SINGLE_COPY (1: OpenMPI without CMA single-copy, for containers that refuse it),
 # REGISTERED (1: allreduce/allgather/alltoall with every buffer, OpenMPI's too, in loom's
-# registered memory, `--registered`; no Adasum runs).
+# registered memory, `--registered`; no Adasum runs), LOOP (N: sizes under 1 MiB timed as N
+# back-to-back calls per repetition, `--loop N`; default: one call after a barrier).
 set -euo pipefail
 loom=${1:?usage: $0 LOOM_BINARY [RANKS...]}
 shift
@@ -19,6 +20,7 @@ if [[ ${NO_SINGLE_COPY:-0} == 1 ]]; then export OMPI_MCA_btl_vader_single_copy_m
 run() { mpirun --oversubscribe --allow-run-as-root -np "$1" "$loom" comm bench --backend mpi "${@:2}" --json; }
 extra=()
 if [[ ${REGISTERED:-0} == 1 ]]; then extra=(--registered); fi
+if [[ -n ${LOOP:-} ]]; then extra+=(--loop "$LOOP"); fi
 for np in $ranks; do
   for c in allreduce allgather alltoall; do
     run "$np" --collective "$c" --min-bytes 4B --max-bytes "${MAX:-256MiB}" --factor "${FACTOR:-4}" \

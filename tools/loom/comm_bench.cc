@@ -43,6 +43,7 @@ struct BenchArgs {
   std::string exchange = "in-place";  // adasum: AdasumReducer::Exchange (A/B)
   bool sum_in_place = false;          // adasum: the sum baseline reads in place too
   bool registered = false;            // buffers from Transport::AllocateShared (both libraries)
+  int loop = 0;  // > 0: each timed repetition is `loop` back-to-back calls (OSU / nccl-tests style)
 };
 
 // Registered memory taken for one point, freed (collectively, in the same order on every
@@ -235,17 +236,21 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
       return InternalError("loom and the native collective disagree");
   }
   std::vector<double> tl, tn;
+  // One timed repetition: one call after a barrier, or with --loop N below 1 MiB the mean of N
+  // calls back to back (a single call's time carries the ranks' exit skew from the barrier,
+  // which at a few bytes outweighs the call itself; from 1 MiB the call dwarfs it).
+  const int calls = a.loop > 0 && bytes < (size_t{1} << 20) ? a.loop : 1;
   for (int it = -2; it < a.iters; ++it) {  // two warm-up rounds
     double t[2] = {0, 0};
     LOOM_RETURN_IF_ERROR(c.Barrier());
     Stopwatch sw;
-    LOOM_RETURN_IF_ERROR(run_loom());
-    t[0] = sw.ElapsedSeconds();
+    for (int k = 0; k < calls; ++k) LOOM_RETURN_IF_ERROR(run_loom());
+    t[0] = sw.ElapsedSeconds() / calls;
     if (native) {
       LOOM_RETURN_IF_ERROR(c.Barrier());
       sw.Restart();
-      LOOM_RETURN_IF_ERROR(run_native());
-      t[1] = sw.ElapsedSeconds();
+      for (int k = 0; k < calls; ++k) LOOM_RETURN_IF_ERROR(run_native());
+      t[1] = sw.ElapsedSeconds() / calls;
     }
     LOOM_RETURN_IF_ERROR(c.AllReduce(t, t, 2, DataType::kF64, ReduceOp::kMax));
     if (it >= 0) {
@@ -265,6 +270,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   LOOM_ASSIGN_OR_RETURN(comm::Algorithm algo, comm::ParseAlgorithm(a.algorithm));
   if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
   if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
+  if (a.loop < 0) return InvalidArgumentError("--loop must be 0 (one call per repetition) or more");
   if (a.registered && a.collective == "adasum")
     return InvalidArgumentError("--registered: not for adasum");
   const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
@@ -357,6 +363,10 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
   b->add_option("--max-bytes", a->max_bytes, "Largest size, e.g. 256MiB");
   b->add_option("--factor", a->factor, "Size step factor");
   b->add_option("--iters", a->iters, "Timed repetitions per size (median)");
+  b->add_option("--loop", a->loop,
+                "Sizes under 1 MiB: calls back to back per timed repetition, reported per call "
+                "(small-size latency as OSU and nccl-tests time it); default: one call after a "
+                "barrier");
   b->add_option("--tensors", a->tensors, "adasum: split the vector into this many tensors");
   b->add_option("--exchange", a->exchange,
                  "adasum: in-place (read the partner's half where it lies), on-arrival (dots on "

@@ -25,6 +25,12 @@ ShmCollectives::ShmCollectives(int rank, std::vector<std::byte*> segments, size_
       chunk_bytes_(buffer_bytes) {
   LOOM_CHECK(rank_ >= 0 && rank_ < size()) << "rank " << rank_ << " of " << size();
   LOOM_CHECK(buffer_bytes_ >= MinChunk()) << "shared buffers of " << buffer_bytes_ << " bytes";
+  // A rank per core: the peer runs while we spin, and its answer comes in well under a
+  // microsecond, so spin for a while before paying a sched_yield system call (which cost
+  // back-to-back small allreduces at 2 ranks most of their time). More ranks than cores: the
+  // rank we wait for may need our core, so yield almost at once.
+  const unsigned cores = std::thread::hardware_concurrency();
+  spins_before_yield_ = cores != 0 && static_cast<unsigned>(size()) <= cores ? 4096 : 64;
 }
 
 void ShmCollectives::set_chunk_bytes(size_t bytes) {
@@ -176,27 +182,93 @@ Status ShmCollectives::DirectExchange(const void* send, void* recv, size_t block
   return first;
 }
 
+Status ShmCollectives::WaitFor(const uint64_t* flag, uint64_t target, int q, int64_t* deadline) {
+  // atomic_ref needs a non-const object; the flag is only loaded.
+  std::atomic_ref<uint64_t> counter(*const_cast<uint64_t*>(flag));
+  for (uint32_t spins = 0; counter.load(std::memory_order_acquire) < target; ++spins) {
+    if (spins < spins_before_yield_) continue;
+    // Ranks may outnumber cores: let the rank we wait for run. The clock is read only from
+    // here on (the deadline starts at the first yield), keeping it off the fast path.
+    std::this_thread::yield();
+    if (timeout_ms_ <= 0 || (spins & 63) != 0) continue;
+    const int64_t now = NowNanos();
+    if (*deadline == 0) *deadline = now + timeout_ms_ * 1000000;
+    if (now > *deadline) {
+      broken_ = true;
+      return UnavailableError(StrCat("rank ", rank_, ": rank ", q,
+                                     " did not reach shared-memory "
+                                     "barrier ",
+                                     target, " within ", timeout_ms_,
+                                     " ms: the peer is dead, stuck or in another call"));
+    }
+  }
+  return OkStatus();
+}
+
 Status ShmCollectives::Barrier() {
   if (broken_)
     return FailedPreconditionError(StrCat("rank ", rank_, ": an earlier shared-memory barrier "
                                           "timed out; this communicator can no longer be used"));
   const uint64_t target = ++arrivals_;
   std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_release);
-  const int64_t deadline = timeout_ms_ > 0 ? NowNanos() + timeout_ms_ * 1000000 : 0;
-  for (int q = 0; q < size(); ++q) {
-    std::atomic_ref<uint64_t> counter(*Counter(q));
-    for (uint32_t spins = 0; counter.load(std::memory_order_acquire) < target; ++spins) {
-      if (spins < 64) continue;
-      // Ranks may outnumber cores: let the rank we wait for run.
-      std::this_thread::yield();
-      if (deadline != 0 && (spins & 63) == 0 && NowNanos() > deadline) {
-        broken_ = true;
-        return UnavailableError(StrCat("rank ", rank_, ": rank ", q, " did not reach shared-memory "
-                                       "barrier ", target, " within ", timeout_ms_,
-                                       " ms: the peer is dead, stuck or in another call"));
-      }
-    }
+  int64_t deadline = 0;  // set at the first yield
+  for (int q = 0; q < size(); ++q) LOOM_RETURN_IF_ERROR(WaitFor(Counter(q), target, q, &deadline));
+  return OkStatus();
+}
+
+namespace {
+constexpr size_t kLineBytes = 64;
+constexpr size_t kLineData = kLineBytes - sizeof(uint64_t);  // the count takes the last 8 bytes
+constexpr size_t kFlaggedLines = (kShmFlaggedBytes + kLineData - 1) / kLineData;
+// In the control page after the published addresses, two regions used in alternate calls.
+// Nothing else writes there, so a line's count only ever holds an earlier call's count.
+constexpr size_t kFlaggedOffset = 256;
+static_assert(kFlaggedOffset + 2 * kFlaggedLines * kLineBytes <= kShmControlBytes);
+}  // namespace
+
+std::byte* ShmCollectives::FlaggedLines(int q) const {
+  return segments_[static_cast<size_t>(q)] + kFlaggedOffset +
+         (flagged_calls_ & 1) * kFlaggedLines * kLineBytes;
+}
+
+Status ShmCollectives::FlaggedAllReduce(const void* send, void* recv, size_t count, DataType dtype,
+                                        ReduceOp op) {
+  if (broken_)
+    return FailedPreconditionError(StrCat("rank ", rank_,
+                                          ": an earlier shared-memory barrier "
+                                          "timed out; this communicator can no longer be used"));
+  const size_t bytes = count * DataTypeSize(dtype);
+  const size_t lines = (bytes + kLineData - 1) / kLineData;
+  // The arrival count doubles as the lines' flag: every rank's count advances by one here as at
+  // a barrier, so the next barrier's target is the same on every rank. The lines alternate by
+  // call, so a peer still reading the previous call's lines is never overwritten: it wrote them
+  // for the call before, which we waited for, only after reading ours of two calls ago.
+  const uint64_t target = ++arrivals_;
+  std::byte* mine = FlaggedLines(rank_);
+  const auto* in = static_cast<const std::byte*>(send);
+  for (size_t l = 0; l < lines; ++l) {
+    std::byte* line = mine + l * kLineBytes;
+    std::memcpy(line, in + l * kLineData, std::min(kLineData, bytes - l * kLineData));
+    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(line + kLineData))
+        .store(target, std::memory_order_release);
   }
+  int64_t deadline = 0;  // set at the first yield
+  // Each rank's data gathered from its lines, reduced in rank order 0, 1, ... into `acc` (recv
+  // may be send: this rank's data is read back from its own lines).
+  std::byte acc[kShmFlaggedBytes], piece[kShmFlaggedBytes];
+  for (int q = 0; q < size(); ++q) {
+    const std::byte* theirs = FlaggedLines(q);
+    std::byte* dst = q == 0 ? acc : piece;
+    for (size_t l = 0; l < lines; ++l) {
+      const std::byte* line = theirs + l * kLineBytes;
+      LOOM_RETURN_IF_ERROR(
+          WaitFor(reinterpret_cast<const uint64_t*>(line + kLineData), target, q, &deadline));
+      std::memcpy(dst + l * kLineData, line, std::min(kLineData, bytes - l * kLineData));
+    }
+    if (q > 0) ReduceInto(dtype, op, acc, piece, count);
+  }
+  std::memcpy(recv, acc, bytes);
+  ++flagged_calls_;
   return OkStatus();
 }
 
@@ -204,6 +276,8 @@ Status ShmCollectives::AllReduce(const void* send, void* recv, size_t count, Dat
                                  ReduceOp op) {
   const size_t es = DataTypeSize(dtype);
   if (DirectAllReduce(count * es)) return DirectReduce(send, recv, count, dtype, op);
+  if (count > 0 && count * es <= kShmFlaggedBytes)
+    return FlaggedAllReduce(send, recv, count, dtype, op);
   const size_t per_round = std::max<size_t>(1, chunk_bytes_ / es);
   const auto* in = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);

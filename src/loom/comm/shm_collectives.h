@@ -7,7 +7,8 @@
 // Layout: rank q owns one segment (SegmentBytes(buffer_bytes), the same addresses being
 // readable by every rank through `segments[q]`): a control page holding q's arrival counter
 // and the addresses q publishes for direct reads (set_peer_reader: its send buffer, and its recv
-// buffer for the direct allreduce), then two data buffers of
+// buffer for the direct allreduce) and the small allreduce's flagged lines (kShmFlaggedBytes),
+// then two data buffers of
 // `buffer_bytes` used in alternate rounds. A round moves up to chunk_bytes() of each rank's data:
 //   allreduce      copy-in, barrier, rank r reduces slice r of every buffer into rank 0's buffer
 //                  (in rank order 0, 1, …, so the sum is the sequential reference's), barrier,
@@ -21,10 +22,10 @@
 // i's buffers, so rounds need no closing barrier.
 //
 // The barrier: each rank stores its arrival count (release) and waits until every counter
-// reaches it (acquire), spinning briefly and then yielding the core (ranks may outnumber
-// cores). A wait longer than the timeout returns Unavailable naming the missing rank; the
-// object is then broken (broken() == true, later calls FailedPrecondition), as the ranks'
-// counters no longer agree.
+// reaches it (acquire), spinning and then yielding the core: 4096 spins when every rank can have
+// a core, 64 when ranks outnumber cores. A wait longer than the timeout returns Unavailable naming
+// the missing rank; the object is then broken (broken() == true, later calls FailedPrecondition),
+// as the ranks' counters no longer agree.
 //
 // Thread-safety: one object per rank, used by one thread at a time.
 #pragma once
@@ -43,6 +44,13 @@ namespace loom::comm {
 inline constexpr size_t kShmControlBytes = 4096;
 // Allreduce chunks up to this size are reduced whole by every rank (one barrier per round).
 inline constexpr size_t kShmSmallBytes = size_t{16} << 10;
+// Allreduce calls up to this size skip the barrier: each rank writes its data into a 64-byte
+// line of its control page, 56 bytes of data and then the call's arrival count (release), and
+// reads every rank's line once its count arrives (acquire): one cache-line transfer per peer
+// instead of the barrier's counter and then the data one after the other (NCCL's LL idea).
+// One line only: with 2-19 lines (up to 1 KiB) it lost to the staged path in back-to-back
+// calls, the reader's polling pulling lines the writer was still writing (docs/benchmarks.md).
+inline constexpr size_t kShmFlaggedBytes = 56;
 // Allgather/alltoall blocks from this size on are read directly from the peer when a
 // PeerReader is set (one copy instead of two); below it the staged copies' latency wins. At 2
 // ranks the direct read (own block copied, barrier, one process_vm_readv, barrier) beats the
@@ -126,9 +134,17 @@ class ShmCollectives {
   std::byte* Buffer(int q) const;  // rank q's data buffer of the current round
   uint64_t* Counter(int q) const;
   uint64_t* Published(int q) const;  // the address rank q published for direct reads
+  std::byte* FlaggedLines(int q) const;  // rank q's flagged lines of the current call
   // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
   // block: this rank's block of every peer's `send`) through the PeerReader.
   Status DirectExchange(const void* send, void* recv, size_t block, bool alltoall);
+  // Allreduce of up to kShmFlaggedBytes through flagged lines (kShmFlaggedBytes above); rank
+  // order kept, so bitwise the staged path's.
+  Status FlaggedAllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
+  // Waits until `*flag` reaches `target` (acquire), spinning and then yielding; Unavailable
+  // naming rank q after the timeout (the object is then broken). `*deadline`: 0 until the
+  // first yield of the call sets it (shared by the call's waits).
+  Status WaitFor(const uint64_t* flag, uint64_t target, int q, int64_t* deadline);
   // One-copy allreduce through the PeerReader (rank order kept: bitwise the staged path's).
   Status DirectReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
   uint64_t* PublishedRecv(int q) const;  // rank q's recv address for DirectReduce
@@ -139,6 +155,8 @@ class ShmCollectives {
   int64_t timeout_ms_ = 60000;
   uint64_t arrivals_ = 0;  // barriers this rank has entered
   uint64_t round_ = 0;     // selects the buffer
+  uint64_t flagged_calls_ = 0;        // selects the flagged lines (FlaggedAllReduce)
+  uint32_t spins_before_yield_ = 64;  // set by the constructor from ranks vs cores
   bool broken_ = false;
   PeerReader reader_;
   int direct_allgather_ = -1;  // -1: the table; 0 / 1: forced

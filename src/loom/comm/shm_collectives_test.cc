@@ -294,6 +294,62 @@ TEST(ShmCollectives, DirectAllReduceMatchesReference) {
           }
 }
 
+// Back-to-back small allreduces (the flagged one-line path, kShmFlaggedBytes) reuse their two
+// line regions every other call while fast ranks run ahead: every call's result must be its
+// own, in place or not, with staged calls (larger, and an allgather) in between.
+TEST(ShmCollectives, BackToBackSmallAllReducesKeepEveryCallsData) {
+  for (int p : {2, 3, 5}) {
+    auto st =
+        RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
+          const int64_t r = s.rank();
+          for (int64_t call = 0; call < 300; ++call) {
+            // 1-7 int64 (8-56 bytes), distinct per call and rank.
+            const size_t n = static_cast<size_t>(1 + call % 7);
+            std::vector<int64_t> in(n), out(n);
+            for (size_t i = 0; i < n; ++i) in[i] = call * 1000 + r * 10 + static_cast<int64_t>(i);
+            int64_t* dst = call % 2 == 0 ? out.data() : in.data();  // odd calls in place
+            LOOM_RETURN_IF_ERROR(s.AllReduce(in.data(), dst, n, DataType::kI64, ReduceOp::kSum));
+            for (size_t i = 0; i < n; ++i) {
+              const int64_t want =
+                  p * (call * 1000 + static_cast<int64_t>(i)) + 10 * p * (p - 1) / 2;
+              if (dst[i] != want)
+                return InternalError(StrCat("rank ", r, " call ", call, " element ", i, ": ",
+                                            dst[i], " want ", want));
+            }
+            if (call % 50 == 49) {  // a staged allreduce and an allgather in between
+              std::vector<int64_t> big(100, r), sum(100);
+              LOOM_RETURN_IF_ERROR(
+                  s.AllReduce(big.data(), sum.data(), big.size(), DataType::kI64, ReduceOp::kSum));
+              if (sum[99] != p * (p - 1) / 2)
+                return InternalError("staged allreduce between small ones");
+              std::vector<int64_t> all(static_cast<size_t>(p));
+              LOOM_RETURN_IF_ERROR(s.AllGather(&r, all.data(), sizeof(int64_t)));
+              for (int q = 0; q < p; ++q)
+                if (all[static_cast<size_t>(q)] != q)
+                  return InternalError("allgather between small allreduces");
+            }
+          }
+          return OkStatus();
+        });
+    for (const Status& x : st) EXPECT_TRUE(x.ok()) << "p=" << p << ": " << x;
+  }
+}
+
+// A rank that never arrives at a small (flagged) allreduce: Unavailable naming it, not a hang.
+TEST(ShmCollectives, MissingRankInASmallAllReduceIsUnavailable) {
+  auto st = RunShm(2, size_t{64} << 10, size_t{64} << 10, 200, [](ShmCollectives& s) -> Status {
+    if (s.rank() == 1) return OkStatus();  // never arrives
+    float x = 1, y = 0;
+    Status first = s.AllReduce(&x, &y, 1, DataType::kF32, ReduceOp::kSum);
+    if (first.code() != StatusCode::kUnavailable ||
+        first.message().find("rank 1 did not reach") == std::string::npos)
+      return InternalError(StrCat("expected Unavailable naming rank 1, got ", first.ToString()));
+    EXPECT_TRUE(s.broken());
+    return OkStatus();
+  });
+  for (const Status& s : st) EXPECT_TRUE(s.ok()) << s;
+}
+
 TEST(ShmCollectives, MissingRankIsUnavailableThenFailedPrecondition) {
   auto st = RunShm(3, size_t{64} << 10, size_t{64} << 10, 200, [](ShmCollectives& s) -> Status {
     if (s.rank() == 2) return OkStatus();  // never arrives
