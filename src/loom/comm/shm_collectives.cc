@@ -255,7 +255,8 @@ Status ShmCollectives::FlaggedAllReduce(const void* send, void* recv, size_t cou
   int64_t deadline = 0;  // set at the first yield
   // Each rank's data gathered from its lines, reduced in rank order 0, 1, ... into `acc` (recv
   // may be send: this rank's data is read back from its own lines).
-  std::byte acc[kShmFlaggedBytes], piece[kShmFlaggedBytes];
+  alignas(16) std::byte acc[kShmFlaggedBytes];  // aligned for ReduceInto of every type
+  alignas(16) std::byte piece[kShmFlaggedBytes];
   for (int q = 0; q < size(); ++q) {
     const std::byte* theirs = FlaggedLines(q);
     std::byte* dst = q == 0 ? acc : piece;
