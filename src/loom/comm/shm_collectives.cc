@@ -205,10 +205,14 @@ Status ShmCollectives::WaitFor(const uint64_t* flag, uint64_t target, int q, int
   return OkStatus();
 }
 
+Status ShmCollectives::CheckUsable() const {
+  if (!broken_) return OkStatus();
+  return FailedPreconditionError(StrCat("rank ", rank_, ": an earlier shared-memory barrier "
+                                        "timed out; this communicator can no longer be used"));
+}
+
 Status ShmCollectives::Barrier() {
-  if (broken_)
-    return FailedPreconditionError(StrCat("rank ", rank_, ": an earlier shared-memory barrier "
-                                          "timed out; this communicator can no longer be used"));
+  LOOM_RETURN_IF_ERROR(CheckUsable());
   const uint64_t target = ++arrivals_;
   std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_release);
   int64_t deadline = 0;  // set at the first yield
@@ -219,54 +223,42 @@ Status ShmCollectives::Barrier() {
 namespace {
 constexpr size_t kLineBytes = 64;
 constexpr size_t kLineData = kLineBytes - sizeof(uint64_t);  // the count takes the last 8 bytes
-constexpr size_t kFlaggedLines = (kShmFlaggedBytes + kLineData - 1) / kLineData;
-// In the control page after the published addresses, two regions used in alternate calls.
+static_assert(kShmFlaggedBytes <= kLineData, "a flagged allreduce fits one line");
+// In the control page after the published addresses, two lines used in alternate calls.
 // Nothing else writes there, so a line's count only ever holds an earlier call's count.
 constexpr size_t kFlaggedOffset = 256;
-static_assert(kFlaggedOffset + 2 * kFlaggedLines * kLineBytes <= kShmControlBytes);
+static_assert(kFlaggedOffset + 2 * kLineBytes <= kShmControlBytes);
 }  // namespace
 
-std::byte* ShmCollectives::FlaggedLines(int q) const {
-  return segments_[static_cast<size_t>(q)] + kFlaggedOffset +
-         (flagged_calls_ & 1) * kFlaggedLines * kLineBytes;
+std::byte* ShmCollectives::FlaggedLine(int q) const {
+  return segments_[static_cast<size_t>(q)] + kFlaggedOffset + (flagged_calls_ & 1) * kLineBytes;
 }
 
 Status ShmCollectives::FlaggedAllReduce(const void* send, void* recv, size_t count, DataType dtype,
                                         ReduceOp op) {
-  if (broken_)
-    return FailedPreconditionError(StrCat("rank ", rank_,
-                                          ": an earlier shared-memory barrier "
-                                          "timed out; this communicator can no longer be used"));
+  LOOM_RETURN_IF_ERROR(CheckUsable());
   const size_t bytes = count * DataTypeSize(dtype);
-  const size_t lines = (bytes + kLineData - 1) / kLineData;
-  // The arrival count doubles as the lines' flag: every rank's count advances by one here as at
+  // The arrival count doubles as the line's flag: every rank's count advances by one here as at
   // a barrier, so the next barrier's target is the same on every rank. The lines alternate by
-  // call, so a peer still reading the previous call's lines is never overwritten: it wrote them
-  // for the call before, which we waited for, only after reading ours of two calls ago.
+  // call, so a peer still reading the previous call's line is never overwritten: it wrote its
+  // line for the call before, which we waited for, only after reading ours of two calls ago.
   const uint64_t target = ++arrivals_;
-  std::byte* mine = FlaggedLines(rank_);
-  const auto* in = static_cast<const std::byte*>(send);
-  for (size_t l = 0; l < lines; ++l) {
-    std::byte* line = mine + l * kLineBytes;
-    std::memcpy(line, in + l * kLineData, std::min(kLineData, bytes - l * kLineData));
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(line + kLineData))
-        .store(target, std::memory_order_release);
-  }
+  std::byte* mine = FlaggedLine(rank_);
+  std::memcpy(mine, send, bytes);
+  std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mine + kLineData))
+      .store(target, std::memory_order_release);
   int64_t deadline = 0;  // set at the first yield
-  // Each rank's data gathered from its lines, reduced in rank order 0, 1, ... into `acc` (recv
-  // may be send: this rank's data is read back from its own lines).
+  // Every rank's line (64-byte aligned) reduced in rank order 0, 1, ... into `acc` (recv may be
+  // send: this rank's data is read back from its own line).
   alignas(16) std::byte acc[kShmFlaggedBytes];  // aligned for ReduceInto of every type
-  alignas(16) std::byte piece[kShmFlaggedBytes];
   for (int q = 0; q < size(); ++q) {
-    const std::byte* theirs = FlaggedLines(q);
-    std::byte* dst = q == 0 ? acc : piece;
-    for (size_t l = 0; l < lines; ++l) {
-      const std::byte* line = theirs + l * kLineBytes;
-      LOOM_RETURN_IF_ERROR(
-          WaitFor(reinterpret_cast<const uint64_t*>(line + kLineData), target, q, &deadline));
-      std::memcpy(dst + l * kLineData, line, std::min(kLineData, bytes - l * kLineData));
-    }
-    if (q > 0) ReduceInto(dtype, op, acc, piece, count);
+    const std::byte* line = FlaggedLine(q);
+    LOOM_RETURN_IF_ERROR(
+        WaitFor(reinterpret_cast<const uint64_t*>(line + kLineData), target, q, &deadline));
+    if (q == 0)
+      std::memcpy(acc, line, bytes);
+    else
+      ReduceInto(dtype, op, acc, line, count);
   }
   std::memcpy(recv, acc, bytes);
   ++flagged_calls_;

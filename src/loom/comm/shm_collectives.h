@@ -134,12 +134,13 @@ class ShmCollectives {
   std::byte* Buffer(int q) const;  // rank q's data buffer of the current round
   uint64_t* Counter(int q) const;
   uint64_t* Published(int q) const;  // the address rank q published for direct reads
-  std::byte* FlaggedLines(int q) const;  // rank q's flagged lines of the current call
+  std::byte* FlaggedLine(int q) const;  // rank q's flagged line of the current call
+  Status CheckUsable() const;  // FailedPrecondition once a barrier has timed out
   // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
   // block: this rank's block of every peer's `send`) through the PeerReader.
   Status DirectExchange(const void* send, void* recv, size_t block, bool alltoall);
-  // Allreduce of up to kShmFlaggedBytes through flagged lines (kShmFlaggedBytes above); rank
-  // order kept, so bitwise the staged path's.
+  // Allreduce of up to kShmFlaggedBytes through one flagged line per rank (kShmFlaggedBytes
+  // above); rank order kept, so bitwise the staged path's.
   Status FlaggedAllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
   // Waits until `*flag` reaches `target` (acquire), spinning and then yielding; Unavailable
   // naming rank q after the timeout (the object is then broken). `*deadline`: 0 until the
@@ -155,7 +156,7 @@ class ShmCollectives {
   int64_t timeout_ms_ = 60000;
   uint64_t arrivals_ = 0;  // barriers this rank has entered
   uint64_t round_ = 0;     // selects the buffer
-  uint64_t flagged_calls_ = 0;        // selects the flagged lines (FlaggedAllReduce)
+  uint64_t flagged_calls_ = 0;        // selects the flagged line (FlaggedAllReduce)
   uint32_t spins_before_yield_ = 64;  // set by the constructor from ranks vs cores
   bool broken_ = false;
   PeerReader reader_;
