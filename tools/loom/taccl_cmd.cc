@@ -127,7 +127,7 @@ Status RunSynth(Context& ctx, const SynthArgs& a) {
       return OkStatus();
     }
   }
-  Progress progress("taccl synth", 5, "candidates");
+  Progress progress("taccl synth", 0, "candidates");  // total unknown: see Synthesize
   LOOM_ASSIGN_OR_RETURN(SynthResult res, Synthesize(r.topo, r.sketch, o, &progress));
   progress.Finish();
   bool verified = false;

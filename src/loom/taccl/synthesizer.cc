@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
@@ -243,6 +244,13 @@ StatusOr<SynthResult> Synthesize(const Topology& t, const Sketch& sk, const Synt
         best.sim = s;
         best.method = cand.name;
         if (stats) best.routing = *stats;
+        // The candidate count depends on the routings that turn out feasible, so the bar has
+        // no total; the best time so far is what a user watching a long solve wants to see.
+        if (progress) {
+          char us[32];
+          std::snprintf(us, sizeof(us), "%.1f", s.time_us);
+          progress->SetDetail(StrCat("best ", us, " us (", cand.name, ")"));
+        }
       }
     }
     return OkStatus();
