@@ -17,6 +17,7 @@
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
 #include "loom/comm/algorithms.h"
+#include "loom/comm/streaming_copy.h"
 
 namespace loom::comm {
 
@@ -45,27 +46,53 @@ uint64_t* ShmCollectives::Counter(int q) const {
   return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)]);
 }
 
+#if defined(__linux__)
+namespace {
+// Moves `bytes` between this process's `local` and `remote` in process `pid` (peer q) with
+// cross-memory attach, looping because the kernel may move less than asked.
+Status CrossMemoryMove(int peer, int pid, char* local, uintptr_t remote, size_t bytes, bool write) {
+  while (bytes > 0) {
+    iovec l{local, bytes};
+    iovec r{reinterpret_cast<void*>(remote), bytes};
+    const ssize_t moved =
+        write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+    if (moved <= 0) {
+      const int e = moved < 0 ? errno : EIO;
+      return UnavailableError(
+          StrCat(write ? "writing " : "reading ", bytes,
+                 write ? " bytes into rank " : " bytes of rank ", peer, " (pid ", pid, ") with ",
+                 write ? "process_vm_writev: " : "process_vm_readv: ", std::strerror(e)));
+    }
+    local += moved;
+    remote += static_cast<uintptr_t>(moved);
+    bytes -= static_cast<size_t>(moved);
+  }
+  return OkStatus();
+}
+}  // namespace
+#endif
+
 ShmCollectives::PeerReader ShmCollectives::CrossMemoryReader(std::vector<int> pids) {
 #if defined(__linux__)
   return
       [pids = std::move(pids)](int peer, const void* remote, void* local, size_t bytes) -> Status {
-        auto* dst = static_cast<char*>(local);
-        auto src = reinterpret_cast<uintptr_t>(remote);
-        while (bytes > 0) {  // the kernel may move less than asked
-          iovec l{dst, bytes};
-          iovec r{reinterpret_cast<void*>(src), bytes};
-          const ssize_t got = process_vm_readv(pids[static_cast<size_t>(peer)], &l, 1, &r, 1, 0);
-          if (got <= 0) {
-            const int e = got < 0 ? errno : EIO;
-            return UnavailableError(StrCat("reading ", bytes, " bytes of rank ", peer, " (pid ",
-                                           pids[static_cast<size_t>(peer)],
-                                           ") with process_vm_readv: ", std::strerror(e)));
-          }
-          dst += got;
-          src += static_cast<uintptr_t>(got);
-          bytes -= static_cast<size_t>(got);
-        }
-        return OkStatus();
+        return CrossMemoryMove(peer, pids[static_cast<size_t>(peer)], static_cast<char*>(local),
+                               reinterpret_cast<uintptr_t>(remote), bytes, /*write=*/false);
+      };
+#else
+  (void)pids;
+  return nullptr;
+#endif
+}
+
+ShmCollectives::PeerWriter ShmCollectives::CrossMemoryWriter(std::vector<int> pids) {
+#if defined(__linux__)
+  return
+      [pids = std::move(pids)](int peer, const void* local, void* remote, size_t bytes) -> Status {
+        // process_vm_writev only reads the local iovec's bytes.
+        return CrossMemoryMove(peer, pids[static_cast<size_t>(peer)],
+                               const_cast<char*>(static_cast<const char*>(local)),
+                               reinterpret_cast<uintptr_t>(remote), bytes, /*write=*/true);
       };
 #else
   (void)pids;
@@ -80,6 +107,10 @@ uint64_t* ShmCollectives::Published(int q) const {
 
 uint64_t* ShmCollectives::PublishedRecv(int q) const {
   return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + 128);
+}
+
+uint64_t* ShmCollectives::Pushed(int q) const {
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + 192);
 }
 
 bool ShmCollectives::DirectAllReduce(size_t bytes) const {
@@ -149,23 +180,38 @@ Status ShmCollectives::DirectReduce(const void* send, void* recv, size_t count, 
   return first;
 }
 
+bool ShmCollectives::Streams(size_t footprint) const {
+  return footprint > (streaming_min_bytes_ > 0 ? streaming_min_bytes_ : LastLevelCacheBytes());
+}
+
 Status ShmCollectives::DirectExchange(const void* send, void* recv, size_t block, bool alltoall) {
   const size_t pc = static_cast<size_t>(size()), r = static_cast<size_t>(rank_);
   const auto* in = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);
   const size_t in_bytes = alltoall ? block * pc : block;
-  // Peers read `in` while this rank writes `recv`: where the two overlap (other than an
-  // allgather's own slot, which nobody writes), publish a private copy instead.
+  // Peers read `in` (or write `recv`) while this rank writes `recv` (or reads `in`): where the
+  // two overlap (other than an allgather's own slot, which nobody else touches), work from a
+  // private copy instead.
   const bool own_slot = !alltoall && in == out + r * block;
   if (!own_slot && in < out + block * pc && out < in + in_bytes) {
     staging_.assign(in, in + in_bytes);
     in = staging_.data();
   }
+  // Every rank's buffers together outgrow the cache: copy the own block with non-temporal
+  // stores, and an allgather pushes each piece to the peers right after copying it, while it
+  // is still in this core's cache (streaming_copy.h).
+  const bool streams = Streams(pc * (in_bytes + block * pc));
+  if (streams && !alltoall && writer_) return PushAllGather(in, out, block, own_slot);
   std::atomic_ref<uint64_t>(*Published(rank_))
       .store(reinterpret_cast<uintptr_t>(in), std::memory_order_relaxed);
   // The own block first, while peers arrive (nobody reads `out`).
   const size_t from = alltoall ? r * block : 0;
-  if (in + from != out + r * block) std::memmove(out + r * block, in + from, block);
+  if (in + from != out + r * block) {
+    if (streams)
+      StreamingCopy(out + r * block, in + from, block);
+    else
+      std::memmove(out + r * block, in + from, block);
+  }
   LOOM_RETURN_IF_ERROR(Barrier());  // publishes the address (release/acquire in the barrier)
   Status first;
   // Peers in rank order: a rotated order (r + 1, r + 2, …) measured no better at 4 and 8 ranks.
@@ -180,6 +226,46 @@ Status ShmCollectives::DirectExchange(const void* send, void* recv, size_t block
   // Every peer has finished reading this rank's `in` before anyone returns (and may reuse it).
   LOOM_RETURN_IF_ERROR(Barrier());
   return first;
+}
+
+Status ShmCollectives::PushAllGather(const std::byte* in, std::byte* out, size_t block,
+                                     bool own_slot) {
+  const size_t pc = static_cast<size_t>(size()), r = static_cast<size_t>(rank_);
+  std::atomic_ref<uint64_t>(*PublishedRecv(rank_))
+      .store(reinterpret_cast<uintptr_t>(out), std::memory_order_relaxed);
+  LOOM_RETURN_IF_ERROR(Barrier());  // every rank's `recv` is known, and nobody else writes it
+  std::vector<uintptr_t> remote(pc);
+  for (size_t q = 0; q < pc; ++q)
+    remote[q] =
+        static_cast<uintptr_t>(std::atomic_ref<uint64_t>(*PublishedRecv(static_cast<int>(q)))
+                                   .load(std::memory_order_relaxed));
+  Status first;
+  for (size_t off = 0; off < block; off += kShmPushPieceBytes) {
+    const size_t n = std::min(kShmPushPieceBytes, block - off);
+    if (!own_slot) StreamingCopy(out + r * block + off, in + off, n);
+    // Peers from r + 1 on, so they are not all written by everyone at once.
+    for (size_t i = 1; i < pc && first.ok(); ++i) {
+      const size_t q = (r + i) % pc;
+      first = writer_(static_cast<int>(q), in + off,
+                      reinterpret_cast<void*>(remote[q] + r * block + off), n);
+    }
+  }
+  // Every peer's writes into this rank's `recv` are done before anyone returns. A rank whose
+  // writes all succeeded marks the closing barrier's number as pushed (release: the barrier's
+  // store orders it), so a rank some peer failed to write into says so instead of returning
+  // its `recv` with a hole. A later call cannot overwrite the mark before this call's readers
+  // checked it: its next mark comes after the next call's first barrier.
+  if (first.ok())
+    std::atomic_ref<uint64_t>(*Pushed(rank_)).store(arrivals_ + 1, std::memory_order_relaxed);
+  LOOM_RETURN_IF_ERROR(Barrier());
+  if (!first.ok()) return first;
+  for (size_t q = 0; q < pc; ++q)
+    if (std::atomic_ref<uint64_t>(*Pushed(static_cast<int>(q))).load(std::memory_order_relaxed) !=
+        arrivals_)
+      return UnavailableError(
+          StrCat("rank ", rank_, ": rank ", q,
+                 " could not write its allgather block into this rank's buffer"));
+  return OkStatus();
 }
 
 Status ShmCollectives::WaitFor(const uint64_t* flag, uint64_t target, int q, int64_t* deadline) {

@@ -6,8 +6,9 @@
 //
 // Layout: rank q owns one segment (SegmentBytes(buffer_bytes), the same addresses being
 // readable by every rank through `segments[q]`): a control page holding q's arrival counter
-// and the addresses q publishes for direct reads (set_peer_reader: its send buffer, and its recv
-// buffer for the direct allreduce) and the small allreduce's flagged lines (kShmFlaggedBytes),
+// and the addresses q publishes for direct reads and writes (set_peer_reader: its send buffer;
+// its recv buffer for the direct allreduce and the pushing allgather, with that allgather's
+// success mark) and the small allreduce's flagged lines (kShmFlaggedBytes),
 // then two data buffers of
 // `buffer_bytes` used in alternate rounds. A round moves up to chunk_bytes() of each rank's data:
 //   allreduce      copy-in, barrier, rank r reduces slice r of every buffer into rank 0's buffer
@@ -67,6 +68,10 @@ inline constexpr DirectMinBytesRow kDirectMinBytesTable[] = {{2, size_t{8} << 10
 // kernel's page pinning per reader. Measured on 2 cores (docs/benchmarks.md, "direct
 // allgather by rank count"): at 2 ranks the one copy wins, at 4 and 8 the staged copy.
 inline constexpr int kDirectAllGatherMaxRanks = 2;
+// The pushing allgather's piece: copied into the own `recv`, then written to every peer while
+// still in L2 (2 ranks, 16-64 MiB blocks: 1 MiB pieces beat 256 KiB and 4 MiB; fewer, larger
+// process_vm_writev calls pay less page pinning).
+inline constexpr size_t kShmPushPieceBytes = size_t{1} << 20;
 // Allreduce through direct reads (DirectAllReduce): up to this many ranks, from this many bytes.
 // Each rank reduces its slice window by window, reading the peers' pieces of it into a cache-
 // sized scratch, then reads the peers' reduced slices: at 2 ranks 3.5 bytes of memory traffic
@@ -108,6 +113,20 @@ class ShmCollectives {
   // A PeerReader over Linux process_vm_readv, peer q being process pids[q]; nullptr where the
   // system has no such call.
   static PeerReader CrossMemoryReader(std::vector<int> pids);
+  // Direct writes into a peer's private memory (process_vm_writev), the push half of the one-
+  // copy allgather: with a writer set too, an allgather whose ranks' buffers together exceed
+  // the last-level cache pushes its block to every peer, kShmPushPieceBytes at a time, right
+  // after copying that piece into its own `recv`, so the kernel reads it from this core's cache
+  // instead of memory (a peer pulling it would read it from memory). Same rules as the reader:
+  // every rank sets one or none, after the MPI backend's probe.
+  using PeerWriter = std::function<Status(int peer, const void* local, void* remote, size_t bytes)>;
+  void set_peer_writer(PeerWriter writer) { writer_ = std::move(writer); }
+  static PeerWriter CrossMemoryWriter(std::vector<int> pids);
+  // Direct allgather / alltoall blocks whose ranks' buffers together (sends and receives)
+  // exceed this many bytes stream from memory (streaming_copy.h: non-temporal copies, and the
+  // allgather's push): by default LastLevelCacheBytes(); 0 restores it (tests force small
+  // values; LOOM_COMM_STREAMING_MIN_BYTES on MPI). Every rank must use the same.
+  void set_streaming_min_bytes(size_t bytes) { streaming_min_bytes_ = bytes; }
   // The smallest allgather (per rank) / alltoall (per block) block read directly: per
   // kDirectMinBytesTable; set_direct_min_bytes(n > 0) overrides both (tests, A/B runs;
   // LOOM_COMM_DIRECT_MIN_BYTES on MPI), 0 restores the table. Every rank must use the same.
@@ -139,6 +158,10 @@ class ShmCollectives {
   // One-copy allgather (peer_stride 0: every peer's whole `send`) or alltoall (peer_stride =
   // block: this rank's block of every peer's `send`) through the PeerReader.
   Status DirectExchange(const void* send, void* recv, size_t block, bool alltoall);
+  // DirectExchange's allgather through the PeerWriter (set_peer_writer above); `own_slot`:
+  // `in` is this rank's block of `out` (in place).
+  Status PushAllGather(const std::byte* in, std::byte* out, size_t block, bool own_slot);
+  bool Streams(size_t footprint) const;  // set_streaming_min_bytes
   // Allreduce of up to kShmFlaggedBytes through one flagged line per rank (kShmFlaggedBytes
   // above); rank order kept, so bitwise the staged path's.
   Status FlaggedAllReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
@@ -148,7 +171,8 @@ class ShmCollectives {
   Status WaitFor(const uint64_t* flag, uint64_t target, int q, int64_t* deadline);
   // One-copy allreduce through the PeerReader (rank order kept: bitwise the staged path's).
   Status DirectReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
-  uint64_t* PublishedRecv(int q) const;  // rank q's recv address for DirectReduce
+  uint64_t* PublishedRecv(int q) const;  // rank q's recv address (DirectReduce, PushAllGather)
+  uint64_t* Pushed(int q) const;  // the last PushAllGather barrier rank q wrote every block by
 
   int rank_;
   std::vector<std::byte*> segments_;
@@ -160,6 +184,8 @@ class ShmCollectives {
   uint32_t spins_before_yield_ = 64;  // set by the constructor from ranks vs cores
   bool broken_ = false;
   PeerReader reader_;
+  PeerWriter writer_;
+  size_t streaming_min_bytes_ = 0;  // 0: LastLevelCacheBytes()
   int direct_allgather_ = -1;  // -1: the table; 0 / 1: forced
   int direct_allreduce_ = -1;
   size_t direct_min_bytes_ = 0;  // 0: kDirectMinBytesTable

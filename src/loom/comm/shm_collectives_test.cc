@@ -14,6 +14,7 @@
 
 #include "loom/base/aligned_buffer.h"
 #include "loom/base/strings.h"
+#include "loom/comm/streaming_copy.h"
 
 namespace loom::comm {
 namespace {
@@ -163,50 +164,69 @@ ShmCollectives::PeerReader TestReader(int mode, size_t ranks) {
   };
 }
 
+// The same for writes: mode 0 a memcpy writer, mode 1 the real process_vm_writev.
+ShmCollectives::PeerWriter TestWriter(int mode, size_t ranks) {
+  if (mode == 1) return ShmCollectives::CrossMemoryWriter(std::vector<int>(ranks, getpid()));
+  return [](int, const void* local, void* remote, size_t bytes) -> Status {
+    std::memcpy(remote, local, bytes);
+    return OkStatus();
+  };
+}
+
 // Blocks from DirectMinBytes on go through the PeerReader in one copy: with a memcpy reader and
 // with the real process_vm_readv (all ranks here are threads of one process, so every pid is
 // ours), in place too, every byte lands where the collective puts it. Blocks below the table's
-// thresholds (1, 7, 3000 bytes) are forced direct with set_direct_min_bytes(1).
+// thresholds (1, 7, 3000 bytes) are forced direct with set_direct_min_bytes(1). Streamed
+// (set_streaming_min_bytes(1), a PeerWriter set): non-temporal own-block copies, and the
+// allgather pushed piece by piece (a block over kShmPushPieceBytes takes two pieces).
 TEST(ShmCollectives, DirectReadsMoveEveryByte) {
-  for (int mode = 0; mode < 2; ++mode)
-    for (int p : {1, 2, 3, 5})
-      for (size_t block : {size_t{1}, size_t{7}, size_t{3000}, kShmDirectBytes,
-                           kShmDirectBytes + 3, size_t{100003}}) {
-        const size_t pc = static_cast<size_t>(p);
-        ShmCollectives::PeerReader reader = TestReader(mode, pc);
-        if (!reader) GTEST_SKIP() << "no process_vm_readv here";
-        std::vector<std::vector<std::byte>> ag(pc), a2a(pc), ag_in_place(pc), a2a_in_place(pc);
-        auto st =
-            RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
-              s.set_peer_reader(reader);
-              s.set_direct_allgather(true);
-              if (block < kShmDirectBytes) s.set_direct_min_bytes(1);
-              const size_t r = static_cast<size_t>(s.rank());
-              std::vector<std::byte> mine, all;
-              LOOM_RETURN_IF_ERROR(GatherAndExchange(s, pc, block, mine, all, ag[r], a2a[r]));
-              // In place: allgather from the rank's own slot, alltoall over its own input.
-              ag_in_place[r].assign(block * pc, std::byte{0});
-              std::memcpy(ag_in_place[r].data() + r * block, mine.data(), block);
-              LOOM_RETURN_IF_ERROR(
-                  s.AllGather(ag_in_place[r].data() + r * block, ag_in_place[r].data(), block));
-              a2a_in_place[r] = all;
-              return s.AllToAll(a2a_in_place[r].data(), a2a_in_place[r].data(), block);
-            });
-        for (size_t r = 0; r < pc; ++r) {
-          ASSERT_TRUE(st[r].ok()) << st[r];
-          std::vector<std::byte> want_ag(block * pc), want_a2a(block * pc);
-          for (size_t q = 0; q < pc; ++q)
-            for (size_t i = 0; i < block; ++i) {
-              want_ag[q * block + i] = ByteOf(q, q, i);
-              want_a2a[q * block + i] = ByteOf(q, r, i);
-            }
-          const std::string what = StrCat("mode ", mode, " p=", p, " block ", block, " r=", r);
-          EXPECT_TRUE(ag[r] == want_ag) << "allgather " << what;
-          EXPECT_TRUE(a2a[r] == want_a2a) << "alltoall " << what;
-          EXPECT_TRUE(ag_in_place[r] == want_ag) << "allgather in place " << what;
-          EXPECT_TRUE(a2a_in_place[r] == want_a2a) << "alltoall in place " << what;
+  for (int stream = 0; stream < 2; ++stream)
+    for (int mode = 0; mode < 2; ++mode)
+      for (int p : {1, 2, 3, 5})
+        for (size_t block : {size_t{1}, size_t{7}, size_t{3000}, kShmDirectBytes,
+                             kShmDirectBytes + 3, size_t{100003}, kShmPushPieceBytes + 3}) {
+          if (block > kShmPushPieceBytes && !stream) continue;
+          const size_t pc = static_cast<size_t>(p);
+          ShmCollectives::PeerReader reader = TestReader(mode, pc);
+          ShmCollectives::PeerWriter writer = TestWriter(mode, pc);
+          if (!reader || !writer) GTEST_SKIP() << "no process_vm_readv here";
+          SCOPED_TRACE(StrCat("stream ", stream, " mode ", mode, " p=", p, " block ", block));
+          std::vector<std::vector<std::byte>> ag(pc), a2a(pc), ag_in_place(pc), a2a_in_place(pc);
+          auto st = RunShm(
+              p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
+                s.set_peer_reader(reader);
+                if (stream) {
+                  s.set_peer_writer(writer);
+                  s.set_streaming_min_bytes(1);
+                }
+                s.set_direct_allgather(true);
+                if (block < kShmDirectBytes) s.set_direct_min_bytes(1);
+                const size_t r = static_cast<size_t>(s.rank());
+                std::vector<std::byte> mine, all;
+                LOOM_RETURN_IF_ERROR(GatherAndExchange(s, pc, block, mine, all, ag[r], a2a[r]));
+                // In place: allgather from the rank's own slot, alltoall over its own input.
+                ag_in_place[r].assign(block * pc, std::byte{0});
+                std::memcpy(ag_in_place[r].data() + r * block, mine.data(), block);
+                LOOM_RETURN_IF_ERROR(
+                    s.AllGather(ag_in_place[r].data() + r * block, ag_in_place[r].data(), block));
+                a2a_in_place[r] = all;
+                return s.AllToAll(a2a_in_place[r].data(), a2a_in_place[r].data(), block);
+              });
+          for (size_t r = 0; r < pc; ++r) {
+            ASSERT_TRUE(st[r].ok()) << st[r];
+            std::vector<std::byte> want_ag(block * pc), want_a2a(block * pc);
+            for (size_t q = 0; q < pc; ++q)
+              for (size_t i = 0; i < block; ++i) {
+                want_ag[q * block + i] = ByteOf(q, q, i);
+                want_a2a[q * block + i] = ByteOf(q, r, i);
+              }
+            const std::string what = StrCat("mode ", mode, " p=", p, " block ", block, " r=", r);
+            EXPECT_TRUE(ag[r] == want_ag) << "allgather " << what;
+            EXPECT_TRUE(a2a[r] == want_a2a) << "alltoall " << what;
+            EXPECT_TRUE(ag_in_place[r] == want_ag) << "allgather in place " << what;
+            EXPECT_TRUE(a2a_in_place[r] == want_a2a) << "alltoall in place " << what;
+          }
         }
-      }
 }
 
 // Which blocks take the PeerReader by default (kDirectMinBytesTable, kDirectAllGatherMaxRanks):
@@ -336,6 +356,69 @@ TEST(ShmCollectives, BackToBackSmallAllReducesKeepEveryCallsData) {
 }
 
 // A rank that never arrives at a small (flagged) allreduce: Unavailable naming it, not a hang.
+// Non-temporal copies: every length from 0 to 300 bytes at every destination alignment mod 16
+// and two source alignments, and a few large ones, copy exactly and touch nothing else.
+TEST(StreamingCopy, CopiesEveryByteAtEveryAlignment) {
+  std::vector<unsigned char> src(size_t{1} << 20), dst;
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<unsigned char>(i * 131 + 7);
+  auto check = [&](size_t n, size_t d_off, size_t s_off) {
+    dst.resize(n + 64);
+    std::fill(dst.begin(), dst.end(), 0xEE);
+    StreamingCopy(dst.data() + d_off, src.data() + s_off, n);
+    for (size_t i = 0; i < dst.size(); ++i) {
+      const bool inside = i >= d_off && i < d_off + n;
+      const unsigned char want = inside ? src[s_off + i - d_off] : 0xEE;
+      if (dst[i] != want)
+        return testing::AssertionFailure()
+               << "n=" << n << " dst+" << d_off << " src+" << s_off << " byte " << i;
+    }
+    return testing::AssertionSuccess();
+  };
+  for (size_t n = 0; n <= 300; ++n)
+    for (size_t d = 0; d < 16; ++d)
+      for (size_t so : {size_t{0}, size_t{5}}) ASSERT_TRUE(check(n, d, so));
+  for (size_t n : {size_t{4096}, size_t{65537}, src.size() - 16}) ASSERT_TRUE(check(n, 3, 9));
+}
+
+TEST(StreamingCopy, LastLevelCacheIsPlausible) {
+  const size_t llc = LastLevelCacheBytes();
+  EXPECT_GE(llc, size_t{256} << 10);
+  EXPECT_LE(llc, size_t{4} << 30);
+}
+
+// A peer that cannot write its block into a rank's recv (its writer fails) must not leave that
+// rank returning OK with a hole: every rank of the pushed allgather reports Unavailable.
+TEST(ShmCollectives, FailedPushIsReportedByEveryRank) {
+  const size_t block = 5000;
+  for (int p : {2, 3}) {
+    auto st =
+        RunShm(p, size_t{64} << 10, size_t{64} << 10, 20000, [&](ShmCollectives& s) -> Status {
+          s.set_peer_reader(TestReader(0, static_cast<size_t>(p)));
+          const int me = s.rank();
+          s.set_peer_writer(
+              [me](int peer, const void* local, void* remote, size_t bytes) -> Status {
+                if (me == 1 && peer == 0)
+                  return UnavailableError("test: rank 1 cannot write rank 0");
+                std::memcpy(remote, local, bytes);
+                return OkStatus();
+              });
+          s.set_streaming_min_bytes(1);
+          s.set_direct_allgather(true);
+          s.set_direct_min_bytes(1);
+          std::vector<std::byte> mine(block, std::byte{1}), out(block * static_cast<size_t>(p));
+          Status first = s.AllGather(mine.data(), out.data(), block);
+          // The communicator stays usable: the next pushed allgather with working writes succeeds.
+          s.set_peer_writer(TestWriter(0, static_cast<size_t>(p)));
+          LOOM_RETURN_IF_ERROR(s.AllGather(mine.data(), out.data(), block));
+          return first;
+        });
+    for (int r = 0; r < p; ++r) {
+      EXPECT_EQ(st[static_cast<size_t>(r)].code(), StatusCode::kUnavailable)
+          << "p=" << p << " rank " << r << ": " << st[static_cast<size_t>(r)];
+    }
+  }
+}
+
 TEST(ShmCollectives, MissingRankInASmallAllReduceIsUnavailable) {
   auto st = RunShm(2, size_t{64} << 10, size_t{64} << 10, 200, [](ShmCollectives& s) -> Status {
     if (s.rank() == 1) return OkStatus();  // never arrives

@@ -290,41 +290,48 @@ TEST(Mpi, SharedMemoryCollectivesMatchReference) {
 // under mpirun on this host) they are read straight from the peer's send buffer; both paths must
 // move every byte (in place: shm_collectives_test). LOOM_COMM_CMA=0 keeps the staged copies.
 // Run with the per-rank-count choice, direct allgather forced on and off, no direct reads, and
-// 4004-byte blocks read directly (LOOM_COMM_DIRECT_MIN_BYTES=1KiB, direct allgather forced).
+// 4004-byte blocks read directly (LOOM_COMM_DIRECT_MIN_BYTES=1KiB, direct allgather forced),
+// and streamed (LOOM_COMM_STREAMING_MIN_BYTES=1: non-temporal own blocks, the allgather pushed
+// with process_vm_writev, direct allgather forced).
 TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
- for (const char* mode : {"table", "direct", "staged", "no-cma", "small"}) {
-  SCOPED_TRACE(mode);
-  const bool small = std::strcmp(mode, "small") == 0;
-  if (small) setenv("LOOM_COMM_DIRECT_MIN_BYTES", "1KiB", 1);
-  if (std::strcmp(mode, "direct") == 0 || small) setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
-  if (std::strcmp(mode, "staged") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "0", 1);
-  if (std::strcmp(mode, "no-cma") == 0) setenv("LOOM_COMM_CMA", "0", 1);
-  auto c = World();
-  unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
-  unsetenv("LOOM_COMM_DIRECT_MIN_BYTES");
-  unsetenv("LOOM_COMM_CMA");
-  const int p = c->size(), r = c->rank();
-  const size_t pc = static_cast<size_t>(p), block = (small ? 0 : kShmDirectBytes) + 4 * 1000 + 4;
-  auto word = [](size_t from, size_t to, size_t i) {
-    return static_cast<int32_t>(from * 1000003 + to * 7919 + i);
-  };
-  const size_t n = block / 4;
-  std::vector<int32_t> mine(n), all(n * pc), ag(n * pc), a2a(n * pc);
-  for (size_t i = 0; i < n; ++i) mine[i] = word(static_cast<size_t>(r), static_cast<size_t>(r), i);
-  for (size_t j = 0; j < pc; ++j)
-    for (size_t i = 0; i < n; ++i) all[j * n + i] = word(static_cast<size_t>(r), j, i);
-  const CollectiveOptions o{.algorithm = Algorithm::kShm};
-  ASSERT_TRUE(c->AllGather(mine.data(), ag.data(), n, DataType::kI32, o).ok());
-  ASSERT_TRUE(c->AllToAll(all.data(), a2a.data(), n, DataType::kI32, o).ok());
-  std::vector<int32_t> want_ag(n * pc), want_a2a(n * pc);
-  for (size_t q = 0; q < pc; ++q)
-    for (size_t i = 0; i < n; ++i) {
-      want_ag[q * n + i] = word(q, q, i);
-      want_a2a[q * n + i] = word(q, static_cast<size_t>(r), i);
-    }
-  EXPECT_TRUE(ag == want_ag) << "allgather on rank " << r;
-  EXPECT_TRUE(a2a == want_a2a) << "alltoall on rank " << r;
- }
+  for (const char* mode : {"table", "direct", "staged", "no-cma", "small", "streamed"}) {
+    SCOPED_TRACE(mode);
+    const bool small = std::strcmp(mode, "small") == 0;
+    const bool streamed = std::strcmp(mode, "streamed") == 0;
+    if (small) setenv("LOOM_COMM_DIRECT_MIN_BYTES", "1KiB", 1);
+    if (streamed) setenv("LOOM_COMM_STREAMING_MIN_BYTES", "1", 1);
+    if (std::strcmp(mode, "direct") == 0 || small || streamed)
+      setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
+    if (std::strcmp(mode, "staged") == 0) setenv("LOOM_COMM_DIRECT_ALLGATHER", "0", 1);
+    if (std::strcmp(mode, "no-cma") == 0) setenv("LOOM_COMM_CMA", "0", 1);
+    auto c = World();
+    unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
+    unsetenv("LOOM_COMM_DIRECT_MIN_BYTES");
+    unsetenv("LOOM_COMM_STREAMING_MIN_BYTES");
+    unsetenv("LOOM_COMM_CMA");
+    const int p = c->size(), r = c->rank();
+    const size_t pc = static_cast<size_t>(p), block = (small ? 0 : kShmDirectBytes) + 4 * 1000 + 4;
+    auto word = [](size_t from, size_t to, size_t i) {
+      return static_cast<int32_t>(from * 1000003 + to * 7919 + i);
+    };
+    const size_t n = block / 4;
+    std::vector<int32_t> mine(n), all(n * pc), ag(n * pc), a2a(n * pc);
+    for (size_t i = 0; i < n; ++i)
+      mine[i] = word(static_cast<size_t>(r), static_cast<size_t>(r), i);
+    for (size_t j = 0; j < pc; ++j)
+      for (size_t i = 0; i < n; ++i) all[j * n + i] = word(static_cast<size_t>(r), j, i);
+    const CollectiveOptions o{.algorithm = Algorithm::kShm};
+    ASSERT_TRUE(c->AllGather(mine.data(), ag.data(), n, DataType::kI32, o).ok());
+    ASSERT_TRUE(c->AllToAll(all.data(), a2a.data(), n, DataType::kI32, o).ok());
+    std::vector<int32_t> want_ag(n * pc), want_a2a(n * pc);
+    for (size_t q = 0; q < pc; ++q)
+      for (size_t i = 0; i < n; ++i) {
+        want_ag[q * n + i] = word(q, q, i);
+        want_a2a[q * n + i] = word(q, static_cast<size_t>(r), i);
+      }
+    EXPECT_TRUE(ag == want_ag) << "allgather on rank " << r;
+    EXPECT_TRUE(a2a == want_a2a) << "alltoall on rank " << r;
+  }
 }
 
 // Registered memory (Transport::AllocateShared): every rank maps every rank's segment, so the

@@ -157,7 +157,7 @@ class MpiTransport : public Transport {
       void* p = nullptr;
       MPI_Win_shared_query(reg.win, q, &got, &disp, &p);
       reg.peers.push_back({all[2 * static_cast<size_t>(q)], all[2 * static_cast<size_t>(q) + 1],
-                           static_cast<const std::byte*>(p)});
+                           static_cast<std::byte*>(p)});
     }
     reg.mine = static_cast<std::byte*>(base);
     registered_->push_back(std::move(reg));
@@ -364,6 +364,8 @@ class MpiTransport : public Transport {
     MPI_Barrier(comm_);                      // every counter is zero before anyone arrives
     shm_ = std::make_unique<ShmCollectives>(rank_, std::move(segments), buffer_bytes);
     if (reader_) shm_->set_peer_reader(reader_);
+    if (writer_) shm_->set_peer_writer(writer_);
+    if (streaming_min_bytes_ > 0) shm_->set_streaming_min_bytes(streaming_min_bytes_);
     if (direct_allgather_ >= 0) shm_->set_direct_allgather(direct_allgather_ == 1);
     if (direct_allreduce_ >= 0) shm_->set_direct_allreduce(direct_allreduce_ == 1);
     shm_->set_direct_min_bytes(direct_min_bytes_);
@@ -375,7 +377,10 @@ class MpiTransport : public Transport {
   // when the transport is made (collective); all ranks agree, and a refusal anywhere keeps the
   // copying paths everywhere. LOOM_COMM_CMA=0 turns it off; LOOM_COMM_DIRECT_ALLGATHER=0/1 and
   // LOOM_COMM_DIRECT_ALLREDUCE=0/1 override the per-rank-count choices and
-  // LOOM_COMM_DIRECT_MIN_BYTES the smallest directly read block (A/B runs).
+  // LOOM_COMM_DIRECT_MIN_BYTES the smallest directly read block (A/B runs). Direct writes
+  // (process_vm_writev, the pushing allgather) are probed the same way, on top of the reads;
+  // LOOM_COMM_STREAMING_MIN_BYTES overrides the footprint from which direct blocks stream
+  // (ShmCollectives::set_streaming_min_bytes; default the last-level cache's size).
   void SetUpDirectReads() {
     const char* env = std::getenv("LOOM_COMM_CMA");
     int ok = env != nullptr && std::strcmp(env, "0") == 0 ? 0 : 1;
@@ -385,25 +390,55 @@ class MpiTransport : public Transport {
       StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_DIRECT_MIN_BYTES");
       if (b.ok()) direct_min_bytes_ = std::max<size_t>(*b, 1);
     }
+    if (const char* v = std::getenv("LOOM_COMM_STREAMING_MIN_BYTES"); v != nullptr && *v != 0) {
+      StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_STREAMING_MIN_BYTES");
+      if (b.ok()) streaming_min_bytes_ = std::max<size_t>(*b, 1);
+    }
     const int pid = static_cast<int>(getpid());
-    const uint64_t probe = 0x10CA1C0FFEEull + static_cast<uint64_t>(rank_);
-    const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&probe));
+    // probe[0] is read by the next rank, probe[1] written by the previous one.
+    uint64_t probe[2] = {0x10CA1C0FFEEull + static_cast<uint64_t>(rank_), 0};
+    const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&probe[0]));
     std::vector<int> pids(static_cast<size_t>(size_));
     std::vector<uint64_t> addresses(static_cast<size_t>(size_));
     MPI_Allgather(&pid, 1, MPI_INT, pids.data(), 1, MPI_INT, comm_);
     MPI_Allgather(&address, 1, MPI_UINT64_T, addresses.data(), 1, MPI_UINT64_T, comm_);
     ShmCollectives::PeerReader reader = ShmCollectives::CrossMemoryReader(pids);
-    if (!reader) ok = 0;
+    ShmCollectives::PeerWriter writer = ShmCollectives::CrossMemoryWriter(pids);
+    if (!reader || !writer) ok = 0;
+    const int next = (rank_ + 1) % size_;
     if (ok && size_ > 1) {
-      const int next = (rank_ + 1) % size_;
       uint64_t got = 0;
       Status s = reader(next, reinterpret_cast<const void*>(addresses[static_cast<size_t>(next)]),
                         &got, sizeof(got));
       ok = s.ok() && got == 0x10CA1C0FFEEull + static_cast<uint64_t>(next) ? 1 : 0;
     }
-    // Also keeps `probe` alive until every neighbour has read it.
+    int wrote = ok;
+    if (ok && size_ > 1) {
+      const uint64_t mark = 0xB0A7ull + static_cast<uint64_t>(rank_);
+      wrote = writer(next, &mark, reinterpret_cast<void*>(addresses[static_cast<size_t>(next)] + 8),
+                     sizeof(mark))
+                  .ok();
+    }
+    // Also keeps `probe` alive until every neighbour has read and written it.
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_);
     if (!ok) return;
+    const int prev = (rank_ + size_ - 1) % size_;
+    if (size_ > 1 && probe[1] != 0xB0A7ull + static_cast<uint64_t>(prev)) wrote = 0;
+    MPI_Allreduce(MPI_IN_PLACE, &wrote, 1, MPI_INT, MPI_MIN, comm_);
+    // A peer's address inside registered memory is written through this rank's mapping.
+    if (wrote)
+      writer_ = [cma = std::move(writer), reg = registered_](int peer, const void* local,
+                                                             void* remote, size_t bytes) -> Status {
+        const auto at = reinterpret_cast<uintptr_t>(remote);
+        for (const Registered& r : *reg) {
+          const Registered::Peer& q = r.peers[static_cast<size_t>(peer)];
+          if (at >= q.base && at - q.base <= q.bytes && bytes <= q.bytes - (at - q.base)) {
+            std::memcpy(q.mapped + (at - q.base), local, bytes);
+            return OkStatus();
+          }
+        }
+        return cma(peer, local, remote, bytes);
+      };
     // A peer's address inside registered memory (AllocateShared) is read with memcpy from this
     // rank's mapping of it; anything else with process_vm_readv.
     reader_ = [cma = std::move(reader), reg = registered_](int peer, const void* remote, void* local,
@@ -498,6 +533,8 @@ class MpiTransport : public Transport {
   MPI_Win win_ = MPI_WIN_NULL;
   std::unique_ptr<ShmCollectives> shm_;
   ShmCollectives::PeerReader reader_;  // set when every rank can read every other's memory
+  ShmCollectives::PeerWriter writer_;  // and write it (process_vm_writev; the pushing allgather)
+  size_t streaming_min_bytes_ = 0;     // LOOM_COMM_STREAMING_MIN_BYTES; 0: the cache's size
   int direct_allgather_ = -1;          // LOOM_COMM_DIRECT_ALLGATHER: -1 unset, 0 off, 1 on
   int direct_allreduce_ = -1;          // LOOM_COMM_DIRECT_ALLREDUCE: the same
   size_t direct_min_bytes_ = 0;        // LOOM_COMM_DIRECT_MIN_BYTES; 0: the default
@@ -507,7 +544,7 @@ class MpiTransport : public Transport {
   struct Registered {
     struct Peer {
       uint64_t base, bytes;        // the peer's segment in the peer's address space
-      const std::byte* mapped;     // the same bytes in this rank's
+      std::byte* mapped;           // the same bytes in this rank's (writable: a shared window)
     };
     MPI_Win win = MPI_WIN_NULL;
     std::byte* mine = nullptr;
