@@ -2,7 +2,6 @@
 #include "loom/phi/scored_spm_tokenizer.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <queue>
 
 #include "loom/base/strings.h"
@@ -39,6 +38,14 @@ struct PairOrder {
   }
 };
 
+// 0-15 for a hex digit, -1 otherwise.
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ScoredSpmTokenizer>> ScoredSpmTokenizer::FromVocab(Vocab v) {
@@ -65,10 +72,15 @@ StatusOr<std::unique_ptr<ScoredSpmTokenizer>> ScoredSpmTokenizer::FromVocab(Voca
         if (t->unk_id_ < 0) t->unk_id_ = i;
         break;
       case PieceType::kByte: {
-        unsigned value = 0;
-        if (p.size() != 6 || std::sscanf(p.c_str(), "<0x%2X>", &value) != 1)
+        // Exactly "<0x" two hex digits ">": sscanf's %2X would also take "-C" (a huge
+        // index: found by gguf_fuzz), " 1" and "1Z".
+        const int hi =
+            p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>' ? HexDigit(p[3]) : -1;
+        const int lo = hi >= 0 ? HexDigit(p[4]) : -1;
+        if (lo < 0)
           return InvalidArgumentError(
               StrCat(v.source, ": byte piece ", id, " is '", p, "', not <0xXX>"));
+        const unsigned value = static_cast<unsigned>(hi * 16 + lo);
         t->byte_id_[value] = i;
         t->byte_value_[id] = static_cast<int16_t>(value);
         break;

@@ -8,6 +8,7 @@
 #include "loom/phi/gguf.h"
 #include "loom/phi/gguf_tokenizer.h"
 #include "loom/phi/pretokenize.h"
+#include "loom/phi/scored_spm_tokenizer.h"
 #include "loom/testing/temp_dir.h"
 
 namespace loom::phi {
@@ -173,6 +174,35 @@ TEST(GgufTokenizerTest, BadVocabulariesAreClearErrors) {
   // A byte-level vocabulary without all 256 byte symbols cannot encode every input.
   auto bytes = Broken("gpt2", "gpt-2", 3, 1);
   EXPECT_EQ(bytes.status().code(), StatusCode::kInvalidArgument) << bytes.status();
+}
+
+// Byte pieces are exactly <0xXX>. sscanf("<0x%2X>") took "<0x-C>" as byte 0xFFFFFFF4 and
+// indexed the byte table with it (gguf_fuzz); " 1" and "1Z" passed too.
+TEST(SentencePieceTest, ByteFallbackPiecesMustBeTwoHexDigits) {
+  auto vocab = [](std::string byte_piece) {
+    ScoredSpmTokenizer::Vocab v;
+    v.pieces = {"<unk>", "a", byte_piece};
+    v.scores = {0, -1, 0};
+    v.types = {PieceType::kUnknown, PieceType::kNormal, PieceType::kByte};
+    v.source = "test vocab";
+    return ScoredSpmTokenizer::FromVocab(std::move(v));
+  };
+  for (const char* bad :
+       {"<0x-C>", "<0x+1>", "<0x 1>", "<0x1Z>", "<0X41>", "<0x41]", "<0x4>", "<0x411>"}) {
+    auto t = vocab(bad);
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument) << bad;
+    if (!t.ok()) {
+      EXPECT_NE(t.status().message().find("byte piece 2"), std::string::npos) << t.status();
+    }
+  }
+  for (const char* good : {"<0x41>", "<0xfF>", "<0x00>"}) {
+    auto t = vocab(good);
+    ASSERT_TRUE(t.ok()) << good << ": " << t.status();
+    EXPECT_EQ((*t)->Decode(std::vector<int32_t>{2}).size(), 1u) << good;
+  }
+  auto a = vocab("<0x41>");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ((*a)->Decode(std::vector<int32_t>{2}), "A");
 }
 
 }  // namespace
