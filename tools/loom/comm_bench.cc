@@ -143,8 +143,7 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   LOOM_ASSIGN_OR_RETURN(std::span<float> check, reg.Floats(check_v, out_n));
   for (size_t i = 0; i < in_n; ++i) in[i] = Val(r, i);
   std::unique_ptr<adasum::AdasumReducer> red;
-  std::vector<adasum::TensorView> views, sum_views;
-  std::vector<float> sum_buf;
+  std::vector<adasum::TensorView> views;
   if (coll == "adasum") {
     LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
     using X = adasum::AdasumReducer::Exchange;
@@ -158,12 +157,8 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
                                                    : X::kInPlace);
     red->set_sum_in_place(a.sum_in_place);
     size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
-    sum_buf.assign(out.begin(), out.end());
-    for (size_t off = 0; off < count; off += per) {
-      size_t n = std::min(per, count - off);
-      views.push_back({out.data() + off, n});
-      sum_views.push_back({sum_buf.data() + off, n});
-    }
+    for (size_t off = 0; off < count; off += per)
+      views.push_back({out.data() + off, std::min(per, count - off)});
   }
   auto run_loom = [&]() -> Status {
     comm::CollectiveOptions o{.algorithm = algo};
@@ -175,8 +170,11 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   };
   auto run_native = [&]() -> Status {
     if (coll == "adasum") {
-      std::memcpy(sum_buf.data(), in.data(), count * 4);
-      return red->SumAllreduce(sum_views, DataType::kF32);
+      // The same buffer as Adasum's: two buffers of one size can copy at different speeds
+      // (on the AMD guest the partner's process_vm_readv of one ran 1.5-1.8x slower than of
+      // the other, whichever collective used it; docs/benchmarks.md), which skewed the ratio.
+      std::memcpy(out.data(), in.data(), count * 4);
+      return red->SumAllreduce(views, DataType::kF32);
     }
 #ifdef LOOM_HAVE_MPI
     MPI_Comm mc = *static_cast<MPI_Comm*>(native_comm);
@@ -206,13 +204,6 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
         return InternalError("alltoall verification failed");
   }
   if (coll == "adasum") {
-    // The sum baseline: integer-valued floats, exact in any order.
-    LOOM_RETURN_IF_ERROR(run_native());
-    for (size_t i = 0; i < count; ++i) {
-      float want = 0;
-      for (int q = 0; q < p; ++q) want += Val(q, i);
-      if (sum_buf[i] != want) return InternalError(StrCat("sum_vhdd verification failed at ", i));
-    }
     // Adasum: Horovod's criterion per tensor, every element, against the double-precision
     // tree in weight space (reference.h: result = sum_q w_q·x_q), so no size is too large.
     for (size_t v = 0; v < views.size(); ++v) {
@@ -228,6 +219,13 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
       if (std::sqrt(diff) > 100 * FLT_EPSILON * std::sqrt(norm))
         return InternalError(StrCat("adasum verification failed on tensor ", v, ": relative error ",
                                     std::sqrt(diff / std::max(norm, DBL_MIN))));
+    }
+    // The sum baseline, in the same buffer: integer-valued floats, exact in any order.
+    LOOM_RETURN_IF_ERROR(run_native());
+    for (size_t i = 0; i < count; ++i) {
+      float want = 0;
+      for (int q = 0; q < p; ++q) want += Val(q, i);
+      if (out[i] != want) return InternalError(StrCat("sum_vhdd verification failed at ", i));
     }
   }
   if (native && coll != "adasum") {
