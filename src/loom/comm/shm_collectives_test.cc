@@ -356,7 +356,7 @@ TEST(ShmCollectives, BackToBackSmallAllReducesKeepEveryCallsData) {
 }
 
 // A rank that never arrives at a small (flagged) allreduce: Unavailable naming it, not a hang.
-// Non-temporal copies: every length from 0 to 300 bytes at every destination alignment mod 16
+// Non-temporal copies: every length from 0 to 300 bytes at every destination alignment mod 64
 // and two source alignments, and a few large ones, copy exactly and touch nothing else.
 TEST(StreamingCopy, CopiesEveryByteAtEveryAlignment) {
   std::vector<unsigned char> src(size_t{1} << 20), dst;
@@ -375,7 +375,7 @@ TEST(StreamingCopy, CopiesEveryByteAtEveryAlignment) {
     return testing::AssertionSuccess();
   };
   for (size_t n = 0; n <= 300; ++n)
-    for (size_t d = 0; d < 16; ++d)
+    for (size_t d = 0; d < 64; ++d)
       for (size_t so : {size_t{0}, size_t{5}}) ASSERT_TRUE(check(n, d, so));
   for (size_t n : {size_t{4096}, size_t{65537}, src.size() - 16}) ASSERT_TRUE(check(n, 3, 9));
 }

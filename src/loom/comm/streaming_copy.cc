@@ -16,14 +16,15 @@ void StreamingCopy(void* dst, const void* src, size_t bytes) {
   auto* d = static_cast<char*>(dst);
   const auto* s = static_cast<const char*>(src);
 #if defined(__x86_64__)
-  // Head up to the first 16-byte boundary of dst with ordinary stores (movntdq needs aligned
-  // destinations; sources are loaded unaligned).
-  const size_t head = std::min(bytes, (16 - reinterpret_cast<uintptr_t>(d) % 16) % 16);
+  // Head up to the first 64-byte boundary of dst with ordinary stores (movntdq needs aligned
+  // destinations, and whole lines leave the write-combining buffers full; sources are loaded
+  // unaligned).
+  const size_t head = std::min(bytes, (64 - reinterpret_cast<uintptr_t>(d) % 64) % 64);
   std::memcpy(d, s, head);
   d += head;
   s += head;
   bytes -= head;
-  // Four stores per iteration: one 64-byte line filled at once in the write-combining buffer.
+  // Four stores per iteration: one whole 64-byte line.
   for (; bytes >= 64; bytes -= 64, d += 64, s += 64) {
     const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
     const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16));
