@@ -14,7 +14,7 @@
 
 namespace loom::comm {
 
-// memcpy with non-temporal stores for the 16-byte-aligned body of `dst` (x86-64; memcpy
+// memcpy with non-temporal stores for the 64-byte-aligned body of `dst` (x86-64; memcpy
 // elsewhere), then a store fence, so the bytes are visible to whoever synchronises with this
 // thread afterwards. `dst` and `src` must not overlap.
 void StreamingCopy(void* dst, const void* src, size_t bytes);
