@@ -338,15 +338,20 @@ TEST(Mpi, SharedMemoryLargeBlocksMoveEveryByte) {
 // direct reads of send buffers inside it are memcpys. Alltoall, allgather (direct forced on,
 // blocks from 4004 bytes) and the direct allreduce move the same bytes as from private memory:
 // every rank's buffers registered (sizes differing per rank), then only the even ranks', and an
-// allgather in place; ReadPeer reads any range of a registered buffer; FreeShared refuses a foreign pointer.
-TEST(Mpi, RegisteredMemoryMovesEveryByte) {
+// allgather in place; ReadPeer reads any range of a registered buffer; FreeShared refuses a foreign
+// pointer. Streamed too (LOOM_COMM_STREAMING_MIN_BYTES=1): the pushing allgather then writes into
+// peers' registered buffers through this rank's mapping and into private ones with
+// process_vm_writev.
+void RegisteredMemoryMovesEveryByte(bool streamed) {
   setenv("LOOM_COMM_DIRECT_MIN_BYTES", "1KiB", 1);
   setenv("LOOM_COMM_DIRECT_ALLGATHER", "1", 1);
   setenv("LOOM_COMM_DIRECT_ALLREDUCE", "1", 1);
+  if (streamed) setenv("LOOM_COMM_STREAMING_MIN_BYTES", "1", 1);
   auto c = World();
   unsetenv("LOOM_COMM_DIRECT_MIN_BYTES");
   unsetenv("LOOM_COMM_DIRECT_ALLGATHER");
   unsetenv("LOOM_COMM_DIRECT_ALLREDUCE");
+  unsetenv("LOOM_COMM_STREAMING_MIN_BYTES");
   Transport& t = c->transport();
   if (!t.can_read_peer()) GTEST_SKIP() << "process_vm_readv refused between these ranks";
   const int p = c->size(), r = c->rank();
@@ -421,6 +426,13 @@ TEST(Mpi, RegisteredMemoryMovesEveryByte) {
     }
   int32_t x = 0;
   EXPECT_EQ(t.FreeShared(reinterpret_cast<std::byte*>(&x)).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Mpi, RegisteredMemoryMovesEveryByte) {
+  for (bool streamed : {false, true}) {
+    SCOPED_TRACE(streamed ? "streamed" : "not streamed");
+    RegisteredMemoryMovesEveryByte(streamed);
+  }
 }
 
 TEST(Mpi, SharedMemoryCanBeTurnedOff) {
