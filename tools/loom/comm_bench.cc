@@ -160,11 +160,17 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
     for (size_t off = 0; off < count; off += per)
       views.push_back({out.data() + off, std::min(per, count - off)});
   }
+  // Timed repetitions alternate which of `out` / `check` each library writes: two buffers of one
+  // size need not copy alike (on the AMD guest one ran 1.5-1.8x slower under process_vm_readv;
+  // docs/benchmarks.md), and neither side should keep the lucky one.
+  bool swapped = false;
   auto run_loom = [&]() -> Status {
     comm::CollectiveOptions o{.algorithm = algo};
-    if (coll == "allreduce") return c.AllReduce(in.data(), out.data(), count, DataType::kF32, ReduceOp::kSum, o);
-    if (coll == "allgather") return c.AllGather(in.data(), out.data(), count, DataType::kF32, o);
-    if (coll == "alltoall") return c.AllToAll(in.data(), out.data(), count, DataType::kF32, o);
+    float* dst = swapped ? check.data() : out.data();
+    if (coll == "allreduce")
+      return c.AllReduce(in.data(), dst, count, DataType::kF32, ReduceOp::kSum, o);
+    if (coll == "allgather") return c.AllGather(in.data(), dst, count, DataType::kF32, o);
+    if (coll == "alltoall") return c.AllToAll(in.data(), dst, count, DataType::kF32, o);
     std::memcpy(out.data(), in.data(), count * 4);
     return red->Allreduce(views, DataType::kF32);
   };
@@ -179,9 +185,10 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
 #ifdef LOOM_HAVE_MPI
     MPI_Comm mc = *static_cast<MPI_Comm*>(native_comm);
     int n = static_cast<int>(count), rc = MPI_SUCCESS;
-    if (coll == "allreduce") rc = MPI_Allreduce(in.data(), check.data(), n, MPI_FLOAT, MPI_SUM, mc);
-    if (coll == "allgather") rc = MPI_Allgather(in.data(), n, MPI_FLOAT, check.data(), n, MPI_FLOAT, mc);
-    if (coll == "alltoall") rc = MPI_Alltoall(in.data(), n, MPI_FLOAT, check.data(), n, MPI_FLOAT, mc);
+    float* dst = swapped ? out.data() : check.data();
+    if (coll == "allreduce") rc = MPI_Allreduce(in.data(), dst, n, MPI_FLOAT, MPI_SUM, mc);
+    if (coll == "allgather") rc = MPI_Allgather(in.data(), n, MPI_FLOAT, dst, n, MPI_FLOAT, mc);
+    if (coll == "alltoall") rc = MPI_Alltoall(in.data(), n, MPI_FLOAT, dst, n, MPI_FLOAT, mc);
     if (rc != MPI_SUCCESS) return InternalError("native MPI collective failed");
 #endif
     return OkStatus();
@@ -240,6 +247,7 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   const int calls = a.loop > 0 && bytes < (size_t{1} << 20) ? a.loop : 1;
   for (int it = -2; it < a.iters; ++it) {  // two warm-up rounds
     double t[2] = {0, 0};
+    swapped = coll != "adasum" && (it & 1) != 0;
     LOOM_RETURN_IF_ERROR(c.Barrier());
     Stopwatch sw;
     for (int k = 0; k < calls; ++k) LOOM_RETURN_IF_ERROR(run_loom());
