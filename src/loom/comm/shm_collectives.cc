@@ -214,9 +214,11 @@ Status ShmCollectives::DirectExchange(const void* send, void* recv, size_t block
   }
   LOOM_RETURN_IF_ERROR(Barrier());  // publishes the address (release/acquire in the barrier)
   Status first;
-  // Peers in rank order: a rotated order (r + 1, r + 2, …) measured no better at 4 and 8 ranks.
-  for (size_t q = 0; q < pc; ++q) {
-    if (q == r) continue;
+  // Peers in rotated order (r + 1, r + 2, …), so the P - 1 readers do not all start on rank 0's
+  // pages: on the AMD guest, 4 and 8 ranks, 1-4 MiB alltoall 1.02-1.19x OpenMPI against
+  // 0.91-1.02 in rank order, 16-64 MiB a tie (docs/benchmarks.md).
+  for (size_t i = 1; i < pc; ++i) {
+    const size_t q = (r + i) % pc;
     const auto remote = static_cast<uintptr_t>(
         std::atomic_ref<uint64_t>(*Published(static_cast<int>(q))).load(std::memory_order_relaxed));
     Status s = reader_(static_cast<int>(q), reinterpret_cast<const void*>(remote + from),
