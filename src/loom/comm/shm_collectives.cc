@@ -21,6 +21,18 @@
 
 namespace loom::comm {
 
+namespace {
+// The control page, one 64-byte line per word so no two ranks' stores share a line: the
+// arrival counter (offset 0), the published send and recv addresses, the pushing allgather's
+// mark, then the flagged allreduce's two lines.
+constexpr size_t kLineBytes = 64;
+constexpr size_t kPublishedOffset = 1 * kLineBytes;
+constexpr size_t kPublishedRecvOffset = 2 * kLineBytes;
+constexpr size_t kPushedOffset = 3 * kLineBytes;
+constexpr size_t kFlaggedOffset = 4 * kLineBytes;
+static_assert(kFlaggedOffset + 2 * kLineBytes <= kShmControlBytes);
+}  // namespace
+
 ShmCollectives::ShmCollectives(int rank, std::vector<std::byte*> segments, size_t buffer_bytes)
     : rank_(rank), segments_(std::move(segments)), buffer_bytes_(buffer_bytes),
       chunk_bytes_(buffer_bytes) {
@@ -101,16 +113,15 @@ ShmCollectives::PeerWriter ShmCollectives::CrossMemoryWriter(std::vector<int> pi
 }
 
 uint64_t* ShmCollectives::Published(int q) const {
-  // Its own cache line after the arrival counter.
-  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + 64);
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + kPublishedOffset);
 }
 
 uint64_t* ShmCollectives::PublishedRecv(int q) const {
-  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + 128);
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + kPublishedRecvOffset);
 }
 
 uint64_t* ShmCollectives::Pushed(int q) const {
-  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + 192);
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + kPushedOffset);
 }
 
 bool ShmCollectives::DirectAllReduce(size_t bytes) const {
@@ -309,13 +320,10 @@ Status ShmCollectives::Barrier() {
 }
 
 namespace {
-constexpr size_t kLineBytes = 64;
 constexpr size_t kLineData = kLineBytes - sizeof(uint64_t);  // the count takes the last 8 bytes
 static_assert(kShmFlaggedBytes <= kLineData, "a flagged allreduce fits one line");
-// In the control page after the published addresses, two lines used in alternate calls.
-// Nothing else writes there, so a line's count only ever holds an earlier call's count.
-constexpr size_t kFlaggedOffset = 256;
-static_assert(kFlaggedOffset + 2 * kLineBytes <= kShmControlBytes);
+// The flagged lines (kFlaggedOffset) are used in alternate calls. Nothing else writes there,
+// so a line's count only ever holds an earlier call's count.
 }  // namespace
 
 std::byte* ShmCollectives::FlaggedLine(int q) const {
