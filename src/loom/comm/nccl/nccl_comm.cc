@@ -2,7 +2,10 @@
 #include "loom/comm/nccl/nccl_comm.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -47,6 +50,7 @@ struct NcclCommunicator::Impl {
   ncclComm_t comm = nullptr;
   cudaStream_t stream = nullptr;
   int device = 0;
+  NcclMode mode = NcclMode::kBounded;
   bool aborted = false;
 };
 
@@ -111,6 +115,66 @@ NcclCommunicator::~NcclCommunicator() {
   if (impl_->stream != nullptr) cudaStreamDestroy(impl_->stream);
 }
 
+namespace {
+
+// A blocking ncclCommInitRankConfig cannot be abandoned from its own thread, so it runs on a
+// helper thread that hands the communicator over; at the timeout the caller walks away and the
+// helper, should the init ever finish, aborts what it made.
+struct PendingInit {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false, abandoned = false;
+  ncclComm_t comm = nullptr;
+  ncclResult_t rc = ncclSuccess;
+  std::string error;
+};
+
+StatusOr<ncclComm_t> InitBlocking(const ncclUniqueId& nid, int size, int rank, int device,
+                                  int64_t timeout_ms) {
+  auto pending = std::make_shared<PendingInit>();
+  std::thread([pending, nid, size, rank, device] {
+    ncclComm_t comm = nullptr;
+    ncclResult_t rc = ncclSystemError;
+    std::string error;
+    if (cudaSetDevice(device) == cudaSuccess) {
+      ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+      config.blocking = 1;
+      rc = ncclCommInitRankConfig(&comm, size, nid, rank, &config);
+      if (rc != ncclSuccess) error = NcclLastError(comm);
+    } else {
+      error = " (cudaSetDevice failed)";
+    }
+    std::unique_lock<std::mutex> lock(pending->mu);
+    if (pending->abandoned || rc != ncclSuccess) {
+      lock.unlock();
+      if (comm != nullptr) ncclCommAbort(comm);
+      comm = nullptr;
+      lock.lock();
+    }
+    pending->comm = comm;
+    pending->rc = rc;
+    pending->error = error;
+    pending->done = true;
+    pending->cv.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(pending->mu);
+  if (!pending->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return pending->done; })) {
+    pending->abandoned = true;
+    return UnavailableError(StrCat("rank ", rank, " of ", size,
+                                   ": the NCCL communicator was not up within ", timeout_ms,
+                                   " ms (a peer never joined?); init abandoned"));
+  }
+  if (pending->rc != ncclSuccess)
+    return InternalError(StrCat("rank ", rank, ": NCCL communicator init failed: ",
+                                ncclGetErrorString(pending->rc), pending->error));
+  return pending->comm;
+}
+
+}  // namespace
+
+NcclMode NcclCommunicator::mode() const { return impl_->mode; }
+
 StatusOr<UniqueId> NewUniqueId() {
   static_assert(sizeof(ncclUniqueId) == sizeof(UniqueId), "UniqueId mirrors ncclUniqueId");
   ncclUniqueId id;
@@ -121,8 +185,8 @@ StatusOr<UniqueId> NewUniqueId() {
 }
 
 StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(Communicator& bootstrap,
-                                                                     int device,
-                                                                     int64_t timeout_ms) {
+                                                                     int device, int64_t timeout_ms,
+                                                                     NcclMode mode) {
   UniqueId id{};
   // Rank 0's failure must still reach the others' broadcast, or they would wait for it forever:
   // ship an all-zero id and let every rank report.
@@ -140,12 +204,13 @@ StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(Communicato
   if (id == UniqueId{})
     return UnavailableError(
         StrCat("rank ", bootstrap.rank(), ": rank 0 could not make an NCCL id"));
-  return Join(id, bootstrap.size(), bootstrap.rank(), device, timeout_ms);
+  return Join(id, bootstrap.size(), bootstrap.rank(), device, timeout_ms, mode);
 }
 
 StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueId& id, int size,
                                                                    int rank, int device,
-                                                                   int64_t timeout_ms) {
+                                                                   int64_t timeout_ms,
+                                                                   NcclMode mode) {
   if (size < 1 || rank < 0 || rank >= size)
     return InvalidArgumentError(StrCat("NCCL rank ", rank, " outside [0, ", size, ")"));
   if (device < 0 || device >= DeviceCount())
@@ -156,10 +221,15 @@ StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueI
   c->timeout_ms_ = timeout_ms;
   Impl& impl = *c->impl_;
   impl.device = device;
+  impl.mode = mode;
   LOOM_CUDA_CHECK(cudaSetDevice(device));
   LOOM_CUDA_CHECK(cudaStreamCreateWithFlags(&impl.stream, cudaStreamNonBlocking));
   ncclUniqueId nid;
   std::memcpy(&nid, id.data(), sizeof(nid));
+  if (mode == NcclMode::kBlocking) {
+    LOOM_ASSIGN_OR_RETURN(impl.comm, InitBlocking(nid, size, rank, device, timeout_ms));
+    return c;
+  }
   // Non-blocking, so init can be abandoned: ncclCommInitRank would wait for a lost peer forever.
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   config.blocking = 0;
@@ -191,7 +261,9 @@ StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueI
 }
 
 Status NcclCommunicator::Finish(const char* what) {
-  const int64_t deadline = NowNanos() + timeout_ms_ * 1000000;
+  const int64_t start = NowNanos();
+  const int64_t deadline = start + timeout_ms_ * 1000000;
+  const int64_t spin_until = start + spin_us_ * 1000;
   while (true) {
     // NCCL first: on a non-blocking communicator the work may not be on the stream yet, and an
     // idle stream would read as done.
@@ -213,7 +285,10 @@ Status NcclCommunicator::Finish(const char* what) {
       return UnavailableError(StrCat("rank ", rank_, ": ", what, " did not finish within ",
                                      timeout_ms_, " ms; the NCCL communicator was aborted"));
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    if (NowNanos() < spin_until)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
   }
   return OkStatus();
 }

@@ -1,5 +1,5 @@
 // NCCL backend (label gpu): each collective on min(devices, 8) ranks (threads, one device each)
-// against the sequential host reference; skipped without a CUDA device.
+// against the sequential host reference, in both wait modes; skipped without a CUDA device.
 #include <vector>
 
 #include <cuda_runtime.h>
@@ -16,14 +16,19 @@ float Val(int rank, size_t i) { return static_cast<float>((rank * 7 + static_cas
 
 Status Check(bool ok, const char* what) { return ok ? OkStatus() : InternalError(what); }
 
-TEST(Nccl, CollectivesMatchTheHostReference) {
+class NcclModes : public ::testing::TestWithParam<NcclMode> {};
+
+TEST_P(NcclModes, CollectivesMatchTheHostReference) {
+  const NcclMode mode = GetParam();
   const int devices = DeviceCount();
   if (devices == 0) GTEST_SKIP() << "no CUDA device";
   const int p = std::min(devices, 8);
   const size_t count = 1000 * static_cast<size_t>(p) + 3 * static_cast<size_t>(p);
   Status s = thread::RunRanks(p, [&](Communicator& host) -> Status {
     const int r = host.rank();
-    LOOM_ASSIGN_OR_RETURN(auto nc, NcclCommunicator::Create(host, r));
+    LOOM_ASSIGN_OR_RETURN(
+        auto nc, NcclCommunicator::Create(host, r, NcclCommunicator::kDefaultTimeoutMs, mode));
+    LOOM_RETURN_IF_ERROR(Check(nc->mode() == mode, "mode"));
     std::vector<float> in(count * static_cast<size_t>(p)), out(in.size());
     for (size_t i = 0; i < in.size(); ++i) in[i] = Val(r, i);
     float *d_in = nullptr, *d_out = nullptr;
@@ -81,12 +86,12 @@ TEST(Nccl, MissingDeviceIsFailedPrecondition) {
 
 // A peer that never joins: init must give up with Unavailable near the timeout, not hang in
 // ncclCommInitRank (works on one device: rank 1 of 2 simply never comes).
-TEST(Nccl, InitWithAMissingPeerIsUnavailable) {
+TEST_P(NcclModes, InitWithAMissingPeerIsUnavailable) {
   if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
   auto id = NewUniqueId();
   ASSERT_TRUE(id.ok()) << id.status();
   const int64_t start = NowNanos();
-  auto nc = NcclCommunicator::Join(*id, 2, 0, 0, /*timeout_ms=*/1500);
+  auto nc = NcclCommunicator::Join(*id, 2, 0, 0, /*timeout_ms=*/1500, GetParam());
   const double seconds = static_cast<double>(NowNanos() - start) * 1e-9;
   ASSERT_FALSE(nc.ok());
   EXPECT_EQ(nc.status().code(), StatusCode::kUnavailable) << nc.status();
@@ -96,11 +101,11 @@ TEST(Nccl, InitWithAMissingPeerIsUnavailable) {
 
 // One communicator per device; when ranks share a device NCCL refuses, and each rank must get
 // that refusal as an error, not a hang or a crash.
-TEST(Nccl, TwoRanksOnOneDeviceFailCleanly) {
+TEST_P(NcclModes, TwoRanksOnOneDeviceFailCleanly) {
   if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
   std::vector<Status> got(2);
   Status s = thread::RunRanks(2, [&](Communicator& host) -> Status {
-    auto nc = NcclCommunicator::Create(host, 0, /*timeout_ms=*/20000);
+    auto nc = NcclCommunicator::Create(host, 0, /*timeout_ms=*/20000, GetParam());
     got[static_cast<size_t>(host.rank())] = nc.status();
     return OkStatus();
   });
@@ -110,6 +115,12 @@ TEST(Nccl, TwoRanksOnOneDeviceFailCleanly) {
     EXPECT_NE(g.code(), StatusCode::kUnavailable) << "NCCL should refuse, not time out: " << g;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Nccl, NcclModes,
+                         ::testing::Values(NcclMode::kBounded, NcclMode::kBlocking),
+                         [](const ::testing::TestParamInfo<NcclMode>& info) {
+                           return info.param == NcclMode::kBounded ? "Bounded" : "Blocking";
+                         });
 
 TEST(Nccl, JoinChecksRankAndSize) {
   UniqueId id{};
