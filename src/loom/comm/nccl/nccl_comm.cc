@@ -260,32 +260,60 @@ StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueI
   return c;
 }
 
+// Busy-wait hint: lets the sibling hyper-thread run while this one polls.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+Status NcclCommunicator::Fail(Status why) {
+  // NCCL's rule after an error or a hang: abort the communicator. Doing it now, not at
+  // destruction, stops this rank's kernels and lets the peers see the failure.
+  if (impl_->comm != nullptr) ncclCommAbort(impl_->comm);
+  impl_->comm = nullptr;
+  impl_->aborted = true;
+  return why;
+}
+
+Status NcclCommunicator::Usable(const char* what) const {
+  if (impl_->aborted)
+    return FailedPreconditionError(StrCat(what, " on rank ", rank_,
+                                          ": the NCCL communicator was aborted after an earlier "
+                                          "failure; make a new one"));
+  return OkStatus();
+}
+
 Status NcclCommunicator::Finish(const char* what) {
   const int64_t start = NowNanos();
   const int64_t deadline = start + timeout_ms_ * 1000000;
   const int64_t spin_until = start + spin_us_ * 1000;
+  // Pure spinning for the first microseconds: a sched_yield per poll cost a few percent of a
+  // 10 us collective.
+  constexpr int64_t kBusyNs = 50000;
+  // A blocking enqueue returns with the work on the stream; a non-blocking one may still be
+  // setting it up (NCCL first then: an idle stream would read as done).
+  const bool on_stream = impl_->mode == NcclMode::kBlocking;
   while (true) {
-    // NCCL first: on a non-blocking communicator the work may not be on the stream yet, and an
-    // idle stream would read as done.
     ncclResult_t async = ncclSuccess;
-    ncclCommGetAsyncError(impl_->comm, &async);
-    if (async != ncclSuccess && async != ncclInProgress) {
-      impl_->aborted = true;
-      return InternalError(StrCat(what, " on rank ", rank_, ": NCCL: ", ncclGetErrorString(async),
-                                  NcclLastError(impl_->comm)));
-    }
+    if (!on_stream) ncclCommGetAsyncError(impl_->comm, &async);
     if (async == ncclSuccess) {
       cudaError_t q = cudaStreamQuery(impl_->stream);
       if (q == cudaSuccess) break;
       if (q != cudaErrorNotReady)
-        return InternalError(StrCat(what, " on rank ", rank_, ": ", cudaGetErrorString(q)));
+        return Fail(InternalError(StrCat(what, " on rank ", rank_, ": ", cudaGetErrorString(q))));
+      if (on_stream) ncclCommGetAsyncError(impl_->comm, &async);
     }
-    if (NowNanos() > deadline) {
-      impl_->aborted = true;
-      return UnavailableError(StrCat("rank ", rank_, ": ", what, " did not finish within ",
-                                     timeout_ms_, " ms; the NCCL communicator was aborted"));
-    }
-    if (NowNanos() < spin_until)
+    if (async != ncclSuccess && async != ncclInProgress)
+      return Fail(InternalError(StrCat(what, " on rank ", rank_, ": NCCL: ",
+                                       ncclGetErrorString(async), NcclLastError(impl_->comm))));
+    const int64_t now = NowNanos();
+    if (now > deadline)
+      return Fail(UnavailableError(StrCat("rank ", rank_, ": ", what, " did not finish within ",
+                                          timeout_ms_, " ms; the NCCL communicator was aborted")));
+    if (now - start < std::min<int64_t>(kBusyNs, spin_us_ * 1000))
+      CpuRelax();
+    else if (now < spin_until)
       std::this_thread::yield();
     else
       std::this_thread::sleep_for(std::chrono::microseconds(20));
@@ -307,6 +335,7 @@ Status Validate(const NcclCommunicator& c, const char* what, size_t count, const
 
 Status NcclCommunicator::AllReduce(const void* send, void* recv, size_t count, DataType dtype,
                                    ReduceOp op) {
+  LOOM_RETURN_IF_ERROR(Usable("allreduce"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "allreduce", count, send, recv));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
@@ -316,6 +345,7 @@ Status NcclCommunicator::AllReduce(const void* send, void* recv, size_t count, D
 }
 
 Status NcclCommunicator::AllGather(const void* send, void* recv, size_t count, DataType dtype) {
+  LOOM_RETURN_IF_ERROR(Usable("allgather"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "allgather", count, send, recv));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
@@ -325,6 +355,7 @@ Status NcclCommunicator::AllGather(const void* send, void* recv, size_t count, D
 
 Status NcclCommunicator::ReduceScatter(const void* send, void* recv, size_t count,
                                        DataType dtype, ReduceOp op) {
+  LOOM_RETURN_IF_ERROR(Usable("reducescatter"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "reducescatter", count, send, recv));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
@@ -334,6 +365,7 @@ Status NcclCommunicator::ReduceScatter(const void* send, void* recv, size_t coun
 }
 
 Status NcclCommunicator::Broadcast(void* buffer, size_t count, DataType dtype, int root) {
+  LOOM_RETURN_IF_ERROR(Usable("broadcast"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "broadcast", count, buffer, buffer, root));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));
@@ -343,6 +375,7 @@ Status NcclCommunicator::Broadcast(void* buffer, size_t count, DataType dtype, i
 
 Status NcclCommunicator::Reduce(const void* send, void* recv, size_t count, DataType dtype,
                                 ReduceOp op, int root) {
+  LOOM_RETURN_IF_ERROR(Usable("reduce"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "reduce", count, send, rank_ == root ? recv : send, root));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_ASSIGN_OR_RETURN(ncclRedOp_t o, NcclOp(dtype, op));
@@ -352,6 +385,7 @@ Status NcclCommunicator::Reduce(const void* send, void* recv, size_t count, Data
 }
 
 Status NcclCommunicator::AllToAll(const void* send, void* recv, size_t count, DataType dtype) {
+  LOOM_RETURN_IF_ERROR(Usable("alltoall"));
   LOOM_RETURN_IF_ERROR(Validate(*this, "alltoall", count, send, recv));
   LOOM_ASSIGN_OR_RETURN(ncclDataType_t t, NcclType(dtype));
   LOOM_CUDA_CHECK(cudaSetDevice(impl_->device));

@@ -94,6 +94,10 @@ class NcclCommunicator {
   // Waits until NCCL has queued the call (non-blocking communicators may answer ncclInProgress)
   // and the stream has run it, or the timeout passes (then aborts).
   Status Finish(const char* what);
+  // Aborts the NCCL communicator (NCCL's rule after an error or a timeout) and returns `why`;
+  // every later call answers FailedPrecondition.
+  Status Fail(Status why);
+  Status Usable(const char* what) const;
 
   std::unique_ptr<Impl> impl_;
   int rank_ = 0, size_ = 1;

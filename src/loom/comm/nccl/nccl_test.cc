@@ -116,6 +116,34 @@ TEST_P(NcclModes, TwoRanksOnOneDeviceFailCleanly) {
   }
 }
 
+// A call that outlives its timeout aborts the communicator: Unavailable for that call, then
+// FailedPrecondition for every later one (never a call on an aborted NCCL communicator), and the
+// destructor copes. Timeout 0 on a 256 MiB allreduce (tens of us on any GPU) makes the first
+// poll see it unfinished.
+TEST_P(NcclModes, TimedOutCallAbortsTheCommunicator) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  Status s = thread::RunRanks(1, [&](Communicator& host) -> Status {
+    LOOM_ASSIGN_OR_RETURN(auto nc, NcclCommunicator::Create(
+                                       host, 0, NcclCommunicator::kDefaultTimeoutMs, GetParam()));
+    const size_t count = size_t{64} << 20;
+    float *d_in = nullptr, *d_out = nullptr;
+    if (cudaMalloc(&d_in, count * 4) != cudaSuccess || cudaMalloc(&d_out, count * 4) != cudaSuccess)
+      return InternalError("cudaMalloc");
+    LOOM_RETURN_IF_ERROR(nc->AllReduce(d_in, d_out, count, DataType::kF32, ReduceOp::kSum));
+    nc->set_timeout_ms(0);
+    Status first = nc->AllReduce(d_in, d_out, count, DataType::kF32, ReduceOp::kSum);
+    Status next = nc->AllGather(d_in, d_out, 16, DataType::kF32);
+    cudaDeviceSynchronize();
+    cudaFree(d_in);
+    cudaFree(d_out);
+    LOOM_RETURN_IF_ERROR(
+        Check(first.code() == StatusCode::kUnavailable, "timed-out call not Unavailable"));
+    return Check(next.code() == StatusCode::kFailedPrecondition,
+                 "call after the abort not refused");
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 INSTANTIATE_TEST_SUITE_P(Nccl, NcclModes,
                          ::testing::Values(NcclMode::kBounded, NcclMode::kBlocking),
                          [](const ::testing::TestParamInfo<NcclMode>& info) {
