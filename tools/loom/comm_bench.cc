@@ -19,6 +19,10 @@
 #ifdef LOOM_HAVE_MPI
 #include "loom/comm/mpi/mpi_transport.h"
 #endif
+#ifdef LOOM_HAVE_NCCL
+#include "loom/comm/nccl/bench.h"
+#include "loom/comm/nccl/nccl_comm.h"
+#endif
 
 namespace loom::cli {
 
@@ -270,9 +274,70 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   return OkStatus();
 }
 
+// --backend nccl: device buffers, one thread rank per visible GPU (at most --ranks), each point
+// against NCCL called directly in the same run (comm/nccl/bench.h).
+Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
+#ifdef LOOM_HAVE_NCCL
+  if (a.collective == "adasum")
+    return InvalidArgumentError(
+        "--backend nccl: adasum reduces on the host; use --backend thread or mpi");
+  comm::nccl::BenchOptions o;
+  o.min_bytes = lo;
+  o.max_bytes = hi;
+  o.factor = a.factor;
+  o.rounds = a.iters;
+  o.collectives = {a.collective};
+  int devices = comm::nccl::DeviceCount();
+  o.ranks = std::min(a.ranks, std::max(devices, 1));
+  return comm::nccl::RunBench(
+      o,
+      [&](const comm::nccl::BenchSetup& setup) {
+        ctx.Emit({{"backend", "nccl"},
+                  {"ranks", setup.ranks},
+                  {"device", setup.device},
+                  {"nccl_version", setup.nccl_version}},
+                 StrCat("# ", setup.ranks, " rank(s), one per device (", setup.device, "), NCCL ",
+                        setup.nccl_version, "; anchor: NCCL called directly"));
+      },
+      [&](const comm::nccl::BenchRow& row) {
+        Json rec = {{"collective", row.collective},
+                    {"backend", "nccl"},
+                    {"ranks", row.ranks},
+                    {"bytes", row.bytes},
+                    {"loom_us", row.loom_us},
+                    {"nccl_us", row.nccl_us},
+                    {"loom_blocking_us", row.blocking_us},
+                    {"ratio", row.nccl_us / row.loom_us},
+                    {"ratio_blocking", row.nccl_us / row.blocking_us},
+                    {"algbw_GBps", row.algbw_gbs},
+                    {"busbw_GBps", row.busbw_gbs}};
+        char line[256];
+        std::snprintf(line, sizeof(line),
+                      "%-10s %2d ranks %12llu B  loom %10.1f us  nccl %10.1f us  ratio %.2f  "
+                      "blocking mode %.2f  busbw %.2f GB/s",
+                      row.collective.c_str(), row.ranks, static_cast<unsigned long long>(row.bytes),
+                      row.loom_us, row.nccl_us, row.nccl_us / row.loom_us,
+                      row.nccl_us / row.blocking_us, row.busbw_gbs);
+        ctx.Emit(rec, line);
+      });
+#else
+  (void)ctx, (void)a, (void)lo, (void)hi;
+  return FailedPreconditionError("--backend nccl: this loom was built without CUDA and NCCL");
+#endif
+}
+
 Status Bench(Context& ctx, const BenchArgs& a) {
   LOOM_ASSIGN_OR_RETURN(uint64_t lo, ParseByteSize(a.min_bytes, "--min-bytes"));
   LOOM_ASSIGN_OR_RETURN(uint64_t hi, ParseByteSize(a.max_bytes, "--max-bytes"));
+  if (a.backend != "thread" && a.backend != "mpi" && a.backend != "nccl")
+    return InvalidArgumentError(StrCat("--backend ", a.backend, ": thread, mpi or nccl"));
+  if (a.backend == "nccl") {
+    if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
+    if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
+    if (a.factor < 2) return InvalidArgumentError("--factor must be at least 2");
+    if (a.ranks < 1) return InvalidArgumentError("--ranks must be at least 1");
+    return NcclBench(ctx, a, lo, hi);
+  }
   LOOM_ASSIGN_OR_RETURN(comm::Algorithm algo, comm::ParseAlgorithm(a.algorithm));
   if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
   if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
@@ -361,9 +426,12 @@ Status RunOnBackend(const std::string& backend, int ranks,
 void RegisterCommBench(CLI::App& group, Context& ctx) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* b = group.add_subcommand("bench", "Time collectives (verified first), busbw like nccl-tests");
-  b->add_option("--backend", a->backend, "thread, or mpi (under mpirun: also times OpenMPI's own)");
-  b->add_option("--ranks", a->ranks, "Thread ranks (thread backend)");
-  b->add_option("--collective", a->collective, "allreduce, allgather, alltoall or adasum");
+  b->add_option("--backend", a->backend,
+                "thread, mpi (under mpirun: also times OpenMPI's own) or nccl (device buffers, one "
+                "rank per GPU: also times NCCL called directly)");
+  b->add_option("--ranks", a->ranks, "Thread ranks (thread backend); nccl: at most this many GPUs");
+  b->add_option("--collective", a->collective,
+                "allreduce, allgather, alltoall or adasum; nccl: also reducescatter, broadcast");
   b->add_option("--algorithm", a->algorithm, "auto ring halving_doubling pairwise ...");
   b->add_option("--min-bytes", a->min_bytes, "Smallest size, e.g. 4B");
   b->add_option("--max-bytes", a->max_bytes, "Largest size, e.g. 256MiB");
