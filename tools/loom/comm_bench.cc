@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -274,8 +275,17 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   return OkStatus();
 }
 
-// --backend nccl: device buffers, one thread rank per visible GPU (at most --ranks), each point
-// against NCCL called directly in the same run (comm/nccl/bench.h).
+#ifdef LOOM_HAVE_NCCL
+// Under mpirun (OpenMPI's or a PMI launcher's environment).
+bool LaunchedByMpirun() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+         std::getenv("PMIX_RANK") != nullptr;
+}
+#endif
+
+// --backend nccl: device buffers, one thread rank per visible GPU (at most --ranks), or under
+// mpirun one process per GPU (across hosts); each point against NCCL called directly in the
+// same run (comm/nccl/bench.h).
 Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
 #ifdef LOOM_HAVE_NCCL
   if (a.collective == "adasum")
@@ -287,10 +297,9 @@ Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
   o.factor = a.factor;
   o.rounds = a.iters;
   o.collectives = {a.collective};
-  int devices = comm::nccl::DeviceCount();
+  const int devices = comm::nccl::DeviceCount();
   o.ranks = std::min(a.ranks, std::max(devices, 1));
-  return comm::nccl::RunBench(
-      o,
+  auto on_setup =
       [&](const comm::nccl::BenchSetup& setup) {
         ctx.Emit({{"backend", "nccl"},
                   {"ranks", setup.ranks},
@@ -298,7 +307,8 @@ Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
                   {"nccl_version", setup.nccl_version}},
                  StrCat("# ", setup.ranks, " rank(s), one per device (", setup.device, "), NCCL ",
                         setup.nccl_version, "; anchor: NCCL called directly"));
-      },
+      };
+  auto on_row =
       [&](const comm::nccl::BenchRow& row) {
         Json rec = {{"collective", row.collective},
                     {"backend", "nccl"},
@@ -319,7 +329,25 @@ Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
                       row.loom_us, row.nccl_us, row.nccl_us / row.loom_us,
                       row.nccl_us / row.blocking_us, row.busbw_gbs);
         ctx.Emit(rec, line);
-      });
+      };
+  if (LaunchedByMpirun()) {
+#ifdef LOOM_HAVE_MPI
+    // One process per GPU, across hosts: MPI is the bootstrap, each process takes the device of
+    // its rank on its node (as nccl-tests does under mpirun).
+    return RunOnBackend("mpi", 0, [&](Communicator& c, void* native) -> Status {
+      MPI_Comm node;
+      MPI_Comm_split_type(*static_cast<MPI_Comm*>(native), MPI_COMM_TYPE_SHARED, c.rank(),
+                          MPI_INFO_NULL, &node);
+      int local = 0;
+      MPI_Comm_rank(node, &local);
+      MPI_Comm_free(&node);
+      return comm::nccl::RunBenchOnRank(c, devices > 0 ? local % devices : 0, o, on_setup, on_row);
+    });
+#else
+    return FailedPreconditionError("--backend nccl under mpirun: this loom was built without MPI");
+#endif
+  }
+  return comm::nccl::RunBench(o, on_setup, on_row);
 #else
   (void)ctx, (void)a, (void)lo, (void)hi;
   return FailedPreconditionError("--backend nccl: this loom was built without CUDA and NCCL");

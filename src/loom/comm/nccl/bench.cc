@@ -155,13 +155,14 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-Status RankMain(Communicator& host, const BenchOptions& o, const std::vector<Coll>& colls,
+Status RankMain(Communicator& host, int device, const BenchOptions& o,
+                const std::vector<Coll>& colls,
                 const std::function<void(const BenchRow&)>& on_row) {
   const int r = host.rank(), p = host.size();
-  LOOM_ASSIGN_OR_RETURN(auto nc, NcclCommunicator::Create(host, r));
-  LOOM_ASSIGN_OR_RETURN(
-      auto nb,
-      NcclCommunicator::Create(host, r, NcclCommunicator::kDefaultTimeoutMs, NcclMode::kBlocking));
+  LOOM_ASSIGN_OR_RETURN(auto nc, NcclCommunicator::Create(host, device));
+  LOOM_ASSIGN_OR_RETURN(auto nb,
+                        NcclCommunicator::Create(host, device, NcclCommunicator::kDefaultTimeoutMs,
+                                                 NcclMode::kBlocking));
   // The anchor's own communicator, made as a user would (blocking init), id from rank 0.
   UniqueId id{};
   if (r == 0) {
@@ -170,7 +171,7 @@ Status RankMain(Communicator& host, const BenchOptions& o, const std::vector<Col
   LOOM_RETURN_IF_ERROR(host.Broadcast(id.data(), id.size() / 4, DataType::kI32, 0));
   ncclUniqueId nid;
   std::memcpy(&nid, id.data(), sizeof(nid));
-  BENCH_CUDA(cudaSetDevice(r));
+  BENCH_CUDA(cudaSetDevice(device));
   ncclComm_t raw = nullptr;
   BENCH_NCCL(ncclCommInitRank(&raw, p, nid, r));
   cudaStream_t stream = nullptr;
@@ -256,8 +257,9 @@ const std::vector<std::string>& BenchCollectives() {
   return names;
 }
 
-Status RunBench(const BenchOptions& o, const std::function<void(const BenchSetup&)>& on_setup,
-                const std::function<void(const BenchRow&)>& on_row) {
+namespace {
+
+StatusOr<std::vector<Coll>> ParseOptions(const BenchOptions& o) {
   if (o.factor <= 1 || o.rounds < 1 || o.min_bytes == 0 || o.min_bytes > o.max_bytes || o.ranks < 0)
     return InvalidArgumentError(
         "nccl bench: need factor > 1, rounds >= 1, 0 < min bytes <= max bytes and ranks >= 0");
@@ -271,19 +273,52 @@ Status RunBench(const BenchOptions& o, const std::function<void(const BenchSetup
                                          "alltoall, broadcast"));
     colls.push_back(static_cast<Coll>(it - all.begin()));
   }
+  return colls;
+}
+
+}  // namespace
+
+Status RunBenchOnRank(Communicator& host, int device, const BenchOptions& o,
+                      const std::function<void(const BenchSetup&)>& on_setup,
+                      const std::function<void(const BenchRow&)>& on_row) {
+  LOOM_ASSIGN_OR_RETURN(std::vector<Coll> colls, ParseOptions(o));
+  // Every rank learns whether every rank has its device, so none waits in NCCL's init for a
+  // rank that gave up.
+  const int visible = DeviceCount();
+  const bool mine = device >= 0 && device < visible;
+  int32_t all_ok = mine ? 1 : 0;
+  LOOM_RETURN_IF_ERROR(host.AllReduce(&all_ok, &all_ok, 1, DataType::kI32, ReduceOp::kMin));
+  if (!mine)
+    return FailedPreconditionError(
+        visible == 0 ? StrCat("nccl bench: rank ", host.rank(), ": no CUDA device visible")
+                     : StrCat("nccl bench: rank ", host.rank(), ": CUDA device ", device,
+                              " does not exist (", visible, " visible)"));
+  if (all_ok == 0)
+    return FailedPreconditionError(
+        StrCat("nccl bench: rank ", host.rank(), ": another rank has no CUDA device for it"));
+  if (host.rank() == 0) {
+    BenchSetup setup;
+    setup.ranks = host.size();
+    ncclGetVersion(&setup.nccl_version);
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) setup.device = prop.name;
+    on_setup(setup);
+  }
+  return RankMain(host, device, o, colls, on_row);
+}
+
+Status RunBench(const BenchOptions& o, const std::function<void(const BenchSetup&)>& on_setup,
+                const std::function<void(const BenchRow&)>& on_row) {
+  LOOM_RETURN_IF_ERROR(ParseOptions(o).status());
   const int devices = DeviceCount();
   if (devices == 0) return FailedPreconditionError("nccl bench: no CUDA device visible");
   const int p = o.ranks > 0 ? o.ranks : std::min(devices, 8);
   if (p > devices)
     return FailedPreconditionError(StrCat("nccl bench: ", p, " ranks but only ", devices,
                                           " devices (NCCL allows one rank per device)"));
-  BenchSetup setup;
-  setup.ranks = p;
-  ncclGetVersion(&setup.nccl_version);
-  cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) setup.device = prop.name;
-  on_setup(setup);
-  return thread::RunRanks(p, [&](Communicator& host) { return RankMain(host, o, colls, on_row); });
+  return thread::RunRanks(p, [&](Communicator& host) {
+    return RunBenchOnRank(host, host.rank(), o, on_setup, on_row);
+  });
 }
 
 }  // namespace loom::comm::nccl

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "loom/base/status.h"
+#include "loom/comm/communicator.h"
 
 namespace loom::comm::nccl {
 
@@ -49,10 +50,18 @@ struct BenchRow {
 // allreduce, allgather, reducescatter, alltoall, broadcast.
 const std::vector<std::string>& BenchCollectives();
 
-// Checks the options (InvalidArgument) and the devices (FailedPrecondition when there are none
-// or fewer than `ranks`), calls `on_setup` once, then `on_row` for each point as it is measured
-// (on rank 0's thread).
+// Thread ranks, one per device: checks the options (InvalidArgument) and the devices
+// (FailedPrecondition when there are none or fewer than `ranks`), calls `on_setup` once, then
+// `on_row` for each point as it is measured (on rank 0's thread).
 Status RunBench(const BenchOptions& options, const std::function<void(const BenchSetup&)>& on_setup,
                 const std::function<void(const BenchRow&)>& on_row);
+
+// One rank of a run over any host communicator (e.g. MPI across hosts, one process per GPU):
+// this rank uses CUDA device `device`; options.ranks is ignored (the communicator's size is the
+// rank count). Collective over `host`: a rank without its device makes every rank return
+// FailedPrecondition before NCCL is touched. `on_setup` and `on_row` are called on rank 0 only.
+Status RunBenchOnRank(Communicator& host, int device, const BenchOptions& options,
+                      const std::function<void(const BenchSetup&)>& on_setup,
+                      const std::function<void(const BenchRow&)>& on_row);
 
 }  // namespace loom::comm::nccl
