@@ -1,7 +1,7 @@
 #!/bin/bash
 set -u
 # Device check for comm_nccl, run on a lent GPU machine. Here, first:
-#   mkdir -p .gpu && cp build/release/src/loom/comm/nccl/{comm_nccl_test,nccl_bench} .gpu/
+#   mkdir -p .gpu && cp build/release/src/loom/comm/nccl/{comm_nccl_test,comm_nccl_unit_test,nccl_bench} .gpu/
 # (.gpu/ git-ignored via .git/info/exclude), then carry .gpu and run this script from the repo
 # root there. It runs the gpu-labelled test and nccl_bench (loom's NCCL calls against NCCL called
 # directly) against the device's own NCCL and CUDA runtime; results land in $OUT. Arguments go to
@@ -19,9 +19,14 @@ echo "nccl: $N  cudart: $C"
 export LD_LIBRARY_PATH=$(dirname "$N"):$(dirname "${C:-.gpu/x}"):$PWD/.gpu
 ldd .gpu/comm_nccl_test | grep -E 'nccl|cudart'
 strings "$N" | grep -m1 -E '^NCCL version' || true
-NCCL_DEBUG=WARN timeout 240 .gpu/comm_nccl_test 2>&1 | tail -60 | tee "$out/nccl_test.txt"
-rc=${PIPESTATUS[0]}
-echo "test rc=$rc"
+rc=0
+for t in comm_nccl_test comm_nccl_unit_test; do
+  [ -x .gpu/$t ] || continue
+  NCCL_DEBUG=WARN timeout 240 .gpu/$t 2>&1 | tail -60 | tee "$out/$t.txt"
+  trc=${PIPESTATUS[0]}
+  echo "$t rc=$trc"
+  [ "$trc" = 0 ] || rc=$trc
+done
 if [ -x .gpu/nccl_bench ]; then
   for round in 1 2; do
     timeout 240 .gpu/nccl_bench --json "$out/nccl_bench_$round.json" "$@" 2>&1 | tee "$out/nccl_bench_$round.txt"
