@@ -3,8 +3,10 @@
 #include "loom/comm/thread/thread_transport.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <map>
@@ -13,6 +15,7 @@
 #include <unordered_map>
 
 #include "loom/base/strings.h"
+#include "loom/base/timer.h"
 
 namespace loom::comm::thread {
 namespace {
@@ -26,7 +29,8 @@ struct Op {
   const std::byte* send_data = nullptr;
   std::byte* recv_data = nullptr;
   size_t bytes = 0;
-  OpState state = OpState::kPosted;
+  // Written under the world lock; read without it only by a rank spinning in Wait.
+  std::atomic<OpState> state{OpState::kPosted};
   Status status;
   // Receives only.
   const Transport::PieceVisitor* visitor = nullptr;  // SendRecvVisit's
@@ -42,11 +46,32 @@ struct SplitState {
   std::map<int, std::shared_ptr<class World>> worlds;
 };
 
+// Busy-wait hint for the spin in Wait.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// How long Wait polls before it sleeps on the condition variable: a peer on another core
+// usually answers within microseconds, and a sleep costs a futex wake-up (10-20 us on a VM) per
+// message. Only when every rank can have a core: oversubscribed, a spinning rank would steal
+// the time of the peer it waits for. LOOM_COMM_THREAD_SPIN_US overrides (0: never spin).
+int64_t SpinNanosFor(int ranks) {
+  if (const char* env = std::getenv("LOOM_COMM_THREAD_SPIN_US"); env != nullptr && *env != 0)
+    return std::max<int64_t>(0, std::atoll(env)) * 1000;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores != 0 && static_cast<unsigned>(ranks) <= cores ? 50000 : 0;
+}
+
 class World : public std::enable_shared_from_this<World> {
  public:
-  explicit World(int size)
-      : size_(size), exited_(static_cast<size_t>(size), false),
-        sends_to_(static_cast<size_t>(size)), recvs_at_(static_cast<size_t>(size)) {}
+  World(int size, int64_t spin_ns)
+      : size_(size),
+        spin_ns_(spin_ns),
+        exited_(static_cast<size_t>(size), false),
+        sends_to_(static_cast<size_t>(size)),
+        recvs_at_(static_cast<size_t>(size)) {}
 
   int size() const { return size_; }
 
@@ -105,15 +130,18 @@ class World : public std::enable_shared_from_this<World> {
       ~Unmark() { op.waiting = false; }  // runs while `lock` is still held
     } unmark{*op};
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    const int64_t spin_until = spin_ns_ > 0 ? NowNanos() + spin_ns_ : 0;
     while (true) {
       if (op->state == OpState::kDone) return OkStatus();
       if (op->state == OpState::kFailed) return op->status;
       if (op->state == OpState::kMatched) {
         // A receive: copy it here. A send: its receiver is in Wait and copies it soon.
         if (!op->is_send) Deliver(lock, *op, *op->match, /*visit=*/true);
-        else cv_.wait(lock);
+        else if (!SpinWhileUnchanged(lock, *op, spin_until))
+          cv_.wait(lock);
         continue;
       }
+      if (SpinWhileUnchanged(lock, *op, spin_until)) continue;
       int peer = op->is_send ? op->dst : op->src;
       if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
         RemovePosted(op);
@@ -213,7 +241,7 @@ class World : public std::enable_shared_from_this<World> {
       for (size_t i = 0; i < members.size(); ++i)
         if (members[i].second == rank) new_rank = static_cast<int>(i);
       auto& w = st.worlds[color];
-      if (!w) w = std::make_shared<World>(static_cast<int>(members.size()));
+      if (!w) w = std::make_shared<World>(static_cast<int>(members.size()), spin_ns_);
       result = {w, new_rank};
     }
     if (++st.departed == size_) splits_.erase(seq);
@@ -221,6 +249,19 @@ class World : public std::enable_shared_from_this<World> {
   }
 
  private:
+  // Before `spin_until` (NowNanos): polls op's state outside the lock until it changes or the
+  // time is up, and returns true (the caller re-examines the op); after it, returns false at
+  // once (the caller sleeps). The lock is held on entry and on return.
+  bool SpinWhileUnchanged(std::unique_lock<std::mutex>& lock, const Op& op, int64_t spin_until) {
+    if (spin_until == 0 || NowNanos() >= spin_until) return false;
+    const OpState seen = op.state.load(std::memory_order_acquire);
+    lock.unlock();
+    while (op.state.load(std::memory_order_acquire) == seen && NowNanos() < spin_until)
+      for (int i = 0; i < 16; ++i) CpuRelax();
+    lock.lock();
+    return true;
+  }
+
   // Copies send -> recv outside the lock (held on entry and exit). With `visit` (only on the
   // receiver's thread) each piece goes to the receive's visitor right after it lands.
   void Deliver(std::unique_lock<std::mutex>& lock, Op& recv, Op& send, bool visit) {
@@ -260,6 +301,7 @@ class World : public std::enable_shared_from_this<World> {
   }
 
   const int size_;
+  const int64_t spin_ns_;  // SpinNanosFor the root world's size (sub-worlds share its threads)
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<bool> exited_;
@@ -402,7 +444,7 @@ class ThreadTransport : public Transport {
 }  // namespace
 
 std::vector<std::unique_ptr<Transport>> MakeThreadWorld(int n) {
-  auto world = std::make_shared<World>(n);
+  auto world = std::make_shared<World>(n, SpinNanosFor(n));
   std::vector<std::unique_ptr<Transport>> out;
   for (int r = 0; r < n; ++r) out.push_back(std::make_unique<ThreadTransport>(world, r));
   return out;
