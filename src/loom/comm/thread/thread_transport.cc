@@ -69,6 +69,7 @@ class World : public std::enable_shared_from_this<World> {
   World(int size, int64_t spin_ns)
       : size_(size),
         spin_ns_(spin_ns),
+        rank_cv_(static_cast<size_t>(size)),
         exited_(static_cast<size_t>(size), false),
         sends_to_(static_cast<size_t>(size)),
         recvs_at_(static_cast<size_t>(size)) {}
@@ -95,7 +96,8 @@ class World : public std::enable_shared_from_this<World> {
                    recv.bytes));
         Fail(send, s);
         Fail(recv, s);
-        cv_.notify_all();
+        Wake(send.src);
+        Wake(recv.dst);
         return;
       }
       if (!op->is_send) {
@@ -105,7 +107,7 @@ class World : public std::enable_shared_from_this<World> {
         // copy in parallel instead of the second poster doing both copies.
         send.state = recv.state = OpState::kMatched;
         recv.match = op;  // op is the send here
-        cv_.notify_all();
+        Wake(recv.dst);
       } else {
         Deliver(lock, recv, send, /*visit=*/false);  // the receiver visits after completion
       }
@@ -138,7 +140,7 @@ class World : public std::enable_shared_from_this<World> {
         // A receive: copy it here. A send: its receiver is in Wait and copies it soon.
         if (!op->is_send) Deliver(lock, *op, *op->match, /*visit=*/true);
         else if (!SpinWhileUnchanged(lock, *op, spin_until))
-          cv_.wait(lock);
+          rank_cv_[static_cast<size_t>(self)].wait(lock);
         continue;
       }
       if (SpinWhileUnchanged(lock, *op, spin_until)) continue;
@@ -149,10 +151,11 @@ class World : public std::enable_shared_from_this<World> {
         return op->status;
       }
       if (op->state == OpState::kCopying) {
-        cv_.wait(lock);  // a copy in flight always finishes
+        rank_cv_[static_cast<size_t>(self)].wait(lock);  // a copy in flight always finishes
         continue;
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+      if (rank_cv_[static_cast<size_t>(self)].wait_until(lock, deadline) ==
+              std::cv_status::timeout &&
           op->state == OpState::kPosted) {
         RemovePosted(op);
         Status s = UnavailableError(StrCat(
@@ -190,7 +193,8 @@ class World : public std::enable_shared_from_this<World> {
     // its receiver, which is blocked in Wait on it and copies it.
     if (op->state == OpState::kMatched && !op->is_send)
       Deliver(lock, *op, *op->match, /*visit=*/false);
-    while (op->state == OpState::kCopying || op->state == OpState::kMatched) cv_.wait(lock);
+    while (op->state == OpState::kCopying || op->state == OpState::kMatched)
+      rank_cv_[static_cast<size_t>(Owner(*op))].wait(lock);
     if (op->state == OpState::kPosted) {
       RemovePosted(op);
       Fail(*op, FailedPreconditionError("cancelled"));
@@ -212,7 +216,7 @@ class World : public std::enable_shared_from_this<World> {
             ++it;
           }
         }
-    cv_.notify_all();
+    for (auto& cv : rank_cv_) cv.notify_all();  // peers waiting on it fail now
   }
 
   // Collective split (see Transport::Split). Returns the new world and rank, or nullptr.
@@ -223,10 +227,10 @@ class World : public std::enable_shared_from_this<World> {
     if (st.entries.empty()) st.entries.assign(static_cast<size_t>(size_), {0, 0});
     st.entries[static_cast<size_t>(rank)] = {color, key};
     ++st.arrived;
-    cv_.notify_all();
+    split_cv_.notify_all();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (st.arrived < size_) {
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && st.arrived < size_)
+      if (split_cv_.wait_until(lock, deadline) == std::cv_status::timeout && st.arrived < size_)
         return UnavailableError(StrCat("rank ", rank, ": Split: only ", st.arrived, " of ",
                                        size_, " ranks arrived within ", timeout_ms, " ms"));
     }
@@ -279,9 +283,14 @@ class World : public std::enable_shared_from_this<World> {
     }
     lock.lock();
     send.state = recv.state = OpState::kDone;
-    recv.match.reset();
-    cv_.notify_all();
+    Wake(send.src);
+    Wake(recv.dst);
+    recv.match.reset();  // may drop the last reference to `send`
   }
+
+  static int Owner(const Op& op) { return op.is_send ? op.src : op.dst; }
+  // Wakes the rank that owns an operation whose state changed (lock held).
+  void Wake(int rank) { rank_cv_[static_cast<size_t>(rank)].notify_all(); }
 
   static void Fail(Op& op, const Status& s) {
     op.state = OpState::kFailed;
@@ -303,7 +312,10 @@ class World : public std::enable_shared_from_this<World> {
   const int size_;
   const int64_t spin_ns_;  // SpinNanosFor the root world's size (sub-worlds share its threads)
   std::mutex mu_;
-  std::condition_variable cv_;
+  // One per rank: a completion wakes the two ranks it concerns, not every sleeper (with 8
+  // ranks on 2 cores, notify_all woke 6 threads for nothing per message).
+  std::vector<std::condition_variable> rank_cv_;
+  std::condition_variable split_cv_;
   std::vector<bool> exited_;
   std::vector<std::list<std::shared_ptr<Op>>> sends_to_;  // by destination
   std::vector<std::list<std::shared_ptr<Op>>> recvs_at_;  // by destination (the receiver)
