@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #if defined(__linux__)
 #include <cerrno>
@@ -21,16 +23,49 @@
 
 namespace loom::comm {
 
+bool ShmEnabledByEnvironment() {
+  const char* v = std::getenv("LOOM_COMM_SHM");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+size_t ShmMaxBufferFromEnvironment() {
+  const char* v = std::getenv("LOOM_COMM_SHM_BYTES");
+  if (v != nullptr) {
+    StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_SHM_BYTES");
+    if (b.ok()) return std::max<size_t>(*b, size_t{64} << 10);
+  }
+  return size_t{4} << 20;
+}
+
+size_t ShmBufferFor(size_t bytes_per_round, size_t max_buffer) {
+  size_t want = size_t{64} << 10;
+  while (want < std::min(bytes_per_round, max_buffer)) want *= 2;
+  return std::min(want, max_buffer);
+}
+
 namespace {
 // The control page, one 64-byte line per word so no two ranks' stores share a line: the
 // arrival counter (offset 0), the published send and recv addresses, the pushing allgather's
-// mark, then the flagged allreduce's two lines.
+// mark, the flagged allreduce's two lines, then the call signatures' two slots.
 constexpr size_t kLineBytes = 64;
 constexpr size_t kPublishedOffset = 1 * kLineBytes;
 constexpr size_t kPublishedRecvOffset = 2 * kLineBytes;
 constexpr size_t kPushedOffset = 3 * kLineBytes;
 constexpr size_t kFlaggedOffset = 4 * kLineBytes;
-static_assert(kFlaggedOffset + 2 * kLineBytes <= kShmControlBytes);
+// Each call's signature (collective, bytes, type, reduction), published at its first barrier
+// in the slot of that barrier's parity: a peer is at most one barrier ahead, so it never
+// overwrites the slot being compared.
+constexpr size_t kSignatureOffset = 6 * kLineBytes;
+static_assert(kSignatureOffset + kLineBytes <= kShmControlBytes);
+
+// 1 (so never 0) | bytes | collective | type | reduction.
+uint64_t CallSignature(int collective, uint64_t bytes, DataType dtype, ReduceOp op) {
+  return (uint64_t{1} << 63) | ((bytes & ((uint64_t{1} << 51) - 1)) << 12) |
+         (static_cast<uint64_t>(collective) << 8) | (static_cast<uint64_t>(dtype) << 4) |
+         static_cast<uint64_t>(op);
+}
+uint64_t SignatureBytes(uint64_t sig) { return (sig >> 12) & ((uint64_t{1} << 51) - 1); }
+constexpr int kSigAllReduce = 1, kSigAllGather = 2, kSigReduceScatter = 3, kSigAllToAll = 4;
 }  // namespace
 
 ShmCollectives::ShmCollectives(int rank, std::vector<std::byte*> segments, size_t buffer_bytes)
@@ -289,7 +324,13 @@ Status ShmCollectives::WaitFor(const uint64_t* flag, uint64_t target, int q, int
     // Ranks may outnumber cores: let the rank we wait for run. The clock is read only from
     // here on (the deadline starts at the first yield), keeping it off the fast path.
     std::this_thread::yield();
-    if (timeout_ms_ <= 0 || (spins & 63) != 0) continue;
+    if ((spins & 63) != 0) continue;
+    if (alive_ && !alive_(q) && counter.load(std::memory_order_acquire) < target) {
+      broken_ = true;
+      return UnavailableError(StrCat("rank ", rank_, ": rank ", q,
+                                     " has exited before shared-memory barrier ", target));
+    }
+    if (timeout_ms_ <= 0) continue;
     const int64_t now = NowNanos();
     if (*deadline == 0) *deadline = now + timeout_ms_ * 1000000;
     if (now > *deadline) {
@@ -310,12 +351,37 @@ Status ShmCollectives::CheckUsable() const {
                                         "timed out; this communicator can no longer be used"));
 }
 
+uint64_t* ShmCollectives::Signature(int q, uint64_t target) const {
+  return reinterpret_cast<uint64_t*>(segments_[static_cast<size_t>(q)] + kSignatureOffset) +
+         (target & 1);
+}
+
 Status ShmCollectives::Barrier() {
   LOOM_RETURN_IF_ERROR(CheckUsable());
   const uint64_t target = ++arrivals_;
+  const uint64_t sig = std::exchange(call_signature_, 0);  // the call's first barrier only
+  if (sig != 0)
+    std::atomic_ref<uint64_t>(*Signature(rank_, target)).store(sig, std::memory_order_relaxed);
   std::atomic_ref<uint64_t>(*Counter(rank_)).store(target, std::memory_order_release);
   int64_t deadline = 0;  // set at the first yield
   for (int q = 0; q < size(); ++q) LOOM_RETURN_IF_ERROR(WaitFor(Counter(q), target, q, &deadline));
+  if (sig == 0) return OkStatus();
+  // Ranks that disagree on the call would otherwise run different numbers of rounds over each
+  // other's buffers: a silent wrong answer in unchecked mode. Every rank compares every rank,
+  // so all of them stop here, at the same barrier.
+  for (int q = 0; q < size(); ++q) {
+    const uint64_t theirs =
+        std::atomic_ref<uint64_t>(*Signature(q, target)).load(std::memory_order_relaxed);
+    if (theirs == sig) continue;
+    broken_ = true;
+    return SignatureBytes(theirs) != SignatureBytes(sig)
+               ? InvalidArgumentError(StrCat("rank ", rank_, ": shared-memory collective: rank ", q,
+                                             " passed ", SignatureBytes(theirs),
+                                             " bytes, this rank ", SignatureBytes(sig),
+                                             " (counts differ between ranks)"))
+               : InvalidArgumentError(StrCat("rank ", rank_, ": shared-memory collective: rank ", q,
+                                             " called a different collective, type or reduction"));
+  }
   return OkStatus();
 }
 
@@ -338,19 +404,31 @@ Status ShmCollectives::FlaggedAllReduce(const void* send, void* recv, size_t cou
   // a barrier, so the next barrier's target is the same on every rank. The lines alternate by
   // call, so a peer still reading the previous call's line is never overwritten: it wrote its
   // line for the call before, which we waited for, only after reading ours of two calls ago.
+  // The line's word is (count << 8) | bytes: the byte count lets every rank see a peer that
+  // passed another count (unchecked mode) instead of reducing past its data.
+  static_assert(kShmFlaggedBytes < 256, "the byte count fits the flag word's low byte");
   const uint64_t target = ++arrivals_;
   std::byte* mine = FlaggedLine(rank_);
   std::memcpy(mine, send, bytes);
   std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mine + kLineData))
-      .store(target, std::memory_order_release);
+      .store((target << 8) | bytes, std::memory_order_release);
   int64_t deadline = 0;  // set at the first yield
   // Every rank's line (64-byte aligned) reduced in rank order 0, 1, ... into `acc` (recv may be
   // send: this rank's data is read back from its own line).
   alignas(16) std::byte acc[kShmFlaggedBytes];  // aligned for ReduceInto of every type
   for (int q = 0; q < size(); ++q) {
     const std::byte* line = FlaggedLine(q);
-    LOOM_RETURN_IF_ERROR(
-        WaitFor(reinterpret_cast<const uint64_t*>(line + kLineData), target, q, &deadline));
+    const auto* word = reinterpret_cast<const uint64_t*>(line + kLineData);
+    LOOM_RETURN_IF_ERROR(WaitFor(word, target << 8, q, &deadline));
+    const uint64_t theirs =
+        std::atomic_ref<uint64_t>(*const_cast<uint64_t*>(word)).load(std::memory_order_acquire) &
+        0xff;
+    if (theirs != bytes) {
+      broken_ = true;
+      return InvalidArgumentError(StrCat("rank ", rank_, ": shared-memory allreduce: rank ", q,
+                                         " passed ", theirs, " bytes, this rank ", bytes,
+                                         " (counts differ between ranks)"));
+    }
     if (q == 0)
       std::memcpy(acc, line, bytes);
     else
@@ -364,12 +442,16 @@ Status ShmCollectives::FlaggedAllReduce(const void* send, void* recv, size_t cou
 Status ShmCollectives::AllReduce(const void* send, void* recv, size_t count, DataType dtype,
                                  ReduceOp op) {
   const size_t es = DataTypeSize(dtype);
-  if (DirectAllReduce(count * es)) return DirectReduce(send, recv, count, dtype, op);
+  if (DirectAllReduce(count * es)) {
+    call_signature_ = CallSignature(kSigAllReduce, count * es, dtype, op);
+    return DirectReduce(send, recv, count, dtype, op);
+  }
   if (count > 0 && count * es <= kShmFlaggedBytes)
     return FlaggedAllReduce(send, recv, count, dtype, op);
   const size_t per_round = std::max<size_t>(1, chunk_bytes_ / es);
   const auto* in = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);
+  call_signature_ = CallSignature(kSigAllReduce, count * es, dtype, op);
   for (size_t off = 0; off < count; off += per_round, ++round_) {
     const size_t n = std::min(per_round, count - off);
     std::memcpy(Buffer(rank_), in + off * es, n * es);
@@ -388,6 +470,7 @@ Status ShmCollectives::AllReduce(const void* send, void* recv, size_t count, Dat
     LOOM_RETURN_IF_ERROR(Barrier());
     std::memcpy(dst, Buffer(0), n * es);
   }
+  call_signature_ = 0;  // a call of zero rounds had no barrier to consume it
   return OkStatus();
 }
 
@@ -405,6 +488,7 @@ bool ShmCollectives::DirectAllGather(size_t bytes_per_rank) const {
 }
 
 Status ShmCollectives::AllGather(const void* send, void* recv, size_t bytes_per_rank) {
+  call_signature_ = CallSignature(kSigAllGather, bytes_per_rank, DataType::kI32, ReduceOp::kSum);
   if (DirectAllGather(bytes_per_rank))
     return DirectExchange(send, recv, bytes_per_rank, /*alltoall=*/false);
   const auto* in = static_cast<const std::byte*>(send);
@@ -416,6 +500,7 @@ Status ShmCollectives::AllGather(const void* send, void* recv, size_t bytes_per_
     for (int q = 0; q < size(); ++q)
       std::memcpy(out + static_cast<size_t>(q) * bytes_per_rank + off, Buffer(q), n);
   }
+  call_signature_ = 0;  // a call of zero rounds had no barrier to consume it
   return OkStatus();
 }
 
@@ -434,6 +519,7 @@ Status ShmCollectives::ReduceScatter(const void* send, void* recv, size_t count,
   const size_t per_round = PiecePerBlock(chunk_bytes_, size(), es) / es;
   const auto* in = static_cast<const std::byte*>(send);
   auto* out = static_cast<std::byte*>(recv);
+  call_signature_ = CallSignature(kSigReduceScatter, count * es, dtype, op);
   for (size_t off = 0; off < count; off += per_round, ++round_) {
     const size_t n = std::min(per_round, count - off);
     for (int q = 0; q < size(); ++q)
@@ -445,10 +531,12 @@ Status ShmCollectives::ReduceScatter(const void* send, void* recv, size_t count,
     std::memcpy(dst, Buffer(0) + mine, n * es);
     for (int q = 1; q < size(); ++q) ReduceInto(dtype, op, dst, Buffer(q) + mine, n);
   }
+  call_signature_ = 0;  // a call of zero rounds had no barrier to consume it
   return OkStatus();
 }
 
 Status ShmCollectives::AllToAll(const void* send, void* recv, size_t bytes_per_block) {
+  call_signature_ = CallSignature(kSigAllToAll, bytes_per_block, DataType::kI32, ReduceOp::kSum);
   if (reader_ && bytes_per_block >= DirectMinBytes(/*alltoall=*/true))
     return DirectExchange(send, recv, bytes_per_block, /*alltoall=*/true);
   const size_t per_round = PiecePerBlock(chunk_bytes_, size(), 1);
@@ -467,6 +555,7 @@ Status ShmCollectives::AllToAll(const void* send, void* recv, size_t bytes_per_b
       std::memcpy(out + at, q == rank_ ? in + at : Buffer(q) + static_cast<size_t>(rank_) * n, n);
     }
   }
+  call_signature_ = 0;  // a call of zero rounds had no barrier to consume it
   return OkStatus();
 }
 

@@ -79,6 +79,15 @@ inline constexpr size_t kShmPushPieceBytes = size_t{1} << 20;
 inline constexpr int kDirectAllReduceMaxRanks = 2;
 inline constexpr size_t kDirectAllReduceBytes = size_t{1} << 20;
 
+// LOOM_COMM_SHM: "0" turns the shared-memory collectives off (every backend that has them);
+// LOOM_COMM_SHM_BYTES: the largest data buffer per rank (two per rank; default 4 MiB, at least
+// 64 KiB). Read by the transports once, when they are made.
+bool ShmEnabledByEnvironment();
+size_t ShmMaxBufferFromEnvironment();
+// The data buffer a transport sets up for a call moving `bytes_per_round` per rank: the next
+// power of two from 64 KiB, at most `max_buffer`.
+size_t ShmBufferFor(size_t bytes_per_round, size_t max_buffer);
+
 class ShmCollectives {
  public:
   static size_t SegmentBytes(size_t buffer_bytes) { return kShmControlBytes + 2 * buffer_bytes; }
@@ -119,6 +128,11 @@ class ShmCollectives {
   // after copying that piece into its own `recv`, so the kernel reads it from this core's cache
   // instead of memory (a peer pulling it would read it from memory). Same rules as the reader:
   // every rank sets one or none, after the MPI backend's probe.
+  // Whether rank q is still there (the thread backend knows at once when a rank's function has
+  // returned): a barrier waiting on a rank that is gone returns Unavailable without waiting out
+  // the timeout. Unset: only the timeout.
+  using PeerAlive = std::function<bool(int peer)>;
+  void set_peer_alive(PeerAlive alive) { alive_ = std::move(alive); }
   using PeerWriter = std::function<Status(int peer, const void* local, void* remote, size_t bytes)>;
   void set_peer_writer(PeerWriter writer) { writer_ = std::move(writer); }
   static PeerWriter CrossMemoryWriter(std::vector<int> pids);
@@ -172,6 +186,7 @@ class ShmCollectives {
   // One-copy allreduce through the PeerReader (rank order kept: bitwise the staged path's).
   Status DirectReduce(const void* send, void* recv, size_t count, DataType dtype, ReduceOp op);
   uint64_t* PublishedRecv(int q) const;  // rank q's recv address (DirectReduce, PushAllGather)
+  uint64_t* Signature(int q, uint64_t target) const;  // rank q's call signature (Barrier)
   uint64_t* Pushed(int q) const;  // the last PushAllGather barrier rank q wrote every block by
 
   int rank_;
@@ -181,10 +196,14 @@ class ShmCollectives {
   uint64_t arrivals_ = 0;  // barriers this rank has entered
   uint64_t round_ = 0;     // selects the buffer
   uint64_t flagged_calls_ = 0;        // selects the flagged line (FlaggedAllReduce)
+  // Set by a call before its first barrier, which publishes it and compares every rank's: a
+  // rank that passed another count (unchecked mode) makes every rank return InvalidArgument.
+  uint64_t call_signature_ = 0;
   uint32_t spins_before_yield_ = 64;  // set by the constructor from ranks vs cores
   bool broken_ = false;
   PeerReader reader_;
   PeerWriter writer_;
+  PeerAlive alive_;
   size_t streaming_min_bytes_ = 0;  // 0: LastLevelCacheBytes()
   int direct_allgather_ = -1;  // -1: the table; 0 / 1: forced
   int direct_allreduce_ = -1;

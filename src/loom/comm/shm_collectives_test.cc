@@ -450,5 +450,48 @@ TEST(ShmCollectives, MissingRankIsUnavailableThenFailedPrecondition) {
   for (const Status& s : st) EXPECT_TRUE(s.ok()) << s;
 }
 
+// Unchecked mode, ranks passing different counts: every rank returns InvalidArgument naming a
+// rank whose count differs (never a reduction past one rank's data), on the flagged path (both
+// counts fit one line), the staged paths (small and multi-round), and allgather / alltoall.
+TEST(ShmCollectives, CountMismatchIsInvalidArgumentOnEveryRank) {
+  struct Case {
+    const char* what;
+    size_t mine, rank1;  // elements (allreduce, reducescatter) or bytes (allgather, alltoall)
+  };
+  for (const Case& c :
+       {Case{"allreduce", 4, 6}, Case{"allreduce", 4, 60}, Case{"allreduce", 5000, 5001},
+        Case{"allreduce", 40000, 30000}, Case{"reducescatter", 512, 256},
+        Case{"allgather", 256, 512}, Case{"alltoall", 1024, 2048}}) {
+    for (int p : {2, 3}) {
+      auto st =
+          RunShm(p, size_t{64} << 10, size_t{64} << 10, 500, [&](ShmCollectives& s) -> Status {
+            const size_t n = s.rank() == 1 ? c.rank1 : c.mine;
+            std::vector<float> in(n * static_cast<size_t>(p), 1.0f),
+                out(n * static_cast<size_t>(p), 0.0f);
+            const std::string what = c.what;
+            if (what == "allreduce")
+              return s.AllReduce(in.data(), out.data(), n, DataType::kF32, ReduceOp::kSum);
+            if (what == "reducescatter")
+              return s.ReduceScatter(in.data(), out.data(), n, DataType::kF32, ReduceOp::kSum);
+            if (what == "allgather") return s.AllGather(in.data(), out.data(), n);
+            return s.AllToAll(in.data(), out.data(), n);
+          });
+      for (size_t r = 0; r < st.size(); ++r) {
+        // 4 vs 60 floats: one rank takes the flagged path, the other the staged one, so they
+        // meet no common barrier: Unavailable at the timeout (still an error, not a wrong sum).
+        const bool split_paths = c.mine == 4 && c.rank1 == 60;
+        EXPECT_EQ(st[r].code(),
+                  split_paths ? StatusCode::kUnavailable : StatusCode::kInvalidArgument)
+            << c.what << " " << c.mine << " vs " << c.rank1 << " on " << p << " ranks, rank " << r
+            << ": " << st[r];
+        if (!split_paths) {
+          EXPECT_NE(st[r].message().find("(counts differ between ranks)"), std::string::npos)
+              << st[r];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace loom::comm

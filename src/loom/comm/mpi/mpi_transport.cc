@@ -43,21 +43,6 @@ struct PendingOp {
   size_t bytes = 0;
 };
 
-// LOOM_COMM_SHM: "0" turns the shared-memory collectives off; LOOM_COMM_SHM_BYTES: the
-// largest data buffer per rank (two per rank; default 4 MiB, at least 64 KiB).
-bool ShmEnabled() {
-  const char* v = std::getenv("LOOM_COMM_SHM");
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
-size_t ShmMaxBuffer() {
-  const char* v = std::getenv("LOOM_COMM_SHM_BYTES");
-  if (v != nullptr) {
-    StatusOr<uint64_t> b = ParseByteSize(v, "LOOM_COMM_SHM_BYTES");
-    if (b.ok()) return std::max<size_t>(*b, size_t{64} << 10);
-  }
-  return size_t{4} << 20;
-}
-
 // An A/B override of a table-driven choice: -1 unset (the table), 0 off, 1 on.
 int ForcedChoice(const char* name) {
   const char* v = std::getenv(name);
@@ -83,11 +68,11 @@ class MpiTransport : public Transport {
   explicit MpiTransport(MPI_Comm comm) : comm_(comm) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
-    shm_disabled_ = !ShmEnabled();
+    shm_disabled_ = !ShmEnabledByEnvironment();
     const bool one_node = AllOnOneNode(comm_, size_);
     one_node_ = one_node;
     shm_possible_ = !shm_disabled_ && one_node;
-    shm_max_buffer_ = ShmMaxBuffer();
+    shm_max_buffer_ = ShmMaxBufferFromEnvironment();
     if (one_node) SetUpDirectReads();
   }
   ~MpiTransport() override {
@@ -110,10 +95,7 @@ class MpiTransport : public Transport {
           "rank ", rank_, ": no shared-memory collectives: ",
           shm_disabled_ ? "LOOM_COMM_SHM=0" : "the ranks are not all on one node"));
     LOOM_RETURN_IF_ERROR(shm_error_);
-    const size_t max_buffer = shm_max_buffer_;
-    size_t want = size_t{64} << 10;
-    while (want < std::min(bytes_per_round, max_buffer)) want *= 2;
-    want = std::min(want, max_buffer);
+    const size_t want = ShmBufferFor(bytes_per_round, shm_max_buffer_);
     if (!shm_ || (shm_->buffer_bytes() < want && !shm_->broken())) [[unlikely]] {
       Status s = AllocateWindow(want);
       if (!s.ok()) {

@@ -16,6 +16,7 @@
 
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
+#include "loom/comm/shm_collectives.h"
 
 namespace loom::comm::thread {
 namespace {
@@ -69,6 +70,7 @@ class World : public std::enable_shared_from_this<World> {
   World(int size, int64_t spin_ns)
       : size_(size),
         spin_ns_(spin_ns),
+        gone_(new std::atomic<bool>[static_cast<size_t>(size)]()),
         rank_cv_(static_cast<size_t>(size)),
         exited_(static_cast<size_t>(size), false),
         sends_to_(static_cast<size_t>(size)),
@@ -201,9 +203,16 @@ class World : public std::enable_shared_from_this<World> {
     }
   }
 
+  // Whether `rank`'s function has returned (lock-free: ShmCollectives asks while it spins).
+  bool Gone(int rank) const {
+    return gone_[static_cast<size_t>(rank)].load(std::memory_order_acquire);
+  }
+
   void MarkExited(int rank) {
     std::lock_guard<std::mutex> lock(mu_);
     exited_[static_cast<size_t>(rank)] = true;
+    gone_[static_cast<size_t>(rank)].store(true, std::memory_order_release);
+    split_cv_.notify_all();  // a shared-memory setup waiting for it gives up
     // Drop what the exiting rank left posted: its buffers are going away.
     for (auto* lists : {&sends_to_, &recvs_at_})
       for (auto& l : *lists)
@@ -217,6 +226,59 @@ class World : public std::enable_shared_from_this<World> {
           }
         }
     for (auto& cv : rank_cv_) cv.notify_all();  // peers waiting on it fail now
+  }
+
+  // Collective set-up of the shared-memory segments (ThreadTransport::SharedMemory), call `seq`
+  // of every rank: each asks for `buffer_bytes`, the last to arrive allocates one segment per
+  // rank (64-byte aligned, control pages zero), and all get the same addresses. The world owns
+  // the memory; a new set-up replaces it, which is safe because every rank is here, none in a
+  // collective. InvalidArgument when the ranks ask for different sizes; Unavailable when a rank
+  // has exited or the timeout passes first.
+  StatusOr<std::vector<std::byte*>> ShmSegments(int64_t seq, int rank, size_t buffer_bytes,
+                                                int64_t timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    ShmSetup& st = shm_setups_[seq];
+    if (st.arrived == 0) st.buffer_bytes = buffer_bytes;
+    if (st.buffer_bytes != buffer_bytes) st.mismatch = true;
+    if (++st.arrived == size_ && !st.mismatch) {
+      const size_t segment = ShmCollectives::SegmentBytes(buffer_bytes);
+      shm_memory_.clear();
+      for (int q = 0; q < size_; ++q) {
+        shm_memory_.push_back(std::make_unique<std::byte[]>(segment + 64));  // zeroed
+        const auto a =
+            (reinterpret_cast<uintptr_t>(shm_memory_.back().get()) + 63) & ~uintptr_t{63};
+        st.segments.push_back(reinterpret_cast<std::byte*>(a));
+      }
+    }
+    split_cv_.notify_all();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    Status result;
+    while (st.arrived < size_) {
+      int missing = -1;
+      for (int q = 0; q < size_ && missing < 0; ++q)
+        if (exited_[static_cast<size_t>(q)]) missing = q;
+      if (missing >= 0) {
+        result = UnavailableError(
+            StrCat("rank ", rank, ": shared-memory set-up: rank ", missing, " has exited"));
+        break;
+      }
+      if (split_cv_.wait_until(lock, deadline) == std::cv_status::timeout && st.arrived < size_) {
+        result =
+            UnavailableError(StrCat("rank ", rank, ": shared-memory set-up: only ", st.arrived,
+                                    " of ", size_, " ranks arrived within ", timeout_ms, " ms"));
+        break;
+      }
+    }
+    if (result.ok() && st.mismatch)
+      result = InvalidArgumentError(StrCat("rank ", rank,
+                                           ": shared-memory set-up: the ranks asked for "
+                                           "different buffer sizes (this rank ",
+                                           buffer_bytes, ")"));
+    std::vector<std::byte*> segments = st.segments;
+    // Erased by the last rank out; a failed set-up stays (its ranks use no shared memory again).
+    if (++st.departed == size_) shm_setups_.erase(seq);
+    if (!result.ok()) return result;
+    return segments;
   }
 
   // Collective split (see Transport::Split). Returns the new world and rank, or nullptr.
@@ -311,6 +373,7 @@ class World : public std::enable_shared_from_this<World> {
 
   const int size_;
   const int64_t spin_ns_;  // SpinNanosFor the root world's size (sub-worlds share its threads)
+  std::unique_ptr<std::atomic<bool>[]> gone_;  // MarkExited, readable without mu_
   std::mutex mu_;
   // One per rank: a completion wakes the two ranks it concerns, not every sleeper (with 8
   // ranks on 2 cores, notify_all woke 6 threads for nothing per message).
@@ -320,14 +383,58 @@ class World : public std::enable_shared_from_this<World> {
   std::vector<std::list<std::shared_ptr<Op>>> sends_to_;  // by destination
   std::vector<std::list<std::shared_ptr<Op>>> recvs_at_;  // by destination (the receiver)
   std::map<int64_t, SplitState> splits_;
+  struct ShmSetup {
+    size_t buffer_bytes = 0;
+    int arrived = 0, departed = 0;
+    bool mismatch = false;
+    std::vector<std::byte*> segments;
+  };
+  std::map<int64_t, ShmSetup> shm_setups_;
+  std::vector<std::unique_ptr<std::byte[]>> shm_memory_;  // the current segments
 };
 
 class ThreadTransport : public Transport {
  public:
-  ThreadTransport(std::shared_ptr<World> world, int rank) : world_(std::move(world)), rank_(rank) {}
+  ThreadTransport(std::shared_ptr<World> world, int rank)
+      : world_(std::move(world)),
+        rank_(rank),
+        shm_enabled_(ShmEnabledByEnvironment()),
+        shm_max_buffer_(ShmMaxBufferFromEnvironment()) {}
   ~ThreadTransport() override {
     for (auto& [id, op] : ops_) world_->Cancel(op);
     world_->MarkExited(rank_);
+  }
+
+  // Shared-memory collectives (shm_collectives.h) over segments the world allocates: the ranks
+  // share an address space, so every rank can load and store every segment. Staged copies only,
+  // no PeerReader: a direct read of a peer's own buffer would touch freed memory if that rank
+  // left a collective early (a timeout) while a slower one still read, where cross-process
+  // reads fail cleanly. Collective on first use and when a call needs more room, like the MPI
+  // backend's window; LOOM_COMM_SHM=0 turns it off, LOOM_COMM_SHM_BYTES caps the buffer.
+  // Not at 2 ranks: there a point-to-point exchange (with the spin in Wait) measured as fast at
+  // 4 B and faster at 1 MiB (98 against 128 us; docs/benchmarks.md).
+  bool shared_memory_available() const override {
+    return shm_enabled_ && shm_error_.ok() && size() > 2;
+  }
+  StatusOr<ShmCollectives*> SharedMemory(size_t bytes_per_round) override {
+    if (!shm_enabled_)
+      return FailedPreconditionError(
+          StrCat("rank ", rank_, ": no shared-memory collectives: LOOM_COMM_SHM=0"));
+    LOOM_RETURN_IF_ERROR(shm_error_);
+    const size_t want = ShmBufferFor(bytes_per_round, shm_max_buffer_);
+    if (!shm_ || (shm_->buffer_bytes() < want && !shm_->broken())) [[unlikely]] {
+      StatusOr<std::vector<std::byte*>> segments =
+          world_->ShmSegments(shm_seq_++, rank_, want, timeout_ms());
+      if (!segments.ok()) {
+        shm_error_ = segments.status();
+        return shm_error_;
+      }
+      shm_ = std::make_unique<ShmCollectives>(rank_, std::move(*segments), want);
+      World* world = world_.get();  // outlives shm_: this transport holds it
+      shm_->set_peer_alive([world](int q) { return !world->Gone(q); });
+    }
+    shm_->set_timeout_ms(timeout_ms());
+    return shm_.get();
   }
 
   int rank() const override { return rank_; }
@@ -450,6 +557,11 @@ class ThreadTransport : public Transport {
   int rank_;
   int64_t next_id_ = 0;
   int64_t split_seq_ = 0;
+  const bool shm_enabled_;
+  const size_t shm_max_buffer_;
+  int64_t shm_seq_ = 0;
+  Status shm_error_;
+  std::unique_ptr<ShmCollectives> shm_;  // destroyed before world_ (declared after it)
   std::unordered_map<int64_t, std::shared_ptr<Op>> ops_;
 };
 
