@@ -333,7 +333,8 @@ Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
   if (LaunchedByMpirun()) {
 #ifdef LOOM_HAVE_MPI
     // One process per GPU, across hosts: MPI is the bootstrap, each process takes the device of
-    // its rank on its node (as nccl-tests does under mpirun).
+    // its rank on its node (as nccl-tests does under mpirun). More processes on a node than GPUs
+    // is an error every rank reports (RunBenchOnRank), not two ranks sharing a device.
     return RunOnBackend("mpi", 0, [&](Communicator& c, void* native) -> Status {
       MPI_Comm node;
       MPI_Comm_split_type(*static_cast<MPI_Comm*>(native), MPI_COMM_TYPE_SHARED, c.rank(),
@@ -341,7 +342,7 @@ Status NcclBench(Context& ctx, const BenchArgs& a, uint64_t lo, uint64_t hi) {
       int local = 0;
       MPI_Comm_rank(node, &local);
       MPI_Comm_free(&node);
-      return comm::nccl::RunBenchOnRank(c, devices > 0 ? local % devices : 0, o, on_setup, on_row);
+      return comm::nccl::RunBenchOnRank(c, local, o, on_setup, on_row);
     });
 #else
     return FailedPreconditionError("--backend nccl under mpirun: this loom was built without MPI");
