@@ -360,16 +360,14 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   LOOM_ASSIGN_OR_RETURN(uint64_t hi, ParseByteSize(a.max_bytes, "--max-bytes"));
   if (a.backend != "thread" && a.backend != "mpi" && a.backend != "nccl")
     return InvalidArgumentError(StrCat("--backend ", a.backend, ": thread, mpi or nccl"));
+  if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
+  if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
   if (a.backend == "nccl") {
-    if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
-    if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
     if (a.factor < 2) return InvalidArgumentError("--factor must be at least 2");
     if (a.ranks < 1) return InvalidArgumentError("--ranks must be at least 1");
     return NcclBench(ctx, a, lo, hi);
   }
   LOOM_ASSIGN_OR_RETURN(comm::Algorithm algo, comm::ParseAlgorithm(a.algorithm));
-  if (lo < 4 || hi < lo) return InvalidArgumentError("need 4B <= --min-bytes <= --max-bytes");
-  if (a.iters < 1) return InvalidArgumentError("--iters must be at least 1");
   if (a.loop < 0) return InvalidArgumentError("--loop must be 0 (one call per repetition) or more");
   if (a.registered && a.collective == "adasum")
     return InvalidArgumentError("--registered: not for adasum");

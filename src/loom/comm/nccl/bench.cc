@@ -10,6 +10,7 @@
 
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
+#include "loom/comm/nccl/internal/check.h"
 #include "loom/comm/nccl/nccl_comm.h"
 #include "loom/comm/thread/thread_transport.h"
 
@@ -43,17 +44,6 @@ double BusFactor(Coll c, int p) {
 float Val(int rank, size_t i) {
   return static_cast<float>((rank * 7 + static_cast<int>(i % 1021) * 3) % 9) - 3.0f;
 }
-
-#define BENCH_CUDA(call)                                                                        \
-  do {                                                                                          \
-    cudaError_t rc_ = (call);                                                                   \
-    if (rc_ != cudaSuccess) return InternalError(StrCat(#call, ": ", cudaGetErrorString(rc_))); \
-  } while (0)
-#define BENCH_NCCL(call)                                                                        \
-  do {                                                                                          \
-    ncclResult_t rc_ = (call);                                                                  \
-    if (rc_ != ncclSuccess) return InternalError(StrCat(#call, ": ", ncclGetErrorString(rc_))); \
-  } while (0)
 
 // Elements per rank in the send buffer and in the receive buffer for `bytes` (fp32).
 void Counts(Coll c, uint64_t bytes, int p, size_t* send, size_t* recv) {
@@ -106,29 +96,30 @@ Status RawCall(Coll c, const float* send, float* recv, size_t send_count, int p,
                cudaStream_t stream) {
   switch (c) {
     case Coll::kAllReduce:
-      BENCH_NCCL(ncclAllReduce(send, recv, send_count, ncclFloat32, ncclSum, comm, stream));
+      LOOM_NCCL_CHECK(ncclAllReduce(send, recv, send_count, ncclFloat32, ncclSum, comm, stream));
       break;
     case Coll::kAllGather:
-      BENCH_NCCL(ncclAllGather(send, recv, send_count, ncclFloat32, comm, stream));
+      LOOM_NCCL_CHECK(ncclAllGather(send, recv, send_count, ncclFloat32, comm, stream));
       break;
     case Coll::kReduceScatter:
-      BENCH_NCCL(ncclReduceScatter(send, recv, send_count / p, ncclFloat32, ncclSum, comm, stream));
+      LOOM_NCCL_CHECK(
+          ncclReduceScatter(send, recv, send_count / p, ncclFloat32, ncclSum, comm, stream));
       break;
     case Coll::kAllToAll: {
       const size_t block = send_count / p;
-      BENCH_NCCL(ncclGroupStart());
+      LOOM_NCCL_CHECK(ncclGroupStart());
       for (int q = 0; q < p; ++q) {
-        BENCH_NCCL(ncclSend(send + q * block, block, ncclFloat32, q, comm, stream));
-        BENCH_NCCL(ncclRecv(recv + q * block, block, ncclFloat32, q, comm, stream));
+        LOOM_NCCL_CHECK(ncclSend(send + q * block, block, ncclFloat32, q, comm, stream));
+        LOOM_NCCL_CHECK(ncclRecv(recv + q * block, block, ncclFloat32, q, comm, stream));
       }
-      BENCH_NCCL(ncclGroupEnd());
+      LOOM_NCCL_CHECK(ncclGroupEnd());
       break;
     }
     case Coll::kBroadcast:
-      BENCH_NCCL(ncclBroadcast(recv, recv, send_count, ncclFloat32, p - 1, comm, stream));
+      LOOM_NCCL_CHECK(ncclBroadcast(recv, recv, send_count, ncclFloat32, p - 1, comm, stream));
       break;
   }
-  BENCH_CUDA(cudaStreamSynchronize(stream));
+  LOOM_CUDA_CHECK(cudaStreamSynchronize(stream));
   return OkStatus();
 }
 
@@ -171,19 +162,19 @@ Status RankMain(Communicator& host, int device, const BenchOptions& o,
   LOOM_RETURN_IF_ERROR(host.Broadcast(id.data(), id.size() / 4, DataType::kI32, 0));
   ncclUniqueId nid;
   std::memcpy(&nid, id.data(), sizeof(nid));
-  BENCH_CUDA(cudaSetDevice(device));
+  LOOM_CUDA_CHECK(cudaSetDevice(device));
   ncclComm_t raw = nullptr;
-  BENCH_NCCL(ncclCommInitRank(&raw, p, nid, r));
+  LOOM_NCCL_CHECK(ncclCommInitRank(&raw, p, nid, r));
   cudaStream_t stream = nullptr;
-  BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  LOOM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
 
   const size_t max_elems = o.max_bytes / 4 + static_cast<size_t>(p);
   float *d_send = nullptr, *d_recv = nullptr;
-  BENCH_CUDA(cudaMalloc(&d_send, max_elems * 4));
-  BENCH_CUDA(cudaMalloc(&d_recv, max_elems * 4));
+  LOOM_CUDA_CHECK(cudaMalloc(&d_send, max_elems * 4));
+  LOOM_CUDA_CHECK(cudaMalloc(&d_recv, max_elems * 4));
   std::vector<float> h(max_elems);
   for (size_t i = 0; i < max_elems; ++i) h[i] = Val(r, i);
-  BENCH_CUDA(cudaMemcpy(d_send, h.data(), max_elems * 4, cudaMemcpyHostToDevice));
+  LOOM_CUDA_CHECK(cudaMemcpy(d_send, h.data(), max_elems * 4, cudaMemcpyHostToDevice));
 
   for (Coll c : colls) {
     for (double b = static_cast<double>(o.min_bytes);
@@ -196,12 +187,12 @@ Status RankMain(Communicator& host, int device, const BenchOptions& o,
       nc->set_spin_us(NcclCommunicator::kDefaultSpinUs);
       for (NcclCommunicator* comm : {nc.get(), nb.get()}) {
         if (c == Coll::kBroadcast)
-          BENCH_CUDA(cudaMemcpy(d_recv, d_send, send_count * 4, cudaMemcpyDeviceToDevice));
+          LOOM_CUDA_CHECK(cudaMemcpy(d_recv, d_send, send_count * 4, cudaMemcpyDeviceToDevice));
         else
-          BENCH_CUDA(cudaMemset(d_recv, 0xff, recv_count * 4));
+          LOOM_CUDA_CHECK(cudaMemset(d_recv, 0xff, recv_count * 4));
         LOOM_RETURN_IF_ERROR(LoomCall(c, *comm, d_send, d_recv, send_count, p));
         std::vector<float> got(recv_count);
-        BENCH_CUDA(cudaMemcpy(got.data(), d_recv, recv_count * 4, cudaMemcpyDeviceToHost));
+        LOOM_CUDA_CHECK(cudaMemcpy(got.data(), d_recv, recv_count * 4, cudaMemcpyDeviceToHost));
         for (size_t i = 0; i < recv_count; ++i)
           if (got[i] != Expected(c, r, p, i, send_count))
             return InternalError(StrCat(CollName(c), " ", bytes, " B, ",

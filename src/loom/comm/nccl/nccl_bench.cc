@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "loom/base/file_io.h"
 #include "loom/base/strings.h"
 #include "loom/comm/nccl/bench.h"
 
@@ -78,12 +79,9 @@ int main(int argc, char** argv) {
             ",\"busbw_gbs\":", row.busbw_gbs, "}\n");
       });
   if (!json_path.empty()) {
-    // Atomic: a temp file renamed over the target.
-    const std::string tmp = json_path + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr || std::fwrite(json.data(), 1, json.size(), f) != json.size() ||
-        std::fclose(f) != 0 || std::rename(tmp.c_str(), json_path.c_str()) != 0) {
-      std::fprintf(stderr, "nccl_bench: cannot write %s\n", json_path.c_str());
+    loom::Status w = loom::WriteFileAtomically(json_path, json);
+    if (!w.ok()) {
+      std::fprintf(stderr, "nccl_bench: %s\n", w.ToString().c_str());
       return 1;
     }
   }

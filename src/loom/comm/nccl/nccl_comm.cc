@@ -12,24 +12,12 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include "loom/base/cpu.h"
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
+#include "loom/comm/nccl/internal/check.h"
 
 namespace loom::comm::nccl {
-
-#define LOOM_CUDA_CHECK(call)                                                              \
-  do {                                                                                     \
-    cudaError_t loom_cuda_rc_ = (call);                                                    \
-    if (loom_cuda_rc_ != cudaSuccess)                                                      \
-      return InternalError(StrCat(#call, " failed: ", cudaGetErrorString(loom_cuda_rc_))); \
-  } while (0)
-
-#define LOOM_NCCL_CHECK(call)                                                                   \
-  do {                                                                                          \
-    ncclResult_t loom_nccl_rc_ = (call);                                                        \
-    if (loom_nccl_rc_ != ncclSuccess)                                                           \
-      return InternalError(StrCat(#call, " failed: ", ncclGetErrorString(loom_nccl_rc_)));      \
-  } while (0)
 
 // A call that queues work: on a non-blocking communicator ncclInProgress means "queued, still
 // being set up", and Finish waits for it.
@@ -258,13 +246,6 @@ StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Join(const UniqueI
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return c;
-}
-
-// Busy-wait hint: lets the sibling hyper-thread run while this one polls.
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
 }
 
 Status NcclCommunicator::Fail(Status why) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "loom/base/cpu.h"
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
 #include "loom/comm/shm_collectives.h"
@@ -47,13 +48,6 @@ struct SplitState {
   std::map<int, std::shared_ptr<class World>> worlds;
 };
 
-// Busy-wait hint for the spin in Wait.
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 // How long Wait polls before it sleeps on the condition variable: a peer on another core
 // usually answers within microseconds, and a sleep costs a futex wake-up (10-20 us on a VM) per
 // message. Only when every rank can have a core: oversubscribed, a spinning rank would steal
@@ -72,7 +66,6 @@ class World : public std::enable_shared_from_this<World> {
         spin_ns_(spin_ns),
         gone_(new std::atomic<bool>[static_cast<size_t>(size)]()),
         rank_cv_(static_cast<size_t>(size)),
-        exited_(static_cast<size_t>(size), false),
         sends_to_(static_cast<size_t>(size)),
         recvs_at_(static_cast<size_t>(size)) {}
 
@@ -116,7 +109,7 @@ class World : public std::enable_shared_from_this<World> {
       return;
     }
     int peer = op->is_send ? op->dst : op->src;
-    if (exited_[static_cast<size_t>(peer)]) {
+    if (Gone(peer)) {
       Fail(*op, PeerExited(*op));
       return;
     }
@@ -147,7 +140,7 @@ class World : public std::enable_shared_from_this<World> {
       }
       if (SpinWhileUnchanged(lock, *op, spin_until)) continue;
       int peer = op->is_send ? op->dst : op->src;
-      if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
+      if (op->state == OpState::kPosted && Gone(peer)) {
         RemovePosted(op);
         Fail(*op, PeerExited(*op));
         return op->status;
@@ -180,7 +173,7 @@ class World : public std::enable_shared_from_this<World> {
       return true;
     }
     int peer = op->is_send ? op->dst : op->src;
-    if (op->state == OpState::kPosted && exited_[static_cast<size_t>(peer)]) {
+    if (op->state == OpState::kPosted && Gone(peer)) {
       RemovePosted(op);
       Fail(*op, PeerExited(*op));
       status = op->status;
@@ -210,7 +203,6 @@ class World : public std::enable_shared_from_this<World> {
 
   void MarkExited(int rank) {
     std::lock_guard<std::mutex> lock(mu_);
-    exited_[static_cast<size_t>(rank)] = true;
     gone_[static_cast<size_t>(rank)].store(true, std::memory_order_release);
     split_cv_.notify_all();  // a shared-memory setup waiting for it gives up
     // Drop what the exiting rank left posted: its buffers are going away.
@@ -256,7 +248,7 @@ class World : public std::enable_shared_from_this<World> {
     while (st.arrived < size_) {
       int missing = -1;
       for (int q = 0; q < size_ && missing < 0; ++q)
-        if (exited_[static_cast<size_t>(q)]) missing = q;
+        if (Gone(q)) missing = q;
       if (missing >= 0) {
         result = UnavailableError(
             StrCat("rank ", rank, ": shared-memory set-up: rank ", missing, " has exited"));
@@ -373,13 +365,14 @@ class World : public std::enable_shared_from_this<World> {
 
   const int size_;
   const int64_t spin_ns_;  // SpinNanosFor the root world's size (sub-worlds share its threads)
-  std::unique_ptr<std::atomic<bool>[]> gone_;  // MarkExited, readable without mu_
+  // Exited ranks (MarkExited): written under mu_, read with or without it (ShmCollectives asks
+  // while it spins).
+  std::unique_ptr<std::atomic<bool>[]> gone_;
   std::mutex mu_;
   // One per rank: a completion wakes the two ranks it concerns, not every sleeper (with 8
   // ranks on 2 cores, notify_all woke 6 threads for nothing per message).
   std::vector<std::condition_variable> rank_cv_;
   std::condition_variable split_cv_;
-  std::vector<bool> exited_;
   std::vector<std::list<std::shared_ptr<Op>>> sends_to_;  // by destination
   std::vector<std::list<std::shared_ptr<Op>>> recvs_at_;  // by destination (the receiver)
   std::map<int64_t, SplitState> splits_;
