@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loom/adasum/adasum.h"
+#include "loom/adasum/hierarchical.h"
 #include "loom/adasum/reference.h"
 #include "loom/base/strings.h"
 #include "loom/base/timer.h"
@@ -47,6 +48,7 @@ struct BenchArgs {
   int factor = 4, iters = 10, tensors = 1;
   std::string exchange = "in-place";  // adasum: AdasumReducer::Exchange (A/B)
   bool sum_in_place = false;          // adasum: the sum baseline reads in place too
+  int local_size = 0;  // adasum: > 0 runs hierarchical Adasum, nodes = blocks of this many ranks
   bool registered = false;            // buffers from Transport::AllocateShared (both libraries)
   int loop = 0;  // > 0: each timed repetition is `loop` back-to-back calls (OSU / nccl-tests style)
 };
@@ -148,19 +150,31 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   LOOM_ASSIGN_OR_RETURN(std::span<float> check, reg.Floats(check_v, out_n));
   for (size_t i = 0; i < in_n; ++i) in[i] = Val(r, i);
   std::unique_ptr<adasum::AdasumReducer> red;
+  std::unique_ptr<adasum::HierarchicalAdasumReducer> hier;  // --local-size
   std::vector<adasum::TensorView> views;
   if (coll == "adasum") {
-    LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
+    if (a.local_size > 0) {
+      LOOM_ASSIGN_OR_RETURN(hier, adasum::HierarchicalAdasumReducer::Create(c, r / a.local_size));
+    } else {
+      LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
+    }
     using X = adasum::AdasumReducer::Exchange;
     if (a.exchange != "in-place" && a.exchange != "on-arrival" && a.exchange != "copy" &&
         a.exchange != "read")
       return InvalidArgumentError(
           StrCat("--exchange ", a.exchange, ": in-place, on-arrival, copy or read"));
-    red->set_exchange(a.exchange == "copy"         ? X::kCopy
-                      : a.exchange == "on-arrival" ? X::kOnArrival
-                      : a.exchange == "read"       ? X::kReadPeer
-                                                   : X::kInPlace);
-    red->set_sum_in_place(a.sum_in_place);
+    const X exchange = a.exchange == "copy"         ? X::kCopy
+                       : a.exchange == "on-arrival" ? X::kOnArrival
+                       : a.exchange == "read"       ? X::kReadPeer
+                                                    : X::kInPlace;
+    if (hier) {
+      hier->set_exchange(exchange);
+      hier->set_sum_in_place(a.sum_in_place);
+    }
+    if (red) {
+      red->set_exchange(exchange);
+      red->set_sum_in_place(a.sum_in_place);
+    }
     size_t per = std::max<size_t>(1, count / static_cast<size_t>(std::max(1, a.tensors)));
     for (size_t off = 0; off < count; off += per)
       views.push_back({out.data() + off, std::min(per, count - off)});
@@ -177,7 +191,7 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
     if (coll == "allgather") return c.AllGather(in.data(), dst, count, DataType::kF32, o);
     if (coll == "alltoall") return c.AllToAll(in.data(), dst, count, DataType::kF32, o);
     std::memcpy(out.data(), in.data(), count * 4);
-    return red->Allreduce(views, DataType::kF32);
+    return hier ? hier->Allreduce(views, DataType::kF32) : red->Allreduce(views, DataType::kF32);
   };
   auto run_native = [&]() -> Status {
     if (coll == "adasum") {
@@ -185,7 +199,8 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
       // (on the AMD guest the partner's process_vm_readv of one ran 1.5-1.8x slower than of
       // the other, whichever collective used it; docs/benchmarks.md), which skewed the ratio.
       std::memcpy(out.data(), in.data(), count * 4);
-      return red->SumAllreduce(views, DataType::kF32);
+      return hier ? hier->SumAllreduce(views, DataType::kF32)
+                  : red->SumAllreduce(views, DataType::kF32);
     }
 #ifdef LOOM_HAVE_MPI
     MPI_Comm mc = *static_cast<MPI_Comm*>(native_comm);
@@ -218,13 +233,22 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   if (coll == "adasum") {
     // Adasum: Horovod's criterion per tensor, every element, against the double-precision
     // tree in weight space (reference.h: result = sum_q w_q·x_q), so no size is too large.
+    // Hierarchical: the tree runs over the node averages, so rank q's weight is its node's / L.
+    const int L = hier ? a.local_size : 1, nodes = p / L;
     for (size_t v = 0; v < views.size(); ++v) {
       const size_t off = static_cast<size_t>(static_cast<float*>(views[v].data) - out.data());
-      const std::vector<double> w = adasum::TreeWeights(ValGram(p, off, views[v].count));
+      const std::vector<std::vector<double>> gram = ValGram(p, off, views[v].count);
+      std::vector<std::vector<double>> node_gram(
+          static_cast<size_t>(nodes), std::vector<double>(static_cast<size_t>(nodes), 0.0));
+      for (int q = 0; q < p; ++q)
+        for (int k = 0; k < p; ++k)
+          node_gram[static_cast<size_t>(q / L)][static_cast<size_t>(k / L)] +=
+              gram[static_cast<size_t>(q)][static_cast<size_t>(k)] / (double(L) * L);
+      const std::vector<double> w = adasum::TreeWeights(node_gram);
       double diff = 0, norm = 0;
       for (size_t i = off; i < off + views[v].count; ++i) {
         double want = 0;
-        for (int q = 0; q < p; ++q) want += w[static_cast<size_t>(q)] * Val(q, i);
+        for (int q = 0; q < p; ++q) want += w[static_cast<size_t>(q / L)] / L * Val(q, i);
         diff += (want - out[i]) * (want - out[i]);
         norm += want * want;
       }
@@ -232,12 +256,17 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
         return InternalError(StrCat("adasum verification failed on tensor ", v, ": relative error ",
                                     std::sqrt(diff / std::max(norm, DBL_MIN))));
     }
-    // The sum baseline, in the same buffer: integer-valued floats, exact in any order.
+    // The sum baseline, in the same buffer: integer-valued floats, exact in any order (the
+    // hierarchical sum of node averages within rounding unless L is a power of two).
     LOOM_RETURN_IF_ERROR(run_native());
     for (size_t i = 0; i < count; ++i) {
-      float want = 0;
+      double want = 0;
       for (int q = 0; q < p; ++q) want += Val(q, i);
-      if (out[i] != want) return InternalError(StrCat("sum_vhdd verification failed at ", i));
+      want /= L;
+      const bool exact = (L & (L - 1)) == 0;
+      if (exact ? out[i] != want
+                : std::abs(out[i] - want) > 4 * FLT_EPSILON * p * (1 + std::abs(want)))
+        return InternalError(StrCat("sum_vhdd verification failed at ", i));
     }
   }
   if (native && coll != "adasum") {
@@ -371,6 +400,8 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   if (a.loop < 0) return InvalidArgumentError("--loop must be 0 (one call per repetition) or more");
   if (a.registered && a.collective == "adasum")
     return InvalidArgumentError("--registered: not for adasum");
+  if (a.local_size > 0 && a.collective != "adasum")
+    return InvalidArgumentError("--local-size: only for --collective adasum");
   const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
   auto body = [&](Communicator& c, void* native_comm) -> Status {
     size_t last_bytes = 0;
@@ -385,13 +416,16 @@ Status Bench(Context& ctx, const BenchArgs& a) {
       const int n = c.size();
       double algbw = static_cast<double>(pt.bytes) / pt.loom_s / 1e9;
       double busbw = algbw * BusFactor(a.collective == "adasum" ? "allreduce" : a.collective, n);
-      std::string baseline = a.collective == "adasum" ? "sum_vhdd" : "openmpi";
+      std::string baseline = a.collective != "adasum" ? "openmpi"
+                             : a.local_size > 0       ? "sum_hierarchical"
+                                                      : "sum_vhdd";
       Json rec = {{"collective", a.collective}, {"backend", a.backend}, {"ranks", n},
                   {"bytes", pt.bytes}, {"algorithm", a.algorithm}, {"loom_us", pt.loom_s * 1e6},
                   {"algbw_GBps", algbw}, {"busbw_GBps", busbw}};
       if (!pt.chosen.empty()) rec["chosen"] = pt.chosen;
       if (a.registered) rec["registered"] = true;
       if (a.collective == "adasum") rec["tensors"] = a.tensors;
+      if (a.local_size > 0) rec["local_size"] = a.local_size;
       char line[256];
       if (pt.has_native) {
         rec[baseline + "_us"] = pt.native_s * 1e6;
@@ -476,6 +510,10 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
   b->add_flag("--registered", a->registered,
               "Every buffer (loom's and OpenMPI's) from the transport's registered memory "
               "(Transport::AllocateShared; MPI on one node): peers memcpy instead of a syscall");
+  b->add_option("--local-size", a->local_size,
+                "adasum: hierarchical Adasum (Horovod's GPU mode) with nodes of this many "
+                "consecutive ranks; the baseline is the hierarchical sum")
+      ->check(CLI::NonNegativeNumber);
   b->add_flag("--sum-in-place", a->sum_in_place,
               "adasum: the sum baseline also reads the partner's half in place");
   ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });

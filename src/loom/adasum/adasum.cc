@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "loom/adasum/internal/fused_list.h"
 #include "loom/adasum/internal/kernels.h"
 #include "loom/base/strings.h"
 
@@ -17,15 +18,7 @@ namespace {
 // Zero-norm guard (Horovod adasum.h): below this squared norm a coefficient stays 1.
 const double kNormGuard = std::sqrt(DBL_MIN);
 
-Status CheckType(DataType t) {
-  switch (t) {
-    case DataType::kF32: case DataType::kF64: case DataType::kF16: case DataType::kBF16:
-      return OkStatus();
-    default:
-      return InvalidArgumentError(StrCat("adasum: dtype ", comm::DataTypeName(t),
-                                         " is not supported (f32, f64, f16, bf16)"));
-  }
-}
+Status CheckType(DataType t) { return internal::CheckAdasumType(t, "adasum"); }
 
 using internal::Dots;
 using internal::ScaledAdd;
@@ -125,32 +118,17 @@ Status AdasumReducer::SumAllreduce(std::span<const TensorView> tensors, DataType
 Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, bool adasum) {
   LOOM_RETURN_IF_ERROR(CheckType(dtype));
   const size_t es = comm::DataTypeSize(dtype);
-  std::vector<size_t> offsets;  // T + 1 entries
-  offsets.reserve(tensors.size() + 1);
-  size_t n = 0;
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    if (tensors[t].count > 0 && tensors[t].data == nullptr)
-      return InvalidArgumentError(StrCat("adasum: tensor ", t, " is null"));
-    offsets.push_back(n);
-    n += tensors[t].count;
-  }
-  offsets.push_back(n);
+  LOOM_ASSIGN_OR_RETURN(internal::FusedList list,
+                        internal::DescribeFusedList(tensors, es, "adasum"));
+  const std::vector<size_t>& offsets = list.offsets;
+  const size_t n = list.count;
   // The fusion buffer: one contiguous vector, as Horovod's. Tensors that already lie back to
   // back in memory (one tensor, or a caller's own fusion buffer) are reduced in place.
-  std::byte* buf = nullptr;
-  bool contiguous = true;
-  for (size_t t = 0; t < tensors.size() && contiguous; ++t) {
-    if (tensors[t].count == 0) continue;
-    auto* d = static_cast<std::byte*>(tensors[t].data);
-    if (buf == nullptr) buf = d - offsets[t] * es;
-    else contiguous = d == buf + offsets[t] * es;
-  }
-  if (!contiguous || buf == nullptr) {
+  std::byte* buf = list.back_to_back;
+  if (buf == nullptr) {
     fusion_.resize(n * es);
     buf = fusion_.data();
-    for (size_t t = 0; t < tensors.size(); ++t)
-      if (tensors[t].count > 0)
-        std::memcpy(buf + offsets[t] * es, tensors[t].data, tensors[t].count * es);
+    internal::CopyIntoFusion(tensors, list, es, buf);
   }
   const int p = comm_.size(), r = comm_.rank();
   const int tag = comm_.NextTagBase();
@@ -171,20 +149,17 @@ Status AdasumReducer::Run(std::span<const TensorView> tensors, DataType dtype, b
       }
     }
   }
-  if (vrank_ >= 0) LOOM_RETURN_IF_ERROR(Vhdd(buf, n, offsets, dtype, adasum));
+  if (vrank_ >= 0) LOOM_RETURN_IF_ERROR(Vhdd(buf, 0, n, offsets, dtype, adasum));
   if (fold_ && p != pow2_) {
     if (r >= pow2_) LOOM_RETURN_IF_ERROR(tr.Recv(r - pow2_, tag + 1, whole));
     else if (r + pow2_ < p) LOOM_RETURN_IF_ERROR(tr.Send(r + pow2_, tag + 1, whole));
   }
-  if (buf == fusion_.data())
-    for (size_t t = 0; t < tensors.size(); ++t)
-      if (tensors[t].count > 0)
-        std::memcpy(tensors[t].data, buf + offsets[t] * es, tensors[t].count * es);
+  if (list.back_to_back == nullptr) internal::CopyOutOfFusion(tensors, list, es, buf);
   return OkStatus();
 }
 
-Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& offsets,
-                           DataType dtype, bool adasum) {
+Status AdasumReducer::Vhdd(std::byte* buf, size_t seg_lo, size_t seg_hi,
+                           const std::vector<size_t>& offsets, DataType dtype, bool adasum) {
   comm::Communicator& members = members_ ? *members_ : comm_;
   comm::Transport& tr = members.transport();
   const int p = pow2_, r = vrank_;
@@ -192,10 +167,10 @@ Status AdasumReducer::Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& 
   const size_t es = comm::DataTypeSize(dtype);
   const int tag = members.NextTagBase();
   const size_t num_tensors = offsets.size() - 1;
-  recv_.resize((n / 2 + 1) * es);
+  recv_.resize(((seg_hi - seg_lo) / 2 + 1) * es);
   struct Level { size_t lo, hi; };
   std::vector<Level> levels;
-  size_t lo = 0, hi = n;
+  size_t lo = seg_lo, hi = seg_hi;
   std::vector<double> stats;
   int level = 0;
   for (int d = 1; d < p; d *= 2, ++level) {

@@ -90,8 +90,13 @@ class AdasumReducer {
   AdasumReducer(comm::Communicator& comm, int pow2, bool fold)
       : comm_(comm), pow2_(pow2), fold_(fold) {}
   Status Run(std::span<const TensorView> tensors, comm::DataType dtype, bool adasum);
-  Status Vhdd(std::byte* buf, size_t n, const std::vector<size_t>& tensor_offsets,
-              comm::DataType dtype, bool adasum);
+  // VHDD over elements [seg_lo, seg_hi) of the fused buffer `buf` (element indices of the
+  // whole fused list, as `tensor_offsets`): exchanges on `members_` (or comm_), each level's
+  // dots summed over level_comms_[level]. The hierarchical reducer runs it on one node-block
+  // with level groups that span every local rank of the nodes involved.
+  Status Vhdd(std::byte* buf, size_t seg_lo, size_t seg_hi,
+              const std::vector<size_t>& tensor_offsets, comm::DataType dtype, bool adasum);
+  friend class HierarchicalAdasumReducer;
 
   comm::Communicator& comm_;
   int pow2_;

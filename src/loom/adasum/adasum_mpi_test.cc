@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "loom/adasum/adasum.h"
+#include "loom/adasum/hierarchical.h"
 #include "loom/adasum/reference.h"
 #include "loom/base/random.h"
 #include "loom/comm/mpi/mpi_transport.h"
@@ -188,6 +189,49 @@ TEST(AdasumMpi, ReadingThePartnerInPlaceGivesTheCopyPathsBits) {
                                       << (cma ? "" : " without CMA") << ": rank " << c.rank();
       }
     }
+  }
+}
+
+// Hierarchical mode over MPI with nodes of 2 ranks (rank / 2; under the test's one-host mpirun
+// the "nodes" are a colouring, which is all the reducer sees): the Adasum tree over the node
+// averages, the same bits on every rank.
+TEST(AdasumMpi, HierarchicalIsTheTreeOverTheNodeAverages) {
+  std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
+  if (!world || world->size() < 4) GTEST_SKIP() << "needs 2^k >= 4 ranks";
+  comm::Communicator& c = *world;
+  const int p = c.size();
+  auto red = HierarchicalAdasumReducer::Create(c, c.rank() / 2);
+  ASSERT_TRUE(red.ok()) << red.status();
+  ASSERT_EQ((*red)->nodes(), p / 2);
+  const std::vector<size_t> sizes = {size_t(20 * p - 17), 3, size_t{1} << 16};
+  std::vector<std::vector<float>> data(sizes.size());
+  std::vector<TensorView> views;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    for (double v : Values(c.rank(), static_cast<int>(k), sizes[k]))
+      data[k].push_back(static_cast<float>(v));
+    views.push_back({data[k].data(), sizes[k]});
+  }
+  ASSERT_TRUE((*red)->Allreduce(views, comm::DataType::kF32).ok());
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    std::vector<std::vector<double>> averages;
+    for (int node = 0; node < p / 2; ++node) {
+      std::vector<double> avg(sizes[k], 0.0);
+      for (int r = 2 * node; r < 2 * node + 2; ++r) {
+        auto v = Values(r, static_cast<int>(k), sizes[k]);
+        for (size_t i = 0; i < avg.size(); ++i) avg[i] += static_cast<float>(v[i]) / 2.0;
+      }
+      averages.push_back(avg);
+    }
+    std::vector<double> want = TreeReference(averages);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      num += (want[i] - data[k][i]) * (want[i] - data[k][i]);
+      den += want[i] * want[i];
+    }
+    EXPECT_LT(std::sqrt(num / den) / 100, FLT_EPSILON) << "tensor " << k;
+    std::vector<float> root = data[k];
+    ASSERT_TRUE(c.Broadcast(root.data(), sizes[k], comm::DataType::kF32, 0).ok());
+    EXPECT_EQ(data[k], root) << "rank " << c.rank() << " differs from rank 0 in tensor " << k;
   }
 }
 

@@ -6,16 +6,17 @@
 // results on every rank, non-power-of-two policy, DeltaSync.
 #include "loom/adasum/adasum.h"
 
-#include <gtest/gtest.h>
-
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <functional>
 
+#include <gtest/gtest.h>
+
 #include "loom/adasum/delta_sync.h"
 #include "loom/adasum/internal/kernels.h"
 #include "loom/adasum/reference.h"
+#include "loom/adasum/test_util.h"
 #include "loom/base/random.h"
 #include "loom/base/strings.h"
 #include "loom/comm/thread/thread_transport.h"
@@ -25,57 +26,13 @@ namespace {
 
 using comm::Communicator;
 using comm::DataType;
-using Vec = std::vector<double>;
-// gen(rank, tensor) -> the values that rank contributes to that tensor.
-using Gen = std::function<Vec(int rank, int tensor)>;
-
-double Eps(DataType t) {
-  switch (t) {
-    case DataType::kF32: return FLT_EPSILON;
-    case DataType::kF64: return DBL_EPSILON;
-    case DataType::kF16: return std::ldexp(1.0, -10);
-    case DataType::kBF16: return std::ldexp(1.0, -7);
-    default: return 0;
-  }
-}
-
-std::vector<std::byte> Encode(DataType t, const Vec& v) {
-  std::vector<std::byte> b(v.size() * comm::DataTypeSize(t));
-  for (size_t i = 0; i < v.size(); ++i) {
-    switch (t) {
-      case DataType::kF32: { float f = static_cast<float>(v[i]); std::memcpy(&b[4 * i], &f, 4); break; }
-      case DataType::kF64: std::memcpy(&b[8 * i], &v[i], 8); break;
-      case DataType::kF16: { uint16_t h = comm::FloatToHalf(static_cast<float>(v[i])); std::memcpy(&b[2 * i], &h, 2); break; }
-      case DataType::kBF16: { uint16_t h = comm::FloatToBFloat16(static_cast<float>(v[i])); std::memcpy(&b[2 * i], &h, 2); break; }
-      default: break;
-    }
-  }
-  return b;
-}
-
-Vec Decode(DataType t, const std::vector<std::byte>& b) {
-  size_t es = comm::DataTypeSize(t), n = b.size() / es;
-  Vec v(n);
-  for (size_t i = 0; i < n; ++i) {
-    switch (t) {
-      case DataType::kF32: { float f; std::memcpy(&f, &b[4 * i], 4); v[i] = f; break; }
-      case DataType::kF64: std::memcpy(&v[i], &b[8 * i], 8); break;
-      case DataType::kF16: { uint16_t h; std::memcpy(&h, &b[2 * i], 2); v[i] = comm::HalfToFloat(h); break; }
-      case DataType::kBF16: { uint16_t h; std::memcpy(&h, &b[2 * i], 2); v[i] = comm::BFloat16ToFloat(h); break; }
-      default: break;
-    }
-  }
-  return v;
-}
-
-double RelError(const Vec& want, const Vec& got) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    num += (want[i] - got[i]) * (want[i] - got[i]);
-    den += want[i] * want[i];
-  }
-  return den == 0 ? std::sqrt(num) : std::sqrt(num / den);
-}
+using test_util::Decode;
+using test_util::Encode;
+using test_util::Eps;
+using test_util::Gaussian;
+using test_util::Gen;
+using test_util::RelError;
+using test_util::Vec;
 
 // Runs Adasum on p thread ranks over `tensors` tensors; checks every rank against the tree
 // (built from the dtype-rounded inputs) and that all ranks agree bitwise. Returns the worst
@@ -130,15 +87,6 @@ double RunAndCheck(int p, int tensors, DataType t, const Gen& gen, bool fold = f
     worst = std::max(worst, RelError(want, Decode(t, results[0][static_cast<size_t>(k)])));
   }
   return worst;
-}
-
-Gen Gaussian(size_t n, uint64_t seed) {
-  return [n, seed](int rank, int tensor) {
-    Prng rng(seed * 1000003 + static_cast<uint64_t>(rank) * 131 + static_cast<uint64_t>(tensor));
-    Vec v(n);
-    for (double& x : v) x = rng.Normal();
-    return v;
-  };
 }
 
 constexpr int kPowers[] = {2, 4, 8, 16};
