@@ -22,6 +22,8 @@ void RegisterCommBench(CLI::App& group, Context& ctx);
 
 // `loom comm tune` (comm_tune.cc).
 void RegisterCommTune(CLI::App& group, Context& ctx);
+// `loom comm model` (comm_model.cc).
+void RegisterCommModel(CLI::App& group, Context& ctx);
 
 // Runs `body(comm, native)` on every rank of `backend`: "thread" (`ranks` threads, native
 // null) or "mpi" (the mpirun world; native points at an MPI_Comm duplicate of

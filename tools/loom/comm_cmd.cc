@@ -407,6 +407,7 @@ LOOM_REGISTER_COMMANDS(comm, "Collectives, MSCCL programs and Adasum", [](CLI::A
 
   RegisterCommBench(app, ctx);
   RegisterCommTune(app, ctx);
+  RegisterCommModel(app, ctx);
 });
 
 LOOM_REGISTER_DEMO_STAGE(comm, 20, CommDemo);

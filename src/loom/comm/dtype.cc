@@ -146,7 +146,18 @@ void Combine(DataType t, ReduceOp op, void* out, const void* a, const void* b, s
   }
 }
 
+namespace {
+thread_local size_t* reduce_meter = nullptr;
+}  // namespace
+
+size_t* SetReduceMeter(size_t* meter) {
+  size_t* previous = reduce_meter;
+  reduce_meter = meter;
+  return previous;
+}
+
 void ReduceInto(DataType t, ReduceOp op, void* dst, const void* src, size_t n) {
+  if (reduce_meter != nullptr) *reduce_meter += n * DataTypeSize(t);
   Combine(t, op, dst, dst, src, n);
 }
 

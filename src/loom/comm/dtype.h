@@ -31,6 +31,10 @@ Status CheckElementwise(DataType t, ReduceOp op);
 
 // dst[i] = dst[i] ⊕ src[i] for i < n (avg reduces as sum). Precondition: CheckElementwise.
 void ReduceInto(DataType t, ReduceOp op, void* dst, const void* src, size_t n);
+// While set on a thread, ReduceInto adds the bytes it reduces there (n · element size) to
+// *meter: how the schedule trace (schedule_trace.h) charges the α-β-γ model's γ term.
+// nullptr (the default) stops counting. Returns the previous meter.
+size_t* SetReduceMeter(size_t* meter);
 // out[i] = a[i] ⊕ b[i]; out may alias a or b.
 void Combine(DataType t, ReduceOp op, void* out, const void* a, const void* b, size_t n);
 // For avg: data[i] /= ranks. No-op for other ops.
