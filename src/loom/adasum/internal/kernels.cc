@@ -199,34 +199,54 @@ LOOM_AVX2 inline double SumLanes(__m256d v0, __m256d v1, double tail) {
   _mm256_store_pd(l, _mm256_add_pd(v0, v1));
   return (l[0] + tail + l[1]) + (l[2] + l[3]);
 }
+// Eight elements into the six accumulators (two lanes of 4 per quantity, as DotsBody).
+struct DotLanes {
+  __m256d d0, d1, p0, p1, q0, q1;
+};
+LOOM_AVX2 LOOM_INLINE void DotStep(const float* x, const float* y, DotLanes& l) {
+  __m256d u0 = _mm256_cvtps_pd(_mm_loadu_ps(x)), u1 = _mm256_cvtps_pd(_mm_loadu_ps(x + 4));
+  __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(y)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(y + 4));
+  l.d0 = _mm256_fmadd_pd(u0, v0, l.d0);
+  l.d1 = _mm256_fmadd_pd(u1, v1, l.d1);
+  l.p0 = _mm256_fmadd_pd(u0, u0, l.p0);
+  l.p1 = _mm256_fmadd_pd(u1, u1, l.p1);
+  l.q0 = _mm256_fmadd_pd(v0, v0, l.q0);
+  l.q1 = _mm256_fmadd_pd(v1, v1, l.q1);
+}
 LOOM_AVX2 Stats DotsF32(const float* x, const float* y, size_t n) {
-  __m256d d0 = _mm256_setzero_pd(), d1 = d0, p0 = d0, p1 = d0, q0 = d0, q1 = d0;
+  const __m256d z = _mm256_setzero_pd();
+  DotLanes l = {z, z, z, z, z, z};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  // Two 8-element steps per 64-byte line of each operand, one prefetch each (a prefetch per
+  // step cost 6 % on L2-resident halves); the same steps in the same order as one at a time.
+  for (; i + 16 <= n; i += 16) {
     Prefetch(x + i, y + i);
-    __m256d u0 = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), u1 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
-    __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(y + i)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(y + i + 4));
-    d0 = _mm256_fmadd_pd(u0, v0, d0);
-    d1 = _mm256_fmadd_pd(u1, v1, d1);
-    p0 = _mm256_fmadd_pd(u0, u0, p0);
-    p1 = _mm256_fmadd_pd(u1, u1, p1);
-    q0 = _mm256_fmadd_pd(v0, v0, q0);
-    q1 = _mm256_fmadd_pd(v1, v1, q1);
+    DotStep(x + i, y + i, l);
+    DotStep(x + i + 8, y + i + 8, l);
   }
+  for (; i + 8 <= n; i += 8) DotStep(x + i, y + i, l);
   const Stats tail = ScalarDots(x + i, y + i, n - i);
-  return {SumLanes(d0, d1, tail.dot), SumLanes(p0, p1, tail.aa), SumLanes(q0, q1, tail.bb)};
+  return {SumLanes(l.d0, l.d1, tail.dot), SumLanes(l.p0, l.p1, tail.aa),
+          SumLanes(l.q0, l.q1, tail.bb)};
 }
 LOOM_AVX2 Stats DotsF64(const double* x, const double* y, size_t n) { return DotsBody(x, y, n); }
 LOOM_AVX2 Stats DotsF16(const uint16_t* x, const uint16_t* y, size_t n) { return Dots16Body(x, y, n, HalfToFloatF16c, DotsF32); }
 LOOM_AVX2 Stats DotsBf16(const uint16_t* x, const uint16_t* y, size_t n) { return Dots16Body(x, y, n, ToFloatPortable<false>, DotsF32); }
+// x[0..4) = a·x + b·y in double, rounded once.
+LOOM_AVX2 LOOM_INLINE void ScaledStep(float* x, __m256d va, const float* y, __m256d vb) {
+  __m256d u = _mm256_cvtps_pd(_mm_loadu_ps(x)), v = _mm256_cvtps_pd(_mm_loadu_ps(y));
+  _mm_storeu_ps(x, _mm256_cvtpd_ps(_mm256_fmadd_pd(va, u, _mm256_mul_pd(vb, v))));
+}
 LOOM_AVX2 void ScaledF32(float* x, double a, const float* y, double b, size_t n) {
   const __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
+  // One prefetch per 64-byte line of each operand: a prefetch every 4 elements made the loop
+  // 20 % slower on L2-resident halves (128K floats: 23 -> 18.5 us on the AMD EPYC guest).
+  for (; i + 16 <= n; i += 16) {
     Prefetch(x + i, y + i);
-    __m256d u = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), v = _mm256_cvtps_pd(_mm_loadu_ps(y + i));
-    _mm_storeu_ps(x + i, _mm256_cvtpd_ps(_mm256_fmadd_pd(va, u, _mm256_mul_pd(vb, v))));
+    for (size_t k = 0; k < 16; k += 4) ScaledStep(x + i + k, va, y + i + k, vb);
   }
+  for (; i + 4 <= n; i += 4) ScaledStep(x + i, va, y + i, vb);
   ScaledAddBody(x + i, a, y + i, b, n - i);
 }
 LOOM_AVX2 void ScaledF64(double* x, double a, const double* y, double b, size_t n) { ScaledAddBody(x, a, y, b, n); }
