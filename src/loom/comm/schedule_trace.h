@@ -55,7 +55,7 @@ class TracingTransport : public Transport {
   StatusOr<Request> Irecv(int peer, int tag, std::span<std::byte> data) override;
   Status Wait(Request& request) override;
   StatusOr<bool> Test(Request& request) override;
-  void Cancel(Request& request) override { inner_->Cancel(request); }
+  void Cancel(Request& request) override;
   // The child is not traced.
   StatusOr<std::unique_ptr<Transport>> Split(int color, int key) override {
     return inner_->Split(color, key);
@@ -64,6 +64,7 @@ class TracingTransport : public Transport {
  private:
   void FlushReduced();
   int64_t Record(TraceEvent e, const Request& r);
+  void RecordCompletion(int64_t request_id);  // a Wait event for the op behind the request
   std::unique_ptr<Transport> inner_;
   RankTrace* trace_;
   size_t reduced_ = 0, flushed_ = 0;
