@@ -26,14 +26,11 @@ void AddSub(comm::DataType t, std::byte* out, const std::byte* a, const std::byt
 }
 }  // namespace
 
-StatusOr<std::unique_ptr<DeltaSync>> DeltaSync::Create(comm::Communicator& comm,
-                                                       std::vector<TensorView> params,
-                                                       comm::DataType dtype, int local_steps,
-                                                       bool fold) {
+StatusOr<std::unique_ptr<DeltaSync>> DeltaSync::Prepare(std::vector<TensorView> params,
+                                                        comm::DataType dtype, int local_steps) {
   if (local_steps < 1)
     return InvalidArgumentError(StrCat("DeltaSync: local_steps=", local_steps, " must be >= 1"));
   std::unique_ptr<DeltaSync> ds(new DeltaSync());
-  LOOM_ASSIGN_OR_RETURN(ds->reducer_, AdasumReducer::Create(comm, fold));
   ds->params_ = std::move(params);
   ds->dtype_ = dtype;
   ds->local_steps_ = local_steps;
@@ -47,6 +44,29 @@ StatusOr<std::unique_ptr<DeltaSync>> DeltaSync::Create(comm::Communicator& comm,
   return ds;
 }
 
+StatusOr<std::unique_ptr<DeltaSync>> DeltaSync::Create(comm::Communicator& comm,
+                                                       std::vector<TensorView> params,
+                                                       comm::DataType dtype, int local_steps,
+                                                       bool fold) {
+  // The reducer first: its creation is collective, so every rank makes it even when this
+  // rank's arguments are bad (the others would wait for it otherwise).
+  LOOM_ASSIGN_OR_RETURN(auto reducer, AdasumReducer::Create(comm, fold));
+  LOOM_ASSIGN_OR_RETURN(auto ds, Prepare(std::move(params), dtype, local_steps));
+  ds->reducer_ = std::move(reducer);
+  return ds;
+}
+
+StatusOr<std::unique_ptr<DeltaSync>> DeltaSync::CreateHierarchical(comm::Communicator& comm,
+                                                                   int node,
+                                                                   std::vector<TensorView> params,
+                                                                   comm::DataType dtype,
+                                                                   int local_steps) {
+  LOOM_ASSIGN_OR_RETURN(auto hier, HierarchicalAdasumReducer::Create(comm, node));
+  LOOM_ASSIGN_OR_RETURN(auto ds, Prepare(std::move(params), dtype, local_steps));
+  ds->hier_ = std::move(hier);
+  return ds;
+}
+
 StatusOr<bool> DeltaSync::AfterStep() {
   if (++steps_ % local_steps_ != 0) return false;
   std::vector<TensorView> deltas;
@@ -55,7 +75,8 @@ StatusOr<bool> DeltaSync::AfterStep() {
            start_[i].data(), params_[i].count, -1);
     deltas.push_back({delta_[i].data(), params_[i].count});
   }
-  LOOM_RETURN_IF_ERROR(reducer_->Allreduce(deltas, dtype_));
+  LOOM_RETURN_IF_ERROR(hier_ ? hier_->Allreduce(deltas, dtype_)
+                             : reducer_->Allreduce(deltas, dtype_));
   for (size_t i = 0; i < params_.size(); ++i) {
     AddSub(dtype_, static_cast<std::byte*>(params_[i].data), start_[i].data(), delta_[i].data(),
            params_[i].count, +1);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loom/adasum/adasum.h"
+#include "loom/adasum/hierarchical.h"
 #include "loom/base/status.h"
 
 namespace loom::adasum {
@@ -25,12 +26,24 @@ class DeltaSync {
                                                      comm::DataType dtype, int local_steps = 1,
                                                      bool fold_non_power_of_two = false);
 
+  // The same with hierarchical Adasum (hierarchical.h: the deltas are averaged inside each node,
+  // then Adasum-reduced across nodes; Horovod's mode with NCCL). `node` is this rank's node
+  // colour. LR guidance for this mode (Horovod's): scale by the ranks per node.
+  static StatusOr<std::unique_ptr<DeltaSync>> CreateHierarchical(comm::Communicator& comm, int node,
+                                                                 std::vector<TensorView> params,
+                                                                 comm::DataType dtype,
+                                                                 int local_steps = 1);
+
   // After each local optimizer step. Returns whether this call synchronised.
   StatusOr<bool> AfterStep();
 
  private:
   DeltaSync() = default;
-  std::unique_ptr<AdasumReducer> reducer_;
+  // Everything but the reducer: checks, the saved start, the delta buffers.
+  static StatusOr<std::unique_ptr<DeltaSync>> Prepare(std::vector<TensorView> params,
+                                                      comm::DataType dtype, int local_steps);
+  std::unique_ptr<AdasumReducer> reducer_;           // flat, or
+  std::unique_ptr<HierarchicalAdasumReducer> hier_;  // hierarchical
   std::vector<TensorView> params_;
   comm::DataType dtype_ = comm::DataType::kF32;
   int local_steps_ = 1;

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loom/adasum/delta_sync.h"
 #include "loom/adasum/reference.h"
 #include "loom/adasum/test_util.h"
 #include "loom/base/strings.h"
@@ -264,6 +265,47 @@ TEST(HierarchicalAdasum, BadLayoutsAndTypesAreRefusedOnEveryRank) {
   ExpectRefusedEverywhere(
       4, [](int r) { return r == 2 ? -1 : 0; }, "rank 2 passed a negative");
   ExpectRefusedEverywhere(4, Blocks(2), "dtype i32", DataType::kI32);
+}
+
+TEST(HierarchicalDeltaSync, CombinesTheDeltasAsTheTreeOverNodeAverages) {
+  // One local step per sync: rank r moves its params by its own delta; after AfterStep every
+  // rank holds start + Tree(node averages of the deltas).
+  const Gen delta = Gaussian(23, 31);
+  const Vec start(23, 0.5);
+  for (int local_steps : {1, 2}) {
+    std::vector<Vec> got(8);
+    Status s = comm::thread::RunRanks(8, [&](Communicator& c) -> Status {
+      std::vector<double> w = start;
+      LOOM_ASSIGN_OR_RETURN(auto ds,
+                            DeltaSync::CreateHierarchical(c, c.rank() / 4, {{w.data(), w.size()}},
+                                                          DataType::kF64, local_steps));
+      const Vec d = delta(c.rank(), 0);
+      bool synced = false;
+      for (int step = 0; step < local_steps; ++step) {
+        for (size_t i = 0; i < w.size(); ++i) w[i] += d[i] / local_steps;
+        LOOM_ASSIGN_OR_RETURN(synced, ds->AfterStep());
+        if (synced != (step + 1 == local_steps)) return InternalError("synced at the wrong step");
+      }
+      got[static_cast<size_t>(c.rank())] = w;
+      return OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    Vec want = Want(8, Blocks(4), {23}, DataType::kF64, delta, 0);
+    for (size_t i = 0; i < want.size(); ++i) want[i] += start[i];
+    for (int r = 0; r < 8; ++r) {
+      EXPECT_LT(RelError(want, got[static_cast<size_t>(r)]), 1e-13) << "rank " << r;
+      EXPECT_EQ(got[static_cast<size_t>(r)], got[0]) << "rank " << r;
+    }
+  }
+}
+
+TEST(HierarchicalDeltaSync, BadLayoutsAreRefusedOnEveryRank) {
+  std::vector<Status> st = comm::thread::RunRanksEach(6, [&](Communicator& c) -> Status {
+    std::vector<float> w(4, 1.0f);
+    return DeltaSync::CreateHierarchical(c, c.rank() / 2, {{w.data(), w.size()}}, DataType::kF32)
+        .status();
+  });
+  for (const Status& s : st) EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
 }
 
 }  // namespace
