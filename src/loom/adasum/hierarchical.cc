@@ -81,9 +81,10 @@ Status HierarchicalAdasumReducer::Run(std::span<const TensorView> tensors, DataT
   const size_t lo = std::min(static_cast<size_t>(local_->rank()) * m, n);
   const size_t hi = std::min(lo + m, n);
   if (cross_->size() > 1) {
-    std::memcpy(buf + lo * es, block_.data(), (hi - lo) * es);
+    // (No copies for an empty block: its pointers may be null.)
+    if (hi > lo) std::memcpy(buf + lo * es, block_.data(), (hi - lo) * es);
     LOOM_RETURN_IF_ERROR(across_->Vhdd(buf, lo, hi, list.offsets, dtype, adasum));
-    std::memcpy(block_.data(), buf + lo * es, (hi - lo) * es);
+    if (hi > lo) std::memcpy(block_.data(), buf + lo * es, (hi - lo) * es);
   }
   LOOM_RETURN_IF_ERROR(local_->AllGather(block_.data(), buf, m, dtype));
   if (fused) internal::CopyOutOfFusion(tensors, list, es, buf);

@@ -76,7 +76,7 @@ Outcome Reduce(int p, const Colour& colour, const std::vector<size_t>& sizes, Da
     if (contiguous) {
       size_t off = 0;
       for (auto& d : data) {
-        std::memcpy(d.data(), whole.data() + off, d.size());
+        if (!d.empty()) std::memcpy(d.data(), whole.data() + off, d.size());
         off += d.size();
       }
     }
