@@ -88,7 +88,8 @@ T Apply(ReduceOp op, T a, T b) {
 }
 
 template <typename T>
-void CombineT(ReduceOp op, T* out, const T* a, const T* b, size_t n) {
+inline __attribute__((always_inline)) void CombineT(ReduceOp op, T* out, const T* a, const T* b,
+                                                    size_t n) {
   switch (op) {  // hoisted so each loop vectorises
     case ReduceOp::kSum:
     case ReduceOp::kAvg:
@@ -108,6 +109,26 @@ void CombineT(ReduceOp op, T* out, const T* a, const T* b, size_t n) {
   }
 }
 
+// The f32/f64 loops again for AVX2 (256-bit vectors; the default build targets baseline
+// x86-64, i.e. SSE2), picked once per process. Same operations per element, so the same bits.
+// adasum_kernels_bench's BM_SumReduceF32 measured the SSE2 loop at 13-19 us for 128K floats
+// in L2 depending on where the linker placed it; see docs/benchmarks.md for the AVX2 numbers.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LOOM_COMBINE_AVX2 1
+__attribute__((target("avx2"))) void CombineF32Avx2(ReduceOp op, float* out, const float* a,
+                                                    const float* b, size_t n) {
+  CombineT(op, out, a, b, n);
+}
+__attribute__((target("avx2"))) void CombineF64Avx2(ReduceOp op, double* out, const double* a,
+                                                    const double* b, size_t n) {
+  CombineT(op, out, a, b, n);
+}
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
+
 template <float (*ToF)(uint16_t), uint16_t (*FromF)(float)>
 void CombineHalf(ReduceOp op, uint16_t* out, const uint16_t* a, const uint16_t* b, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = FromF(Apply<float>(op, ToF(a[i]), ToF(b[i])));
@@ -118,10 +139,24 @@ void CombineHalf(ReduceOp op, uint16_t* out, const uint16_t* a, const uint16_t* 
 void Combine(DataType t, ReduceOp op, void* out, const void* a, const void* b, size_t n) {
   switch (t) {
     case DataType::kF32:
+#ifdef LOOM_COMBINE_AVX2
+      if (HasAvx2()) {
+        CombineF32Avx2(op, static_cast<float*>(out), static_cast<const float*>(a),
+                       static_cast<const float*>(b), n);
+        break;
+      }
+#endif
       CombineT(op, static_cast<float*>(out), static_cast<const float*>(a),
                static_cast<const float*>(b), n);
       break;
     case DataType::kF64:
+#ifdef LOOM_COMBINE_AVX2
+      if (HasAvx2()) {
+        CombineF64Avx2(op, static_cast<double*>(out), static_cast<const double*>(a),
+                       static_cast<const double*>(b), n);
+        break;
+      }
+#endif
       CombineT(op, static_cast<double*>(out), static_cast<const double*>(a),
                static_cast<const double*>(b), n);
       break;

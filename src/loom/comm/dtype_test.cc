@@ -2,11 +2,13 @@
 // against scalar arithmetic.
 #include "loom/comm/dtype.h"
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace loom::comm {
 namespace {
@@ -67,6 +69,58 @@ TEST(Reduce, MatchesScalarArithmetic) {
   uint16_t h[1] = {FloatToHalf(1.5f)}, g[1] = {FloatToHalf(2.25f)};
   ReduceInto(DataType::kF16, ReduceOp::kSum, h, g, 1);
   EXPECT_EQ(HalfToFloat(h[0]), 3.75f);
+}
+
+// The f32/f64 loops run a 256-bit build where the CPU has AVX2 (dtype.cc): every op at lengths
+// around the vector widths, in place (out == a) and out of place, with NaN, infinities and
+// signed zeros, must give the scalar expression's bits.
+template <typename T>
+void ExpectScalarBits(DataType t) {
+  const T specials[] = {T(0),
+                        -T(0),
+                        std::numeric_limits<T>::infinity(),
+                        -std::numeric_limits<T>::infinity(),
+                        std::numeric_limits<T>::quiet_NaN(),
+                        T(1.5),
+                        T(-2.25),
+                        std::numeric_limits<T>::denorm_min()};
+  for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax})
+    for (size_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100}) {
+      std::vector<T> a(n), b(n), want(n);
+      for (size_t i = 0; i < n; ++i) {
+        a[i] = i % 3 == 0 ? specials[i % 8] : static_cast<T>(0.37 * static_cast<double>(i) - 5);
+        b[i] = i % 5 == 0 ? specials[(i / 5) % 8]
+                          : static_cast<T>(1.0 / (1.0 + static_cast<double>(i)));
+        switch (op) {
+          case ReduceOp::kSum:
+            want[i] = a[i] + b[i];
+            break;
+          case ReduceOp::kProd:
+            want[i] = a[i] * b[i];
+            break;
+          case ReduceOp::kMin:
+            want[i] = std::min(a[i], b[i]);
+            break;
+          default:
+            want[i] = std::max(a[i], b[i]);
+            break;
+        }
+      }
+      std::vector<T> out(n);
+      Combine(t, op, out.data(), a.data(), b.data(), n);
+      ReduceInto(t, op, a.data(), b.data(), n);  // in place
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(std::memcmp(&out[i], &want[i], sizeof(T)), 0)
+            << DataTypeName(t) << " " << ReduceOpName(op) << " n=" << n << " i=" << i;
+        EXPECT_EQ(std::memcmp(&a[i], &want[i], sizeof(T)), 0)
+            << DataTypeName(t) << " " << ReduceOpName(op) << " in place n=" << n << " i=" << i;
+      }
+    }
+}
+
+TEST(Reduce, FloatLoopsGiveTheScalarBitsAtEveryLength) {
+  ExpectScalarBits<float>(DataType::kF32);
+  ExpectScalarBits<double>(DataType::kF64);
 }
 
 TEST(Reduce, AdasumIsNotElementwise) {
