@@ -147,7 +147,8 @@ Status Model(Context& ctx, const ModelArgs& a) {
     if (a.replay) {
       char pct[32];
       std::snprintf(pct, sizeof(pct), "%.3g %%", worst * 100);
-      row.push_back(worst < 1e-9 ? std::string("equal") : StrCat("+", pct, " (uneven blocks)"));
+      row.push_back(worst < 1e-9 ? std::string("equal")
+                                 : StrCat("off by ", pct, " (uneven blocks)"));
     }
     LOOM_ASSIGN_OR_RETURN(Algorithm pick, comm::ModelChoice(kind, a.ranks, b, c));
     row.push_back(std::string(comm::AlgorithmName(pick)));
