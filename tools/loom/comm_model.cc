@@ -2,6 +2,7 @@
 // point-to-point algorithm's modelled time, the model's choice and kAuto's built-in choice;
 // with --replay, each algorithm's real schedule recorded on thread ranks and replayed under the
 // same model (loom/comm/schedule_trace.h), which must agree with the closed form.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "loom/base/strings.h"
+#include "loom/base/timer.h"
 #include "loom/comm/cost_model.h"
 #include "loom/comm/schedule_trace.h"
 #include "loom/comm/thread/traced_collective.h"
@@ -30,6 +32,8 @@ struct ModelArgs {
   // A 100 Gb/s InfiniBand link under MPI, and a reduction at memory speed.
   std::string alpha = "2us", bandwidth = "12.5GB/s", reduce_bandwidth = "20GB/s";
   bool replay = false;
+  bool fit = false;                // measure α, β (ping-pong) and γ (ReduceInto) on `backend`
+  std::string backend = "thread";  // --fit: thread (2 thread ranks) or mpi (ranks 0 and 1)
 };
 
 struct Unit {
@@ -83,7 +87,61 @@ std::string Micros(double s) {
   return buf;
 }
 
-Status Model(Context& ctx, const ModelArgs& a) {
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// α, β from a ping-pong between ranks 0 and 1 (8 B-4 MiB, median of 30 round trips / 2 per
+// size) and γ from ReduceInto over 1 MiB of f32 on rank 0; meaningful on rank 0 only.
+StatusOr<comm::CostParams> Fit(comm::Communicator& c,
+                               std::vector<std::pair<size_t, double>>* samples) {
+  comm::CostParams params;
+  if (c.size() < 2) return InvalidArgumentError("--fit: needs 2 or more ranks");
+  const int r = c.rank();
+  std::vector<std::pair<size_t, double>> one_way;
+  std::vector<std::byte> buf(size_t{4} << 20);
+  comm::Transport& t = c.transport();
+  const int tag = c.NextTagBase();
+  for (size_t b = 8; b <= buf.size(); b = b < (size_t{2} << 20) ? b * 8 : buf.size() * 2) {
+    const size_t bytes = std::min(b, buf.size());
+    std::vector<double> rtt;
+    for (int it = -3; it < 30; ++it) {
+      Stopwatch sw;
+      if (r == 0) {
+        LOOM_RETURN_IF_ERROR(t.Send(1, tag, {buf.data(), bytes}));
+        LOOM_RETURN_IF_ERROR(t.Recv(1, tag, {buf.data(), bytes}));
+      } else if (r == 1) {
+        LOOM_RETURN_IF_ERROR(t.Recv(0, tag, {buf.data(), bytes}));
+        LOOM_RETURN_IF_ERROR(t.Send(0, tag, {buf.data(), bytes}));
+      }
+      if (it >= 0) rtt.push_back(sw.ElapsedSeconds());
+    }
+    one_way.push_back({bytes, Median(rtt) / 2});
+  }
+  if (r == 0 && samples != nullptr) *samples = one_way;
+  if (r == 0) {
+    LOOM_ASSIGN_OR_RETURN(params, comm::FitAlphaBeta(one_way));
+    std::vector<float> x(size_t{256} << 10, 1.0f), y(x.size(), 0.5f);
+    std::vector<double> red;
+    for (int it = -3; it < 20; ++it) {
+      Stopwatch sw;
+      comm::ReduceInto(comm::DataType::kF32, comm::ReduceOp::kSum, x.data(), y.data(), x.size());
+      if (it >= 0) red.push_back(sw.ElapsedSeconds());
+    }
+    params.gamma_s_per_byte = Median(red) / static_cast<double>(x.size() * 4);
+  }
+  LOOM_RETURN_IF_ERROR(c.Barrier());
+  return params;
+}
+
+struct Sweep {
+  CollectiveKind kind;
+  uint64_t lo, hi;
+};
+
+// The sweep's options, checked before anything runs.
+StatusOr<Sweep> ParseSweep(const ModelArgs& a) {
   LOOM_ASSIGN_OR_RETURN(CollectiveKind kind, comm::ParseCollectiveKind(a.collective));
   if (kind == CollectiveKind::kBarrier)
     return InvalidArgumentError("--collective barrier: not modelled (no algorithm choice)");
@@ -98,12 +156,61 @@ Status Model(Context& ctx, const ModelArgs& a) {
     return InvalidArgumentError(
         "--replay: --max-bytes at most 64MiB (the schedules run for real on thread ranks)");
   if (a.replay && a.ranks > 64) return InvalidArgumentError("--replay: at most 64 ranks");
+  return Sweep{kind, lo, hi};
+}
+
+// The sweep under the given parameters (`what` names where they came from).
+Status PrintModel(Context& ctx, const ModelArgs& a, const comm::CostParams& c,
+                  const std::string& what);
+
+Status Model(Context& ctx, const ModelArgs& a) {
+  LOOM_RETURN_IF_ERROR(ParseSweep(a).status());
+  if (a.fit) {
+    if (a.backend != "thread" && a.backend != "mpi")
+      return InvalidArgumentError(StrCat("--backend ", a.backend, ": thread or mpi"));
+    return RunOnBackend(a.backend, 2, [&](comm::Communicator& c, void*) -> Status {
+      std::vector<std::pair<size_t, double>> samples;
+      LOOM_ASSIGN_OR_RETURN(comm::CostParams params, Fit(c, &samples));
+      if (c.rank() != 0) return OkStatus();
+      std::string measured = "one-way:";
+      for (const auto& [bytes, sec] : samples) {
+        char item[64];
+        std::snprintf(item, sizeof(item), " %s %.1f us", FormatBytes(bytes).c_str(), sec * 1e6);
+        measured += item;
+        if (ctx.globals.json) ctx.Emit({{"pingpong_bytes", bytes}, {"one_way_us", sec * 1e6}});
+      }
+      if (!ctx.globals.json) ctx.Emit(Json::object(), measured);
+      char what[160];
+      std::snprintf(what, sizeof(what),
+                    "fitted on %s (ping-pong 8 B-4 MiB, ranks 0-1): alpha %.2f us, bandwidth "
+                    "%.2f GB/s, reduce bandwidth %.2f GB/s",
+                    a.backend.c_str(), params.alpha_s * 1e6,
+                    params.beta_s_per_byte > 0 ? 1e-9 / params.beta_s_per_byte : INFINITY,
+                    1e-9 / params.gamma_s_per_byte);
+      if (ctx.globals.json)
+        ctx.Emit({{"fit_backend", a.backend},
+                  {"alpha_us", params.alpha_s * 1e6},
+                  {"beta_s_per_byte", params.beta_s_per_byte},
+                  {"gamma_s_per_byte", params.gamma_s_per_byte}});
+      return PrintModel(ctx, a, params, what);
+    });
+  }
   comm::CostParams c;
   LOOM_ASSIGN_OR_RETURN(c.alpha_s, ParseSeconds(a.alpha, "--alpha"));
   LOOM_ASSIGN_OR_RETURN(double bw, ParseRate(a.bandwidth, "--bandwidth"));
   LOOM_ASSIGN_OR_RETURN(double rbw, ParseRate(a.reduce_bandwidth, "--reduce-bandwidth"));
   c.beta_s_per_byte = 1 / bw;
   c.gamma_s_per_byte = 1 / rbw;
+  return PrintModel(ctx, a, c,
+                    StrCat("alpha ", a.alpha, ", bandwidth ", a.bandwidth, ", reduce bandwidth ",
+                           a.reduce_bandwidth));
+}
+
+Status PrintModel(Context& ctx, const ModelArgs& a, const comm::CostParams& c,
+                  const std::string& what) {
+  LOOM_ASSIGN_OR_RETURN(Sweep sweep, ParseSweep(a));
+  const CollectiveKind kind = sweep.kind;
+  const uint64_t lo = sweep.lo, hi = sweep.hi;
   const std::vector<Algorithm> algos = comm::ModelledAlgorithms(kind, a.ranks);
   if (algos.empty())
     return InvalidArgumentError(
@@ -157,9 +264,8 @@ Status Model(Context& ctx, const ModelArgs& a) {
     if (b > hi / static_cast<uint64_t>(a.factor)) break;  // the next step would overflow or pass hi
   }
   if (!ctx.globals.json)
-    ctx.Emit(Json::object(), StrCat("alpha ", a.alpha, ", bandwidth ", a.bandwidth,
-                                    ", reduce bandwidth ", a.reduce_bandwidth, "; ", a.collective,
-                                    " on ", a.ranks, " ranks\n", FormatTable(header, rows)));
+    ctx.Emit(Json::object(), StrCat(what, "; ", a.collective, " on ", a.ranks, " ranks\n",
+                                    FormatTable(header, rows)));
   return OkStatus();
 }
 
@@ -180,6 +286,10 @@ void RegisterCommModel(CLI::App& group, Context& ctx) {
   m->add_option("--bandwidth", a->bandwidth, "Link bandwidth, e.g. 12.5GB/s (default)");
   m->add_option("--reduce-bandwidth", a->reduce_bandwidth,
                 "Reduction throughput, e.g. 20GB/s (default); inf = free");
+  m->add_flag("--fit", a->fit,
+              "Measure alpha and bandwidth (ping-pong between ranks 0 and 1) and the reduce "
+              "bandwidth on --backend instead of taking them from the options");
+  m->add_option("--backend", a->backend, "--fit: thread (default) or mpi (under mpirun)");
   m->add_flag(
       "--replay", a->replay,
       "Also record each algorithm's schedule on thread ranks and replay it under the model");

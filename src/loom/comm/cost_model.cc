@@ -90,4 +90,36 @@ StatusOr<Algorithm> ModelChoice(CollectiveKind kind, int ranks, size_t bytes,
   return best;
 }
 
+StatusOr<CostParams> FitAlphaBeta(const std::vector<std::pair<size_t, double>>& one_way) {
+  // Weighted normal equations for t ≈ α + b·β with weights w = 1/t².
+  double sw = 0, sb = 0, sbb = 0, st = 0, sbt = 0;
+  size_t first = 0;
+  bool distinct = false;
+  for (size_t i = 0; i < one_way.size(); ++i) {
+    const double b = static_cast<double>(one_way[i].first), t = one_way[i].second;
+    if (!(t > 0))
+      return InvalidArgumentError(
+          StrCat("fit: time ", t, " s at ", one_way[i].first, " B is not positive"));
+    if (i == 0) first = one_way[i].first;
+    distinct = distinct || one_way[i].first != first;
+    const double w = 1 / (t * t);
+    sw += w;
+    sb += w * b;
+    sbb += w * b * b;
+    st += w * t;
+    sbt += w * b * t;
+  }
+  if (!distinct) return InvalidArgumentError("fit: needs times at two or more message sizes");
+  CostParams c;
+  const double det = sw * sbb - sb * sb;
+  c.alpha_s = (st * sbb - sb * sbt) / det;
+  c.beta_s_per_byte = (sw * sbt - sb * st) / det;
+  if (c.alpha_s < 0) {  // refit through the origin: t ≈ b·β
+    c.alpha_s = 0;
+    c.beta_s_per_byte = sbt / sbb;
+  }
+  if (c.beta_s_per_byte < 0) c.beta_s_per_byte = 0;
+  return c;
+}
+
 }  // namespace loom::comm

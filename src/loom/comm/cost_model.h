@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "loom/base/status.h"
@@ -61,5 +62,11 @@ StatusOr<double> ModelSeconds(CollectiveKind kind, Algorithm algorithm, int rank
 // The modelled fastest of ModelledAlgorithms (the first in that order on a tie).
 StatusOr<Algorithm> ModelChoice(CollectiveKind kind, int ranks, size_t bytes,
                                 const CostParams& params);
+
+// α and β of t = α + b·β from measured one-way message times (b bytes, t seconds), fitted by
+// least squares on the relative error (weights 1/t², so 8 B and 4 MiB points count alike); a
+// negative α is clamped to 0 and β refitted. InvalidArgument with fewer than two distinct sizes
+// or a non-positive time. γ is not touched (0).
+StatusOr<CostParams> FitAlphaBeta(const std::vector<std::pair<size_t, double>>& one_way);
 
 }  // namespace loom::comm

@@ -101,6 +101,30 @@ TEST(CostModel, RefusesWhatNoAlgorithmImplements) {
   EXPECT_FALSE(thread::TraceCollective(CollectiveKind::kBroadcast, Algorithm::kRing, 4, 64).ok());
 }
 
+TEST(CostModel, FitRecoversAlphaAndBetaAcrossSizes) {
+  std::vector<std::pair<size_t, double>> exact, noisy;
+  for (size_t b = 8; b <= (size_t{4} << 20); b *= 8) {
+    const double t = 2e-6 + static_cast<double>(b) / 10e9;
+    exact.push_back({b, t});
+    noisy.push_back({b, t * (b % 16 == 0 ? 1.03 : 0.97)});  // ±3 %
+  }
+  auto c = FitAlphaBeta(exact);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_NEAR(c->alpha_s, 2e-6, 1e-12);
+  EXPECT_NEAR(c->beta_s_per_byte, 1e-10, 1e-16);
+  auto n = FitAlphaBeta(noisy);
+  ASSERT_TRUE(n.ok());
+  EXPECT_NEAR(n->alpha_s, 2e-6, 0.1e-6);
+  EXPECT_NEAR(n->beta_s_per_byte, 1e-10, 0.05e-10);
+  // Pure bandwidth with a little negative intercept: α clamps to 0, β refits.
+  auto z = FitAlphaBeta({{1 << 20, 1e-4}, {4 << 20, 4.2e-4}});
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(z->alpha_s, 0);
+  EXPECT_GT(z->beta_s_per_byte, 0);
+  EXPECT_EQ(FitAlphaBeta({{8, 1e-6}, {8, 2e-6}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FitAlphaBeta({{8, 1e-6}, {64, 0}}).status().code(), StatusCode::kInvalidArgument);
+}
+
 // Hand-made traces: the port rules themselves.
 TraceEvent Send(int peer, size_t bytes, int64_t op) {
   return {.kind = TraceEvent::kSend, .peer = peer, .tag = 0, .bytes = bytes, .op = op};
