@@ -103,8 +103,8 @@ StatusOr<comm::CostParams> Fit(comm::Communicator& c,
   std::vector<std::byte> buf(size_t{4} << 20);
   comm::Transport& t = c.transport();
   const int tag = c.NextTagBase();
-  for (size_t b = 8; b <= buf.size(); b = b < (size_t{2} << 20) ? b * 8 : buf.size() * 2) {
-    const size_t bytes = std::min(b, buf.size());
+  for (size_t bytes : {size_t{8}, size_t{64}, size_t{512}, size_t{4} << 10, size_t{32} << 10,
+                       size_t{256} << 10, size_t{1} << 20, size_t{4} << 20}) {
     std::vector<double> rtt;
     for (int it = -3; it < 30; ++it) {
       Stopwatch sw;
