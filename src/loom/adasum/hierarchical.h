@@ -19,8 +19,10 @@
 // Requirements (Horovod's): every node has the same number of ranks and the node count is a
 // power of two; otherwise Create returns InvalidArgument on every rank. Colours are
 // non-negative; which ranks share a node is up to the caller (MPI: the ranks of one host, e.g.
-// `OMPI_COMM_WORLD_NODE_RANK`'s host; tests: rank / L). Buffers are host memory: with NCCL as
-// the node communicator the block must be staged to the host for step 2 (not done yet).
+// the world rank of the host's first rank from MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), or
+// rank / L under mpirun's default by-slot placement, which `loom comm bench --local-size L`
+// uses). Buffers are host memory: with NCCL as the node communicator the block must be staged
+// to the host for step 2 (not done yet).
 //
 // Thread-safety: a reducer is used by one thread (its rank), like its Communicator.
 #pragma once
