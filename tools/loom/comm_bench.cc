@@ -48,7 +48,9 @@ struct BenchArgs {
   int factor = 4, iters = 10, tensors = 1;
   std::string exchange = "in-place";  // adasum: AdasumReducer::Exchange (A/B)
   bool sum_in_place = false;          // adasum: the sum baseline reads in place too
-  int local_size = 0;  // adasum: > 0 runs hierarchical Adasum, nodes = blocks of this many ranks
+  // adasum: hierarchical Adasum when set; "N": nodes are blocks of N consecutive ranks,
+  // "host": the ranks of one host (mpi: comm::mpi::HostColour; thread ranks: one node).
+  std::string local_size;
   bool registered = false;            // buffers from Transport::AllocateShared (both libraries)
   int loop = 0;  // > 0: each timed repetition is `loop` back-to-back calls (OSU / nccl-tests style)
 };
@@ -151,10 +153,23 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
   for (size_t i = 0; i < in_n; ++i) in[i] = Val(r, i);
   std::unique_ptr<adasum::AdasumReducer> red;
   std::unique_ptr<adasum::HierarchicalAdasumReducer> hier;  // --local-size
+  std::vector<int32_t> node_of;                             // hier: every rank's node index
   std::vector<adasum::TensorView> views;
   if (coll == "adasum") {
-    if (a.local_size > 0) {
-      LOOM_ASSIGN_OR_RETURN(hier, adasum::HierarchicalAdasumReducer::Create(c, r / a.local_size));
+    if (!a.local_size.empty()) {
+      int colour = 0;  // "host" on thread ranks: one node
+      if (a.local_size != "host") {
+        colour = r / std::stoi(a.local_size);  // checked in Bench
+      } else if (a.backend == "mpi") {
+#ifdef LOOM_HAVE_MPI
+        LOOM_ASSIGN_OR_RETURN(colour, comm::mpi::HostColour());
+#endif
+      }
+      LOOM_ASSIGN_OR_RETURN(hier, adasum::HierarchicalAdasumReducer::Create(c, colour));
+      // Every rank's node index, for the reference below.
+      const int32_t mine = hier->node_index();
+      node_of.resize(pc);
+      LOOM_RETURN_IF_ERROR(c.AllGather(&mine, node_of.data(), 1, DataType::kI32));
     } else {
       LOOM_ASSIGN_OR_RETURN(red, adasum::AdasumReducer::Create(c));
     }
@@ -234,7 +249,10 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
     // Adasum: Horovod's criterion per tensor, every element, against the double-precision
     // tree in weight space (reference.h: result = sum_q w_q·x_q), so no size is too large.
     // Hierarchical: the tree runs over the node averages, so rank q's weight is its node's / L.
-    const int L = hier ? a.local_size : 1, nodes = p / L;
+    const int L = hier ? hier->local_size() : 1, nodes = p / L;
+    auto node = [&](int q) {
+      return static_cast<size_t>(hier ? node_of[static_cast<size_t>(q)] : q);
+    };
     for (size_t v = 0; v < views.size(); ++v) {
       const size_t off = static_cast<size_t>(static_cast<float*>(views[v].data) - out.data());
       const std::vector<std::vector<double>> gram = ValGram(p, off, views[v].count);
@@ -242,13 +260,13 @@ Status BenchOne(Communicator& c, const BenchArgs& a, comm::Algorithm algo, size_
           static_cast<size_t>(nodes), std::vector<double>(static_cast<size_t>(nodes), 0.0));
       for (int q = 0; q < p; ++q)
         for (int k = 0; k < p; ++k)
-          node_gram[static_cast<size_t>(q / L)][static_cast<size_t>(k / L)] +=
+          node_gram[node(q)][node(k)] +=
               gram[static_cast<size_t>(q)][static_cast<size_t>(k)] / (double(L) * L);
       const std::vector<double> w = adasum::TreeWeights(node_gram);
       double diff = 0, norm = 0;
       for (size_t i = off; i < off + views[v].count; ++i) {
         double want = 0;
-        for (int q = 0; q < p; ++q) want += w[static_cast<size_t>(q / L)] / L * Val(q, i);
+        for (int q = 0; q < p; ++q) want += w[node(q)] / L * Val(q, i);
         diff += (want - out[i]) * (want - out[i]);
         norm += want * want;
       }
@@ -400,8 +418,15 @@ Status Bench(Context& ctx, const BenchArgs& a) {
   if (a.loop < 0) return InvalidArgumentError("--loop must be 0 (one call per repetition) or more");
   if (a.registered && a.collective == "adasum")
     return InvalidArgumentError("--registered: not for adasum");
-  if (a.local_size > 0 && a.collective != "adasum")
-    return InvalidArgumentError("--local-size: only for --collective adasum");
+  if (!a.local_size.empty()) {
+    if (a.collective != "adasum")
+      return InvalidArgumentError("--local-size: only for --collective adasum");
+    if (a.local_size != "host" &&
+        (a.local_size.find_first_not_of("0123456789") != std::string::npos ||
+         a.local_size.size() > 6 || std::stoi(a.local_size) < 1))
+      return InvalidArgumentError(
+          StrCat("--local-size ", a.local_size, ": a rank count >= 1, or host"));
+  }
   const std::vector<size_t> sizes = Sizes(lo, hi, a.factor);
   auto body = [&](Communicator& c, void* native_comm) -> Status {
     size_t last_bytes = 0;
@@ -417,7 +442,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
       double algbw = static_cast<double>(pt.bytes) / pt.loom_s / 1e9;
       double busbw = algbw * BusFactor(a.collective == "adasum" ? "allreduce" : a.collective, n);
       std::string baseline = a.collective != "adasum" ? "openmpi"
-                             : a.local_size > 0       ? "sum_hierarchical"
+                             : !a.local_size.empty()  ? "sum_hierarchical"
                                                       : "sum_vhdd";
       Json rec = {{"collective", a.collective}, {"backend", a.backend}, {"ranks", n},
                   {"bytes", pt.bytes}, {"algorithm", a.algorithm}, {"loom_us", pt.loom_s * 1e6},
@@ -425,7 +450,7 @@ Status Bench(Context& ctx, const BenchArgs& a) {
       if (!pt.chosen.empty()) rec["chosen"] = pt.chosen;
       if (a.registered) rec["registered"] = true;
       if (a.collective == "adasum") rec["tensors"] = a.tensors;
-      if (a.local_size > 0) rec["local_size"] = a.local_size;
+      if (!a.local_size.empty()) rec["local_size"] = a.local_size;
       char line[256];
       if (pt.has_native) {
         rec[baseline + "_us"] = pt.native_s * 1e6;
@@ -511,9 +536,9 @@ void RegisterCommBench(CLI::App& group, Context& ctx) {
               "Every buffer (loom's and OpenMPI's) from the transport's registered memory "
               "(Transport::AllocateShared; MPI on one node): peers memcpy instead of a syscall");
   b->add_option("--local-size", a->local_size,
-                "adasum: hierarchical Adasum (Horovod's GPU mode) with nodes of this many "
-                "consecutive ranks; the baseline is the hierarchical sum")
-      ->check(CLI::NonNegativeNumber);
+                "adasum: hierarchical Adasum (Horovod's GPU mode) with nodes of N consecutive "
+                "ranks, or 'host' (the ranks of one host under mpirun); the baseline is the "
+                "hierarchical sum");
   b->add_flag("--sum-in-place", a->sum_in_place,
               "adasum: the sum baseline also reads the partner's half in place");
   ctx.SetVerb(b, [&ctx, a] { return Bench(ctx, *a); });

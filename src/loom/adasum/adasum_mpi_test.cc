@@ -195,6 +195,13 @@ TEST(AdasumMpi, ReadingThePartnerInPlaceGivesTheCopyPathsBits) {
 // Hierarchical mode over MPI with nodes of 2 ranks (rank / 2; under the test's one-host mpirun
 // the "nodes" are a colouring, which is all the reducer sees): the Adasum tree over the node
 // averages, the same bits on every rank.
+// Under the tests' one-host mpirun every rank shares the host: colour 0 (the smallest world rank).
+TEST(AdasumMpi, HostColourIsTheHostsFirstWorldRank) {
+  auto colour = comm::mpi::HostColour();
+  ASSERT_TRUE(colour.ok()) << colour.status();
+  EXPECT_EQ(*colour, 0);
+}
+
 TEST(AdasumMpi, HierarchicalIsTheTreeOverTheNodeAverages) {
   std::unique_ptr<comm::Communicator> world = PowerOfTwoWorld();
   if (!world || world->size() < 4) GTEST_SKIP() << "needs 2^k >= 4 ranks";

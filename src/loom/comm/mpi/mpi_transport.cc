@@ -561,6 +561,21 @@ StatusOr<std::unique_ptr<Transport>> WorldTransport() {
   return std::unique_ptr<Transport>(std::make_unique<MpiTransport>(dup));
 }
 
+StatusOr<int> HostColour() {
+  LOOM_RETURN_IF_ERROR(InitMpi());
+  int world_rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  MPI_Comm node;
+  LOOM_MPI_CHECK(
+      MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  int colour = world_rank;
+  const int rc = MPI_Allreduce(MPI_IN_PLACE, &colour, 1, MPI_INT, MPI_MIN, node);
+  MPI_Comm_free(&node);
+  if (rc != MPI_SUCCESS)
+    return InternalError("HostColour: MPI_Allreduce on the host communicator failed");
+  return colour;
+}
+
 MPI_Comm NativeComm(const Transport& transport) {
   auto* m = dynamic_cast<const MpiTransport*>(&transport);
   return m ? m->comm() : MPI_COMM_NULL;

@@ -35,6 +35,12 @@ void FinalizeMpi();
 // A transport over a duplicate of MPI_COMM_WORLD.
 StatusOr<std::unique_ptr<Transport>> WorldTransport();
 
+// This process's host as a node colour (collective over MPI_COMM_WORLD): the smallest world
+// rank among the processes that share its memory (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED),
+// so every rank of one host gets the same colour whatever mpirun's placement. What the
+// hierarchical Adasum (adasum/hierarchical.h) takes as `node`.
+StatusOr<int> HostColour();
+
 // The MPI communicator behind a transport made here (for native baselines in benchmarks);
 // MPI_COMM_NULL for any other transport.
 MPI_Comm NativeComm(const Transport& transport);
