@@ -19,9 +19,8 @@
 // Requirements (Horovod's): every node has the same number of ranks and the node count is a
 // power of two; otherwise Create returns InvalidArgument on every rank. Colours are
 // non-negative; which ranks share a node is up to the caller (MPI: the ranks of one host, e.g.
-// the world rank of the host's first rank from MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), or
-// rank / L under mpirun's default by-slot placement, which `loom comm bench --local-size L`
-// uses). Buffers are host memory: with NCCL as the node communicator the block must be staged
+// comm::mpi::HostColour(), the smallest world rank sharing the host's memory, or rank / L
+// under mpirun's default by-slot placement; `loom comm bench --local-size host|L` uses these). Buffers are host memory: with NCCL as the node communicator the block must be staged
 // to the host for step 2 (not done yet).
 //
 // Thread-safety: a reducer is used by one thread (its rank), like its Communicator.
