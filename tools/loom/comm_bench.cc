@@ -103,11 +103,6 @@ std::vector<size_t> Sizes(uint64_t lo, uint64_t hi, int factor) {
   return s;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 // One collective at one size: buffers, a verified call, then timing. `native` (MPI) may be null.
 struct Point {
   size_t bytes;
@@ -474,6 +469,11 @@ Status Bench(Context& ctx, const BenchArgs& a) {
 }
 
 }  // namespace
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
 
 Status RunOnBackend(const std::string& backend, int ranks,
                     const std::function<Status(Communicator&, void*)>& body) {

@@ -20,6 +20,9 @@ double BusFactor(const std::string& collective, int ranks);
 
 void RegisterCommBench(CLI::App& group, Context& ctx);
 
+// The middle element (upper median) of `v`; 0 when empty.
+double Median(std::vector<double> v);
+
 // `loom comm tune` (comm_tune.cc).
 void RegisterCommTune(CLI::App& group, Context& ctx);
 // `loom comm model` (comm_model.cc).

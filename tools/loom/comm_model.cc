@@ -87,11 +87,6 @@ std::string Micros(double s) {
   return buf;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // α, β from a ping-pong between ranks 0 and 1 (8 B-4 MiB, median of 30 round trips / 2 per
 // size) and γ from ReduceInto over 1 MiB of f32 on rank 0; meaningful on rank 0 only.
 StatusOr<comm::CostParams> Fit(comm::Communicator& c,

@@ -32,6 +32,20 @@ std::vector<double> Values(int rank, int tensor, size_t n) {
   return v;
 }
 
+// Rank `rank`'s tensors of `sizes`, as f32, and views of them.
+std::vector<std::vector<float>> F32Values(int rank, const std::vector<size_t>& sizes) {
+  std::vector<std::vector<float>> data(sizes.size());
+  for (size_t k = 0; k < sizes.size(); ++k)
+    for (double v : Values(rank, static_cast<int>(k), sizes[k]))
+      data[k].push_back(static_cast<float>(v));
+  return data;
+}
+std::vector<TensorView> Views(std::vector<std::vector<float>>& data) {
+  std::vector<TensorView> views;
+  for (auto& d : data) views.push_back({d.data(), d.size()});
+  return views;
+}
+
 // MPI_COMM_WORLD with a 20 s timeout, or nullptr where the rank count is not a power of two.
 std::unique_ptr<comm::Communicator> PowerOfTwoWorld() {
   auto t = comm::mpi::WorldTransport();
@@ -112,13 +126,8 @@ TEST(AdasumMpi, EveryExchangeMeetsTheCriterionAndGivesTheSameBits) {
   }
   using X = AdasumReducer::Exchange;
   for (X x : {X::kInPlace, X::kOnArrival, X::kCopy}) {
-    std::vector<std::vector<float>> data(sizes.size());
-    std::vector<TensorView> views;
-    for (size_t k = 0; k < sizes.size(); ++k) {
-      for (double v : Values(c.rank(), static_cast<int>(k), sizes[k]))
-        data[k].push_back(static_cast<float>(v));
-      views.push_back({data[k].data(), sizes[k]});
-    }
+    std::vector<std::vector<float>> data = F32Values(c.rank(), sizes);
+    std::vector<TensorView> views = Views(data);
     auto reducer = AdasumReducer::Create(c);
     ASSERT_TRUE(reducer.ok()) << reducer.status();
     (*reducer)->set_exchange(x);
@@ -211,13 +220,8 @@ TEST(AdasumMpi, HierarchicalIsTheTreeOverTheNodeAverages) {
   ASSERT_TRUE(red.ok()) << red.status();
   ASSERT_EQ((*red)->nodes(), p / 2);
   const std::vector<size_t> sizes = {size_t(20 * p - 17), 3, size_t{1} << 16};
-  std::vector<std::vector<float>> data(sizes.size());
-  std::vector<TensorView> views;
-  for (size_t k = 0; k < sizes.size(); ++k) {
-    for (double v : Values(c.rank(), static_cast<int>(k), sizes[k]))
-      data[k].push_back(static_cast<float>(v));
-    views.push_back({data[k].data(), sizes[k]});
-  }
+  std::vector<std::vector<float>> data = F32Values(c.rank(), sizes);
+  std::vector<TensorView> views = Views(data);
   ASSERT_TRUE((*red)->Allreduce(views, comm::DataType::kF32).ok());
   for (size_t k = 0; k < sizes.size(); ++k) {
     std::vector<std::vector<double>> averages;

@@ -71,9 +71,10 @@ Status HierarchicalAdasumReducer::Run(std::span<const TensorView> tensors, DataT
   std::byte* buf = list.back_to_back;
   const bool fused = buf == nullptr || L * m != n;
   if (fused) {
-    fusion_.assign(L * m * es, std::byte{0});
+    fusion_.resize(L * m * es);
     buf = fusion_.data();
     internal::CopyIntoFusion(tensors, list, es, buf);
+    std::fill(fusion_.begin() + static_cast<std::ptrdiff_t>(n * es), fusion_.end(), std::byte{0});
   }
   block_.resize(m * es);
   LOOM_RETURN_IF_ERROR(local_->ReduceScatter(buf, block_.data(), m, dtype, comm::ReduceOp::kAvg));
